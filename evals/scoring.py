@@ -1,0 +1,429 @@
+"""Answer scoring and gold-file loading for the newsrag evaluation.
+
+The system under test is mostly extractive: it answers with sentences quoted
+from the articles.  Gold answers are therefore short key strings ("26",
+"Warsaw", "2.5%") that must appear in the answer text.  Matching is done on a
+normalised form of both sides so that harmless surface differences (case,
+accents, curly quotes, "twenty-six" vs "26", "1,000" vs "1000", "U.K." vs
+"UK") do not decide the score, while word/number boundaries keep "26" from
+matching inside "126" or "2026".
+
+Pure standard library on purpose: the scorer must run before (and without)
+any of the project's heavier dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "KINDS",
+    "GoldFileError",
+    "GoldItem",
+    "Turn",
+    "contains",
+    "is_correct",
+    "load_gold",
+    "normalize",
+]
+
+#: Allowed values of the optional ``kind`` field of a gold item.
+KINDS: frozenset[str] = frozenset(
+    {
+        "fact",
+        "number",
+        "list",
+        "multi-source",
+        "disambiguation",
+        "unanswerable",
+        "follow-up",
+        "paraphrase",
+    }
+)
+
+_ROLES = frozenset({"user", "assistant"})
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+
+# Typographic punctuation -> ASCII.  "đ" has no NFKD decomposition, so it is
+# mapped explicitly (the corpus contains Vietnamese text).
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+        "\u2032": "'", "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"',
+        "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+        "\u2014": "-", "\u2015": "-", "\u2212": "-",
+        "\u0111": "d", "\u0110": "D",
+    }
+)
+
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine".split()
+    )
+}
+_TEENS = {
+    w: i + 10
+    for i, w in enumerate(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+        "eighteen nineteen".split()
+    )
+}
+_TENS = {
+    w: (i + 2) * 10
+    for i, w in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split()
+    )
+}
+_SCALES = {"hundred": 100, "thousand": 1000}
+
+_NUM_WORD = "|".join(sorted([*_UNITS, *_TEENS, *_TENS, *_SCALES], key=len, reverse=True))
+_STARTER = "|".join(sorted([*_UNITS, *_TEENS, *_TENS], key=len, reverse=True))
+# A run of number words joined by spaces/hyphens (and "and" for "one hundred
+# and twelve").  A run never starts with a scale word, so "a hundred" and the
+# "billion" in "1.1 billion" are left alone.
+_NUM_RUN_RE = re.compile(
+    rf"\b(?:{_STARTER})(?:(?:[\s-]+(?:and[\s-]+)?)(?:{_NUM_WORD}))*\b"
+)
+
+# Which token kind may continue a number after which (None = start).
+_FOLLOWS: dict[str, frozenset[str]] = {
+    "unit": frozenset({"hundred", "thousand"}),
+    "teen": frozenset({"hundred", "thousand"}),
+    "tens": frozenset({"unit", "thousand"}),
+    "hundred": frozenset({"unit", "teen", "tens", "thousand"}),
+    "thousand": frozenset({"unit", "teen", "tens"}),
+}
+
+
+def _kind_of(word: str) -> tuple[str, int]:
+    if word in _UNITS:
+        return "unit", _UNITS[word]
+    if word in _TEENS:
+        return "teen", _TEENS[word]
+    if word in _TENS:
+        return "tens", _TENS[word]
+    return word, _SCALES[word]
+
+
+def _convert_run(match: re.Match[str]) -> str:
+    """Turn one run of number words into digits.
+
+    Runs that are not one number ("one two", "one and two") are split into
+    several numbers rather than summed, so nothing is invented.
+    """
+    out: list[str] = []
+    total = current = 0
+    prev: str | None = None
+
+    def flush() -> None:
+        nonlocal total, current, prev
+        if prev is not None:
+            out.append(str(total + current))
+        total = current = 0
+        prev = None
+
+    for word in re.split(r"[\s-]+", match.group(0)):
+        if word == "and":
+            if prev not in ("hundred", "thousand"):
+                flush()
+                out.append("and")
+            continue
+        kind, value = _kind_of(word)
+        if prev is not None and kind not in _FOLLOWS[prev]:
+            flush()
+        if prev is None and kind in _SCALES:
+            out.append(word)  # a bare scale word after a split stays a word
+            continue
+        if kind == "hundred":
+            current = (current or 1) * value
+        elif kind == "thousand":
+            total += (current or 1) * value
+            current = 0
+        else:
+            current += value
+        prev = kind
+    flush()
+    return " ".join(out)
+
+
+_PERCENT_RE = re.compile(r"\s*(?:%|\bper\s?cent\b)")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_ACRONYM_RE = re.compile(r"\b(?:[a-z]\.){2,}")
+# A hyphen with a letter on at least one side joins words ("long-range",
+# "3-year"); digit-digit hyphens are ranges ("5-8") and are kept.
+_WORD_HYPHEN_RE = re.compile(r"(?<=[^\W\d])-(?=\w)|(?<=\w)-(?=[^\W\d])")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Return the comparison form of ``text``.
+
+    Steps: typographic quotes/dashes to ASCII; accents stripped (NFKD, drop
+    combining marks, "đ" -> "d"); casefold; "%"/"per cent"/"percent" glued to
+    the number ("2.5 %" -> "2.5%"); number words to digits ("twenty-six" and
+    "twenty six" -> "26", "one hundred and twelve" -> "112"); thousands
+    separators dropped ("1,000" -> "1000"); dotted acronyms collapsed
+    ("U.K." -> "uk"); hyphens between words turned into spaces
+    ("long-range" -> "long range", but the range "5-8" is kept); whitespace
+    collapsed.  Applied to both the answer and the gold string, so each step
+    only has to be consistent, not linguistically perfect.
+    """
+    text = unicodedata.normalize("NFKD", text.translate(_CHAR_MAP))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
+    text = _PERCENT_RE.sub("%", text)
+    text = _NUM_RUN_RE.sub(_convert_run, text)
+    text = _THOUSANDS_RE.sub("", text)
+    text = _ACRONYM_RE.sub(lambda m: m.group(0).replace(".", ""), text)
+    text = _WORD_HYPHEN_RE.sub(" ", text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------
+# Matching
+# --------------------------------------------------------------------------
+
+
+def _continues_number(text: str, i: int, step: int) -> bool:
+    """True if position ``i`` is a digit, or a '.'/',' followed (in direction
+    ``step``) by a digit, i.e. the number at the edge is not finished."""
+    if not 0 <= i < len(text):
+        return False
+    if text[i].isdigit():
+        return True
+    j = i + step
+    return text[i] in ".," and 0 <= j < len(text) and text[j].isdigit()
+
+
+def _bounded(hay: str, start: int, end: int) -> bool:
+    """Check the edges of the match ``hay[start:end]``.
+
+    Letter edges need a non-alphanumeric neighbour ("us" not in "russia").
+    Digit edges must not continue a number ("26" not in "126", "2026",
+    "26.5"); on the right a letter also blocks ("26" not in "26th"), while on
+    the left a letter is allowed so currency prefixes match ("1.1 billion" in
+    "eur1.1 billion").
+    """
+    first, last = hay[start], hay[end - 1]
+    if start > 0:
+        before = hay[start - 1]
+        if first.isdigit():
+            if _continues_number(hay, start - 1, -1):
+                return False
+        elif first.isalnum() and before.isalnum():
+            return False
+    if end < len(hay):
+        after = hay[end]
+        if last.isdigit():
+            if after.isalpha() or _continues_number(hay, end, 1):
+                return False
+        elif last.isalnum() and after.isalnum():
+            return False
+    return True
+
+
+def contains(answer_text: str, acceptable: str) -> bool:
+    """True if the normalised ``acceptable`` occurs in the normalised answer
+    as a whole word/number (see ``_bounded``).  An acceptable string that
+    normalises to nothing never matches, so a blank gold string cannot make
+    every answer correct."""
+    needle = normalize(acceptable)
+    if not needle:
+        return False
+    hay = normalize(answer_text)
+    start = hay.find(needle)
+    while start != -1:
+        if _bounded(hay, start, start + len(needle)):
+            return True
+        start = hay.find(needle, start + 1)
+    return False
+
+
+def is_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
+    """True iff every group has at least one acceptable string in the answer.
+
+    Groups are AND-ed, strings inside a group are OR-ed.  An empty ``groups``
+    returns False: an item without answers is unanswerable and must be scored
+    by checking for a refusal instead, never by this function.  An empty
+    group likewise returns False.
+    """
+    if not groups:
+        return False
+    return all(any(contains(answer_text, s) for s in group) for group in groups)
+
+
+# --------------------------------------------------------------------------
+# Gold file
+# --------------------------------------------------------------------------
+
+
+class GoldFileError(ValueError):
+    """A malformed gold file; the message starts with ``path:line:`` so the
+    offending line can be found at once."""
+
+    def __init__(self, path: str | Path, line: int | None, message: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = message
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier conversation turn given as context for a follow-up."""
+
+    role: str
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class GoldItem:
+    """One gold question.  Tuples keep items hashable and immutable."""
+
+    id: str
+    question: str
+    answers: tuple[tuple[str, ...], ...]
+    sources: tuple[str, ...]
+    answerable: bool
+    history: tuple[Turn, ...] = ()
+    kind: str = "fact"
+
+    def history_dicts(self) -> list[dict[str, str]]:
+        """History in the chat-message shape most clients expect."""
+        return [t.as_dict() for t in self.history]
+
+    def is_correct(self, answer_text: str) -> bool:
+        """Shortcut for ``is_correct(answer_text, self.answers)``."""
+        return is_correct(answer_text, self.answers)
+
+
+_REQUIRED: dict[str, type] = {
+    "id": str,
+    "question": str,
+    "answers": list,
+    "sources": list,
+    "answerable": bool,
+}
+_OPTIONAL: dict[str, type] = {"history": list, "kind": str}
+
+
+def _item_from(obj: object, path: Path, line: int) -> GoldItem:
+    """Validate one decoded JSON line and build its ``GoldItem``."""
+
+    def fail(message: str) -> GoldFileError:
+        return GoldFileError(path, line, message)
+
+    if not isinstance(obj, dict):
+        raise fail("expected a JSON object")
+    for key, typ in {**_REQUIRED, **_OPTIONAL}.items():
+        if key not in obj:
+            if key in _REQUIRED:
+                raise fail(f"missing field {key!r}")
+            continue
+        # Exact type check: bool is an int subclass and 1 must not pass as True.
+        if type(obj[key]) is not typ:
+            raise fail(f"field {key!r} must be {typ.__name__}")
+    unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise fail(f"unknown field(s) {', '.join(map(repr, unknown))}")
+
+    item_id: str = obj["id"].strip()
+    question: str = obj["question"].strip()
+    answerable: bool = obj["answerable"]
+    if not item_id:
+        raise fail("empty 'id'")
+    if not question:
+        raise fail("empty 'question'")
+
+    groups: list[tuple[str, ...]] = []
+    for g, group in enumerate(obj["answers"]):
+        if not isinstance(group, list) or not all(isinstance(s, str) for s in group):
+            raise fail(f"answers[{g}] must be a list of strings")
+        if not group:
+            raise fail(f"answers[{g}] is an empty group")
+        if any(not normalize(s) for s in group):
+            raise fail(f"answers[{g}] contains a blank string")
+        groups.append(tuple(group))
+
+    sources = obj["sources"]
+    if not all(isinstance(s, str) and s.strip() for s in sources):
+        raise fail("'sources' must be a list of non-empty strings")
+
+    if answerable:
+        if not groups:
+            raise fail("answerable item has no answer groups")
+        if not sources:
+            raise fail("answerable item has no sources")
+    else:
+        if groups:
+            raise fail("unanswerable item must have empty 'answers'")
+        if sources:
+            raise fail("unanswerable item must have empty 'sources'")
+
+    history: list[Turn] = []
+    for t, turn in enumerate(obj.get("history", [])):
+        if not isinstance(turn, dict) or set(turn) != {"role", "content"}:
+            raise fail(f"history[{t}] must be an object with 'role' and 'content'")
+        if not isinstance(turn["role"], str) or turn["role"] not in _ROLES:
+            raise fail(f"history[{t}] has bad role {turn['role']!r} (user|assistant)")
+        if not isinstance(turn["content"], str) or not turn["content"].strip():
+            raise fail(f"history[{t}] has empty or non-string 'content'")
+        history.append(Turn(turn["role"], turn["content"]))
+
+    kind = obj.get("kind", "fact" if answerable else "unanswerable")
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r} (one of {', '.join(sorted(KINDS))})")
+    if kind == "unanswerable" and answerable:
+        raise fail("kind 'unanswerable' but answerable is true")
+
+    return GoldItem(
+        id=item_id,
+        question=question,
+        answers=tuple(groups),
+        sources=tuple(sources),
+        answerable=answerable,
+        history=tuple(history),
+        kind=kind,
+    )
+
+
+def load_gold(path: str | Path) -> list[GoldItem]:
+    """Load and validate a JSONL gold file (one object per line, blank lines
+    allowed).  Fails loudly on the first bad line: a silently skipped or
+    mis-typed item would skew every score computed from the file."""
+    path = Path(path)
+    items: list[GoldItem] = []
+    first_seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GoldFileError(path, line_no, f"invalid JSON: {exc.msg}") from exc
+            item = _item_from(obj, path, line_no)
+            if item.id in first_seen:
+                raise GoldFileError(
+                    path, line_no, f"duplicate id {item.id!r} (first on line {first_seen[item.id]})"
+                )
+            first_seen[item.id] = line_no
+            items.append(item)
+    if not items:
+        raise GoldFileError(path, None, "no gold items")
+    return items

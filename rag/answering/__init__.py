@@ -1,0 +1,1 @@
+"""Answering: follow-up rewrite -> evidence sentences -> extractive or LLM answer -> citations."""

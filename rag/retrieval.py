@@ -1,0 +1,170 @@
+"""Dense (Chroma), BM25 and weighted reciprocal-rank-fused retrieval, as llama-index retrievers.
+
+Results are restricted to the chunks the manifest commits, so a query that runs while an ingest is
+writing sees the last consistent index, never half of a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from pydantic import PrivateAttr
+
+from rag.embeddings import Embedder
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    url: str
+    score: float
+    rank: int
+    sentences: tuple[tuple[int, int], ...] = ()  # relative to `start`
+    sentence_vectors: Any = None  # np.ndarray (n_sentences, dim) or None when not stored
+
+
+class EmbedderAdapter(BaseEmbedding):
+    """Lets llama-index's vector retriever use our (already loaded) embedder."""
+
+    _embedder: Any = PrivateAttr()
+
+    def __init__(self, embedder: Embedder) -> None:
+        super().__init__(model_name=embedder.name, embed_batch_size=64)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+def dense_retriever(collection: Any, embedder: Embedder, top_k: int) -> BaseRetriever:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    index = VectorStoreIndex.from_vector_store(
+        ChromaVectorStore(chroma_collection=collection), embed_model=EmbedderAdapter(embedder)
+    )
+    return index.as_retriever(similarity_top_k=top_k)
+
+
+def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:
+    index_dir = path / "index"
+    if not index_dir.exists():
+        return None
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    retriever = BM25Retriever.from_persist_dir(str(index_dir))
+    retriever.similarity_top_k = min(top_k, len(retriever.corpus))
+    return retriever
+
+
+class WeightedRRFRetriever(BaseRetriever):
+    """Reciprocal rank fusion with a weight per retriever: score = sum(w / (k + rank))."""
+
+    def __init__(self, retrievers: Sequence[tuple[BaseRetriever, float]], rrf_k: int = 60, top_k: int = 10) -> None:
+        if not retrievers:
+            raise ValueError("WeightedRRFRetriever needs at least one retriever")
+        if rrf_k < 1:
+            raise ValueError("rrf_k must be >= 1")
+        super().__init__()
+        self._retrievers = list(retrievers)
+        self._rrf_k = rrf_k
+        self._top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        fused: dict[str, float] = {}
+        nodes: dict[str, NodeWithScore] = {}
+        for retriever, weight in self._retrievers:
+            for rank, hit in enumerate(retriever.retrieve(query_bundle), start=1):
+                node_id = hit.node.node_id
+                fused[node_id] = fused.get(node_id, 0.0) + weight / (self._rrf_k + rank)
+                nodes.setdefault(node_id, hit)
+        ranked = sorted(fused, key=lambda nid: (-fused[nid], nid))[: self._top_k]
+        return [NodeWithScore(node=nodes[nid].node, score=fused[nid]) for nid in ranked]
+
+
+class CommittedOnly(BaseRetriever):
+    """Drops hits the manifest does not commit (orphans of an interrupted ingest)."""
+
+    def __init__(self, inner: BaseRetriever, committed: set[str], top_k: int) -> None:
+        super().__init__()
+        self._inner, self._committed, self._top_k = inner, committed, top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = [h for h in self._inner.retrieve(query_bundle) if h.node.node_id in self._committed]
+        return hits[: self._top_k]
+
+
+def to_chunks(hits: list[NodeWithScore]) -> list[RetrievedChunk]:
+    import json
+
+    from rag.index import unpack_vectors
+
+    chunks = []
+    for rank, hit in enumerate(hits, start=1):
+        meta = hit.node.metadata
+        spans = tuple(tuple(s) for s in json.loads(meta.get("sentences") or "[]"))
+        packed = meta.get("sentence_vectors")
+        vectors = unpack_vectors(packed, len(spans)) if packed and spans else None
+        chunks.append(
+            RetrievedChunk(
+                id=hit.node.node_id,
+                source=str(meta.get("source", "")),
+                title=str(meta.get("title", "")),
+                text=hit.node.get_content(),
+                start=int(meta.get("start", 0)),
+                end=int(meta.get("end", 0)),
+                url=str(meta.get("url", "") or ""),
+                score=float(hit.score or 0.0),
+                rank=rank,
+                sentences=spans,  # type: ignore[arg-type]
+                sentence_vectors=vectors,
+            )
+        )
+    return chunks
+
+
+def build_retriever(
+    mode: str,
+    collection: Any,
+    embedder: Embedder,
+    bm25_path: Path,
+    committed: set[str],
+    top_k: int,
+    candidate_k: int,
+    dense_weight: float,
+    bm25_weight: float,
+    rrf_k: int,
+) -> BaseRetriever | None:
+    """The one place retrieval modes are chosen. None when the index is empty."""
+    if not committed:
+        return None
+    parts: list[tuple[BaseRetriever, float]] = []
+    if mode in ("dense", "hybrid"):
+        parts.append((dense_retriever(collection, embedder, candidate_k), dense_weight))
+    if mode in ("bm25", "hybrid"):
+        bm25 = bm25_retriever(bm25_path, candidate_k)
+        if bm25 is not None:
+            parts.append((bm25, bm25_weight))
+    if not parts:
+        return None
+    inner = parts[0][0] if len(parts) == 1 else WeightedRRFRetriever(parts, rrf_k=rrf_k, top_k=candidate_k)
+    return CommittedOnly(inner, committed, top_k)

@@ -1,0 +1,99 @@
+"""Plain result types shared by the engine, the CLI, the UI and the evals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class NewsragError(Exception):
+    """An error whose message is meant for the user: the CLI prints it without a traceback."""
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    seen: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        lines = [
+            f"files seen {self.seen}: added {self.added}, updated {self.updated}, "
+            f"removed {self.removed}, unchanged {self.unchanged}, skipped {len(self.skipped)}",
+            f"chunks in index {self.chunks}, embedded now {self.chunks_embedded}, {self.seconds:.1f}s",
+        ]
+        lines += [f"  skipped {s.path}: {s.reason}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclass
+class Citation:
+    marker: int
+    source: str
+    title: str
+    chunk_id: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved passage shown as 'related' next to an abstention; never presented as support."""
+
+    source: str
+    title: str
+    chunk_id: str
+    text: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    mode: str
+    standalone_question: str = ""
+    related: list[Passage] = field(default_factory=list)
+    retrieved_sources: list[str] = field(default_factory=list)
+    notice: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "text": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "related": [p.to_dict() for p in self.related],
+            "retrieved_sources": list(self.retrieved_sources),
+            "notice": self.notice,
+            "timings": dict(self.timings),
+        }

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 OFFLINE_ENV = {
@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key, if the server wants one.")
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     llm_max_tokens: int = Field(512, gt=0, description="Answer length cap in tokens.")
+
+    @field_validator("embedding_model_path", "chroma_host", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`.env.example` lists every setting; an empty value there means 'not set'."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":

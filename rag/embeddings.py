@@ -51,7 +51,11 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 import torch
+                import transformers
                 from sentence_transformers import SentenceTransformer
+
+                transformers.utils.logging.disable_progress_bar()
+                transformers.utils.logging.set_verbosity_error()
 
                 torch.set_num_threads(self.threads)
                 self._model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)

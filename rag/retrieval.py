@@ -71,7 +71,7 @@ def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:
         return None
     from llama_index.retrievers.bm25 import BM25Retriever
 
-    retriever = BM25Retriever.from_persist_dir(str(index_dir))
+    retriever = BM25Retriever.from_persist_dir(str(index_dir), show_progress=False)
     retriever.similarity_top_k = min(top_k, len(retriever.corpus))
     return retriever
 

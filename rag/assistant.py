@@ -17,7 +17,7 @@ from rag.answering.evidence import score_sentences
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose
 from rag.answering.followup import standalone_question
 from rag.chunking import Chunker
-from rag.embeddings import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+from rag.embeddings import Embedder, HashingEmbedder, QueryCache, SentenceTransformerEmbedder
 from rag.index import ArticleStore, Manifest, VectorStore
 from rag.ingest import Ingester, IndexPaths
 from rag.retrieval import RetrievedChunk, build_retriever, to_chunks
@@ -39,6 +39,7 @@ class Assistant:
         force_offline()
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
+        self.queries = QueryCache(self.embedder)
         self.chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         self.paths = IndexPaths(Path(self.settings.data_dir))
         self.store = VectorStore(
@@ -138,7 +139,7 @@ class Assistant:
             key = f"{mode}:{top_k}"
             if key not in self._retrievers:
                 self._retrievers[key] = build_retriever(
-                    mode, self.store.collection, self.embedder, self.paths.bm25, manifest.chunk_ids,
+                    mode, self.store.collection, self.queries, self.paths.bm25, manifest.chunk_ids,
                     top_k or self.settings.top_k, self.settings.candidate_k, self.settings.dense_weight,
                     self.settings.bm25_weight, self.settings.rrf_k,
                 )
@@ -187,7 +188,7 @@ class Assistant:
         query = standalone_question(question, history)
         chunks = self.retrieve(query)
         retrieved = time.perf_counter()
-        query_vector = self.embedder.embed([query])[0] if chunks else np.zeros(1, dtype=np.float32)
+        query_vector = self.queries.embed([query])[0] if chunks else np.zeros(1, dtype=np.float32)
         evidence = score_sentences(query, chunks, query_vector, self.embedder)
         notice = ""
         if mode == "llm":

@@ -103,3 +103,36 @@ class HashingEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts])
+
+
+class QueryCache:
+    """Remembers the last few single-text embeddings: retrieval and evidence scoring both need the
+    query's vector, and embedding it twice doubled answer latency."""
+
+    def __init__(self, inner: Embedder, size: int = 64) -> None:
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def texts_embedded(self) -> int:
+        return self.inner.texts_embedded
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self.inner.embed(texts)
+        key = texts[0]
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key][None, :]
+        vector = self.inner.embed([key])[0]
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vector[None, :]

@@ -6,11 +6,13 @@ number. The same fact found in two articles is said once and cited to both.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.evidence import Evidence, entity_coverage
+from rag.answering.abstain import missing
+from rag.answering.evidence import Evidence
 from rag.answering.text import stems
 from rag.types import Citation, Passage
 
@@ -22,8 +24,8 @@ class Policy:
     threshold: float = 0.35  # absolute evidence score below which we abstain
     relative: float = 0.85  # further sentences must score this close to the best
     max_sentences: int = 3
-    min_entity_coverage: float = 1.0  # every named entity of the question must appear in the evidence
     duplicate_cosine: float = 0.9
+    candidates: int = 8  # how deep to look for a sentence that really answers
 
 
 @dataclass
@@ -34,19 +36,35 @@ class Composed:
     related: list[Passage]
 
 
+def own_question(question: str) -> str:
+    """The user's last question inside a standalone query (a follow-up is appended last)."""
+    parts = [p for p in re.split(r"(?<=\?)\s+", question.strip()) if p]
+    return parts[-1] if parts else question
+
+
+def _context(ev: Evidence) -> str:
+    return ev.chunk.title + " " + ev.chunk.text[max(0, ev.start - ev.chunk.start - 400): ev.start - ev.chunk.start]
+
+
+def answering_evidence(question: str, evidence: list[Evidence], policy: Policy) -> list[Evidence]:
+    """Sentences above the threshold that hold what the question asks for, best first."""
+    asked = own_question(question)
+    strong = [ev for ev in evidence[: policy.candidates] if ev.score >= policy.threshold]
+    return [ev for ev in strong if not missing(asked, ev.text, _context(ev))]
+
+
 def should_abstain(question: str, evidence: list[Evidence], policy: Policy) -> bool:
-    if not evidence or evidence[0].score < policy.threshold:
-        return True
-    return entity_coverage(question, evidence[:3]) < policy.min_entity_coverage
+    return not answering_evidence(question, evidence, policy)
 
 
 def compose(question: str, evidence: list[Evidence], policy: Policy) -> Composed:
-    if should_abstain(question, evidence, policy):
+    passing = answering_evidence(question, evidence, policy)
+    if not passing:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(evidence))
-    best = evidence[0]
+    best = passing[0]
     groups: list[list[Evidence]] = [[best]]
-    for ev in evidence[1:]:
-        if ev.score < max(policy.threshold, best.score * policy.relative):
+    for ev in passing[1:]:
+        if ev.score < best.score * policy.relative:
             break
         twin = next((g for g in groups if _same_fact(g[0], ev, policy)), None)
         if twin is not None:

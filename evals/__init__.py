@@ -1,0 +1,1 @@
+"""The evaluation harness: a gold set, deterministic metrics and CI thresholds (`python -m evals`)."""

@@ -1,0 +1,104 @@
+"""Answerability: does a sentence actually answer the question, or merely resemble it?
+
+Similarity alone cannot tell "26 nations pledged troops" from an answer to "How many soldiers
+will the force have?". These checks look for what the question asks for: a number next to the
+counted noun, a date, a name or place the question does not already contain, the question's own
+entities, and something new beyond the question's words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answering.text import STOPWORDS, content_words, fold, has_number, stem
+
+_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds|thousands|million|billion"
+_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\b(?=\s+(?:did|do|does|were|was|are|is|have|has|had|will|would|could|can|should|in|of|at|from|to|on|for|that|,|\?|$))", re.I)
+_WANTS_NUMBER = re.compile(r"\b(how many|how much|what percentage|what share|what proportion|what number|what sum|what amount|how long|what year|which year|how large|how big|what figure|to what share)\b", re.I)
+_WANTS_DATE = re.compile(r"\b(when|what date|which date|what day|which day|what month|which month|what year|which year)\b", re.I)
+_WANTS_NAME = re.compile(r"\b(who|whom|whose|name of|named|which (?:president|minister|leader|official|envoy|person|politician|editor|chancellor|secretary|newspaper|outlet|publication|project|agency|minister|organi[sz]ation))\b", re.I)
+_WANTS_PLACE = re.compile(r"\b(where|which (?:city|country|capital|town|palace|venue|countries|nations|states)|in what city|what city|what country)\b", re.I)
+_DATE_TOKEN = re.compile(
+    r"\b(\d{4}|\d{1,2}(st|nd|rd|th)|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
+    r"tomorrow|last (week|month|year)|next (week|month|year)|earlier this (week|month|year)|"
+    r"this (week|month|year)|overnight|on the eve)\b",
+    re.I,
+)
+_SYNONYMS = {
+    "soldier": {"soldier", "troop"}, "troop": {"troop", "soldier"},
+    "countri": {"countri", "nation", "state", "member"}, "nation": {"nation", "countri", "state", "member"},
+    "peopl": {"peopl", "person", "civilian"},
+}
+
+
+def _prefix_in(word: str, pool: set[str]) -> bool:
+    key = word[:5]
+    return any(p[:5] == key for p in pool)
+
+
+def new_entities(sentence: str, question: str) -> list[str]:
+    """Capitalised words of the sentence (not its first word) that the question does not name."""
+    q_words = {fold(w) for w in re.findall(r"\w+", question)}
+    tokens = re.findall(r"[^\W\d_][\w’'.-]*", sentence)
+    found = []
+    for i, token in enumerate(tokens):
+        if i == 0 or not token[0].isupper():
+            continue
+        word = fold(token).strip(".’'")
+        if word in STOPWORDS or _prefix_in(word, q_words):
+            continue
+        found.append(token)
+    return found
+
+
+def _counted_noun(question: str) -> str | None:
+    matches = _HOW_MANY.findall(question)
+    if not matches:
+        return None
+    noun = matches[-1].split()[-1].lower()
+    return None if noun in STOPWORDS else stem(noun)
+
+
+def _number_near(sentence: str, noun: str, window: int = 4) -> bool:
+    tokens = re.findall(r"[\w.%-]+", fold(sentence))
+    wanted = _SYNONYMS.get(noun, {noun})
+    for i, token in enumerate(tokens):
+        if _HAS_NUMBER.search(token):
+            near = tokens[max(0, i - 2): i] + tokens[i + 1: i + 1 + window]
+            if any(stem(t) in wanted for t in near):
+                return True
+    return False
+
+
+def missing(question: str, sentence: str, context: str = "") -> list[str]:
+    """What the sentence lacks to answer the question; empty when it may answer it.
+
+    `question` is the user's own (last) question; `context` is text around the sentence (its
+    neighbours and the article title) that may name the question's entities.
+    """
+    reasons = []
+    if _WANTS_NUMBER.search(question) and not _HAS_NUMBER.search(sentence):
+        reasons.append("no number")
+    noun = _counted_noun(question)
+    if noun and _HAS_NUMBER.search(sentence) and not _number_near(sentence, noun):
+        reasons.append(f"no count of '{noun}'")
+    if _WANTS_DATE.search(question) and not _WANTS_NUMBER.search(question) and not _DATE_TOKEN.search(sentence):
+        reasons.append("no date")
+    if (_WANTS_NAME.search(question) or _WANTS_PLACE.search(question)) and not new_entities(sentence, question):
+        reasons.append("no new name or place")
+    around = {stem(w.replace(".", "")) for w in content_words(sentence + " " + context)}
+    q_entities = {
+        stem(fold(t).strip(".’'").replace(".", ""))
+        for i, t in enumerate(re.findall(r"[^\W\d_][\w’'.-]*", question))
+        if i and t[0].isupper() and fold(t).strip(".’'") not in STOPWORDS
+    }
+    lacking = [e for e in q_entities if e not in around and not _prefix_in(e, around)]
+    if lacking:
+        reasons.append("does not name " + ", ".join(sorted(lacking)))
+    q_stems = {stem(w) for w in content_words(question)}
+    novel = {stem(w) for w in content_words(sentence)} - q_stems
+    if len(novel) < 2 and not _HAS_NUMBER.search(sentence):
+        reasons.append("adds nothing to the question")
+    return reasons

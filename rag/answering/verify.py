@@ -1,0 +1,237 @@
+"""Checking an LLM's answer against the sources it was given, sentence by sentence.
+
+An LLM can change a number, cite the wrong source, or be steered by text planted in an article.
+So nothing it writes survives unless the source it cites backs it: every number the sentence
+states occurs in that source, and the source holds most of the sentence's words or (by embedding)
+its meaning. Each surviving marker gets exactly one citation quoting the source sentence that best
+supports the claim, verbatim at its absolute offsets, so a reader can check it at a glance.
+Everything here is a pure function of its inputs (plus the embedder), so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answering.text import content_words, fold, stem, stems
+from rag.embeddings import Embedder
+from rag.retrieval import RetrievedChunk
+from rag.types import Citation
+
+REFUSAL = "The sources do not answer this question."
+MIN_LEXICAL = 0.5  # share of the claim's content words found in the cited chunk
+MIN_COSINE = 0.6  # or: cosine between the claim and the chunk's closest sentence
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.I)
+_SOURCE_WORD = re.compile(r"\[(?:source|src)\s*(\d+)\]", re.I)  # "[Source 1]" -> "[1]"
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[.,;:!?]?)")
+_BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|percent\b|per cent\b))?", re.I)
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation]
+    kept: int  # sentences kept
+    dropped: int  # sentences removed as unsupported or uncited
+
+
+def sanitize(text: str, *, strip: bool = True) -> str:
+    """No images, links, URLs or HTML: a planted `![](https://evil/?q=...)` must never render."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(lambda m: f"[{m[1]}]" if m[1].strip().isdigit() else m[1], text)
+    text = _HTML.sub("", text)
+    text = _URL.sub("", text)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return text.strip() if strip else text
+
+
+def is_refusal(answer: str) -> bool:
+    """The model was told to reply with REFUSAL verbatim when the sources do not answer."""
+    squash = lambda s: re.sub(r"[^a-z0-9]+", " ", fold(s)).strip()  # noqa: E731
+    return squash(REFUSAL) in squash(answer)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (Punkt, so "U.S." stays whole); a marker run after the full stop stays with it."""
+    from rag.chunking import sentence_spans
+
+    text = _BULLET.sub("", text)
+    sentences: list[str] = []
+    for start, end in sentence_spans(text):
+        piece = text[start:end]
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and sentences:
+            sentences[-1] = f"{sentences[-1]} {lead[1].strip()}"
+            piece = piece[lead.end():]
+        if piece.strip():
+            sentences.append(piece.strip())
+    return sentences
+
+
+def markers(sentence: str) -> list[int]:
+    """Source numbers cited in `sentence`, in order, without repeats ([1, 2] counts as [1][2])."""
+    found: list[int] = []
+    for group in _MARKER.findall(sentence):
+        for n in re.split(r"\s*[,;]\s*", group):
+            if int(n) not in found:
+                found.append(int(n))
+    return found
+
+
+def claim_text(sentence: str) -> str:
+    return re.sub(r"\s+", " ", _MARKER.sub(" ", sentence)).strip()
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, thousands separators dropped; a percentage also counts as its bare number."""
+    found: set[str] = set()
+    for match in _NUMBER.finditer(text):
+        digits = re.match(r"\d+(?:[.,]\d+)*", match[0])[0]  # type: ignore[index]
+        value = digits.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits) else digits
+        found.add(value)
+        if len(match[0]) > len(digits):  # "84%", "84 percent"
+            found.add(value + "%")
+    return found
+
+
+def lexical_support(claim: str, chunk: RetrievedChunk) -> float:
+    words = content_words(claim)
+    if not words:
+        return 0.0
+    held = stems(chunk.title + " " + chunk.text)
+    return sum(stem(w) in held for w in words) / len(words)
+
+
+def _spans(chunk: RetrievedChunk) -> list[tuple[int, int]]:
+    return list(chunk.sentences) or [(0, len(chunk.text))]
+
+
+def _sentence_vectors(chunk: RetrievedChunk, embedder: Embedder) -> np.ndarray:
+    spans = _spans(chunk)
+    vectors = chunk.sentence_vectors
+    if vectors is None or len(vectors) != len(spans):
+        vectors = embedder.embed([chunk.text[s:e] for s, e in spans])
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def best_sentence(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vectors: np.ndarray) -> tuple[int, float]:
+    """The chunk sentence closest to the claim; one that states the claim's numbers is preferred."""
+    cosines = vectors @ claim_vector
+    wanted = numbers(claim)
+    spans = _spans(chunk)
+    candidates = [i for i, (s, e) in enumerate(spans) if wanted <= numbers(chunk.text[s:e])] if wanted else []
+    pool = candidates or list(range(len(spans)))
+    best = max(pool, key=lambda i: (float(cosines[i]), -i))
+    return best, float(cosines.max()) if len(cosines) else 0.0
+
+
+def supports(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vectors: np.ndarray) -> tuple[bool, int, float]:
+    """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
+    index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
+    if not numbers(claim) <= numbers(chunk.text):
+        return False, index, cosine
+    return (lexical_support(claim, chunk) >= MIN_LEXICAL or cosine >= MIN_COSINE), index, cosine
+
+
+def verify_answer(answer: str, sources: list[RetrievedChunk], embedder: Embedder) -> Verified:
+    """Keep only supported sentences; markers renumbered 1..m, one verbatim citation per marker."""
+    cleaned = _SOURCE_WORD.sub(r"[\1]", sanitize(answer))
+    sentences = [s for s in split_sentences(cleaned) if claim_text(s)]
+    claims = [claim_text(s) for s in sentences]
+    claim_vectors = embedder.embed(claims) if claims else np.zeros((0, 1), dtype=np.float32)
+    vector_cache: dict[int, np.ndarray] = {}
+    kept: list[tuple[str, list[int]]] = []
+    best: dict[int, tuple[float, int]] = {}  # source number -> (cosine, sentence index) of its best claim
+    for sentence, claim, vector in zip(sentences, claims, claim_vectors):
+        good: list[int] = []
+        for n in markers(sentence):
+            if not 1 <= n <= len(sources):
+                continue  # a source the model was never given
+            chunk = sources[n - 1]
+            if n not in vector_cache:
+                vector_cache[n] = _sentence_vectors(chunk, embedder)
+            ok, index, cosine = supports(claim, vector, chunk, vector_cache[n])
+            if ok:
+                good.append(n)
+                if n not in best or cosine > best[n][0]:
+                    best[n] = (cosine, index)
+        if good:
+            kept.append((sentence, good))
+    order: dict[int, int] = {}
+    for _, good in kept:
+        for n in good:
+            order.setdefault(n, len(order) + 1)
+    text = " ".join(_renumber(sentence, set(good), order) for sentence, good in kept)
+    citations = [_citation(order[n], sources[n - 1], best[n][1], best[n][0]) for n in order]
+    return Verified(text, citations, len(kept), len(sentences) - len(kept))
+
+
+def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:
+    """Unsupported markers vanish; supported ones take their new numbers, each once per sentence."""
+    written: set[int] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        out = []
+        for n in markers(match[0]):
+            if n in good and n not in written:
+                written.add(n)
+                out.append(f"[{order[n]}]")
+        return "".join(out)
+
+    text = _MARKER.sub(replace, sentence)
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+
+
+def _citation(marker: int, chunk: RetrievedChunk, index: int, cosine: float) -> Citation:
+    s, e = _spans(chunk)[index]
+    return Citation(
+        marker=marker,
+        source=chunk.source,
+        title=chunk.title,
+        chunk_id=chunk.id,
+        quote=chunk.text[s:e],
+        start=chunk.start + s,
+        end=chunk.start + e,
+        score=round(cosine, 4),
+        url=chunk.url or None,
+    )
+
+
+class PreviewBuffer:
+    """Streams the LLM's text as it arrives, but only in pieces that cannot hide a link or image.
+
+    A piece is released at a whitespace where no `[`, `(` or `<` is open, so a markdown image or
+    URL is always whole when `sanitize` sees it and never reaches a renderer. The preview is not
+    verified; the final answer that follows it is.
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def feed(self, delta: str) -> str:
+        self._pending += delta
+        depth, cut = 0, 0
+        for i, ch in enumerate(self._pending):
+            if ch in "[(<":
+                depth += 1
+            elif ch in "])>" and depth:
+                depth -= 1
+            elif ch.isspace() and depth == 0:
+                cut = i + 1
+        if not cut:
+            return ""
+        piece, self._pending = self._pending[:cut], self._pending[cut:]
+        return sanitize(piece, strip=False)
+
+    def flush(self) -> str:
+        piece, self._pending = self._pending, ""
+        return sanitize(piece, strip=False)

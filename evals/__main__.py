@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         for retriever in retrievers:
             records = evaluate(assistant, items, args.mode, retriever)
             summary, kinds = summarize(records), by_kind(records)
-            failures = [] if args.no_thresholds else check_thresholds(flatten(summary), thresholds)
+            # thresholds.toml was measured for one configuration; other runs are reports only.
+            gated = not args.no_thresholds and args.mode == "extractive" and retriever == "hybrid"
+            failures = check_thresholds(flatten(summary), thresholds) if gated else []
             config = {"mode": args.mode, "retriever": retriever, "gold": [str(g) for g in args.gold],
                       "embedding": assistant.embedder.name}
             out = args.out / retriever if len(retrievers) > 1 else args.out

@@ -14,7 +14,6 @@ from rag.answering.text import STOPWORDS, content_words, fold, has_number, stem
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds|thousands|million|billion"
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
-_HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?[a-z-]+)\b(?=\s+(?:did|do|does|were|was|are|is|have|has|had|will|would|could|can|should|in|of|at|from|to|on|for|that|,|\?|$))", re.I)
 _WANTS_NUMBER = re.compile(r"\b(how many|how much|what percentage|what share|what proportion|what number|what sum|what amount|how long|what year|which year|how large|how big|what figure|to what share)\b", re.I)
 _WANTS_DATE = re.compile(r"\b(when|what date|which date|what day|which day|what month|which month|what year|which year)\b", re.I)
 _WANTS_NAME = re.compile(r"\b(who|whom|whose|name of|named|which (?:president|minister|leader|official|envoy|person|politician|editor|chancellor|secretary|newspaper|outlet|publication|project|agency|minister|organi[sz]ation))\b", re.I)
@@ -53,17 +52,22 @@ def new_entities(sentence: str, question: str) -> list[str]:
     return found
 
 
-def _counted_noun(question: str) -> str | None:
-    matches = _HOW_MANY.findall(question)
-    if not matches:
-        return None
-    noun = matches[-1].split()[-1].lower()
-    return None if noun in STOPWORDS else stem(noun)
+def _counted_nouns(question: str) -> set[str]:
+    """The (up to two) words after the last 'how many', up to the first function word."""
+    parts = re.split(r"\bhow many\b", question, flags=re.I)
+    if len(parts) < 2:
+        return set()
+    nouns = set()
+    for word in re.findall(r"[a-z-]+", parts[-1].lower())[:2]:
+        if word in STOPWORDS:
+            break
+        nouns.add(stem(word))
+    return nouns
 
 
-def _number_near(sentence: str, noun: str, window: int = 4) -> bool:
+def _number_near(sentence: str, nouns: set[str], window: int = 4) -> bool:
     tokens = re.findall(r"[\w.%-]+", fold(sentence))
-    wanted = _SYNONYMS.get(noun, {noun})
+    wanted = set().union(*(_SYNONYMS.get(n, {n}) for n in nouns))
     for i, token in enumerate(tokens):
         if _HAS_NUMBER.search(token):
             near = tokens[max(0, i - 2): i] + tokens[i + 1: i + 1 + window]
@@ -81,9 +85,9 @@ def missing(question: str, sentence: str, context: str = "") -> list[str]:
     reasons = []
     if _WANTS_NUMBER.search(question) and not _HAS_NUMBER.search(sentence):
         reasons.append("no number")
-    noun = _counted_noun(question)
-    if noun and _HAS_NUMBER.search(sentence) and not _number_near(sentence, noun):
-        reasons.append(f"no count of '{noun}'")
+    nouns = _counted_nouns(question)
+    if nouns and _HAS_NUMBER.search(sentence) and not _number_near(sentence, nouns):
+        reasons.append(f"no count of {'/'.join(sorted(nouns))}")
     if _WANTS_DATE.search(question) and not _WANTS_NUMBER.search(question) and not _DATE_TOKEN.search(sentence):
         reasons.append("no date")
     if (_WANTS_NAME.search(question) or _WANTS_PLACE.search(question)) and not new_entities(sentence, question):

@@ -24,6 +24,8 @@ REFUSAL = "The sources do not answer this question."
 MIN_LEXICAL = 0.5  # share of the claim's content words found in the cited chunk
 MIN_COSINE = 0.6  # or: cosine between the claim and the chunk's closest sentence
 
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)  # reasoning models' scratchpad
+_OPEN_THINK = re.compile(r"<think>(?!.*</think>)", re.S | re.I)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
@@ -45,6 +47,7 @@ class Verified:
 
 def sanitize(text: str, *, strip: bool = True) -> str:
     """No images, links, URLs or HTML: a planted `![](https://evil/?q=...)` must never render."""
+    text = _THINK.sub("", text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(lambda m: f"[{m[1]}]" if m[1].strip().isdigit() else m[1], text)
     text = _HTML.sub("", text)
@@ -56,7 +59,7 @@ def sanitize(text: str, *, strip: bool = True) -> str:
 def is_refusal(answer: str) -> bool:
     """The model was told to reply with REFUSAL verbatim when the sources do not answer."""
     squash = lambda s: re.sub(r"[^a-z0-9]+", " ", fold(s)).strip()  # noqa: E731
-    return squash(REFUSAL) in squash(answer)
+    return squash(REFUSAL) in squash(sanitize(answer))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -219,8 +222,9 @@ class PreviewBuffer:
 
     def feed(self, delta: str) -> str:
         self._pending += delta
+        thinking = _OPEN_THINK.search(self._pending)  # hold a reasoning block until it closes
         depth, cut = 0, 0
-        for i, ch in enumerate(self._pending):
+        for i, ch in enumerate(self._pending[: thinking.start() if thinking else None]):
             if ch in "[(<":
                 depth += 1
             elif ch in "])>" and depth:

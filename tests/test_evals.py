@@ -1,0 +1,68 @@
+"""The harness end to end on a tiny gold file (hashing embedder: fast and deterministic)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evals.__main__ import main
+from evals.metrics import check_thresholds
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def write_gold(path: Path) -> Path:
+    rows = [
+        {"id": "force", "question": "How many nations pledged troops to the reassurance force?", "answers": [["26"]],
+         "sources": ["004_b7c3ddf9127e697c.txt"], "answerable": True, "kind": "number"},
+        {"id": "drones-follow", "question": "And how many were intercepted?", "answers": [["84"]],
+         "sources": ["004_b7c3ddf9127e697c.txt"], "answerable": True, "kind": "follow-up",
+         "history": [{"role": "user", "content": "How many drones did Russia fire across Ukraine overnight?"}]},
+        {"id": "absent", "question": "What is the population of Brazil?", "answers": [], "sources": [],
+         "answerable": False, "kind": "unanswerable"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_tiny_gold_end_to_end(tmp_path, capsys):
+    gold = write_gold(tmp_path / "tiny.jsonl")
+    out = tmp_path / "out"
+    code = main(["--gold", str(gold), "--corpus", str(SEEDS), "--out", str(out), "--embedding-backend", "hashing",
+                 "--no-thresholds"])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"]["questions"] == 3
+    assert report["summary"]["citations"]["quote_validity"] == 1.0
+    assert set(report["by_kind"]) == {"number", "follow-up", "unanswerable"}
+    answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert [a["id"] for a in answers] == ["force", "drones-follow", "absent"]
+    first = answers[0]
+    assert first["verdicts"]["correct"] == ("26" in first["answer"]["text"] and not first["answer"]["abstained"])
+    assert answers[2]["verdicts"]["correct"] == answers[2]["answer"]["abstained"]
+    assert (out / "report.md").read_text().startswith("# newsrag evals")
+    assert "hit@1" in capsys.readouterr().out
+
+
+def test_thresholds_fail_the_run(tmp_path):
+    gold = write_gold(tmp_path / "tiny.jsonl")
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[min]\n"answers.correctness" = 1.01\n')
+    code = main(["--gold", str(gold), "--corpus", str(SEEDS), "--out", str(tmp_path / "o"),
+                 "--embedding-backend", "hashing", "--thresholds", str(strict)])
+    assert code == 1
+
+
+def test_malformed_gold_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    assert main(["--gold", str(bad), "--embedding-backend", "hashing"]) == 2
+    assert "bad.jsonl:1" in capsys.readouterr().err
+
+
+def test_check_thresholds_floors_and_ceilings():
+    flat = {"answers.correctness": 0.8, "answers.false_abstention_rate": 0.2}
+    assert check_thresholds(flat, {"min": {"answers.correctness": 0.7}}) == []
+    assert check_thresholds(flat, {"min": {"answers.correctness": 0.9}})
+    assert check_thresholds(flat, {"max": {"answers.false_abstention_rate": 0.1}})
+    assert check_thresholds(flat, {"min": {"retrieval.mrr": 0.5}}) == ["retrieval.mrr: not measured (threshold 0.5)"]

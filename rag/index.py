@@ -264,7 +264,7 @@ def build_bm25(rows: list[dict[str, Any]], target: Path, generation: str) -> Non
                 nodes=nodes, similarity_top_k=min(10, len(nodes)), stemmer=Stemmer.Stemmer("english"),
                 language="english",
             )
-            retriever.persist(str(staging / "index"))
+            retriever.persist(str(staging / "index"), show_progress=False)
         (staging / "generation").write_text(generation, encoding="utf-8")
         old = target.with_name(target.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

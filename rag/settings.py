@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     candidate_k: int = Field(20, ge=1, le=200, description="Chunks each retriever fetches before fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense ranks in the fusion.")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 ranks in the fusion.")
+    bm25_weight: float = Field(
+        1.5, ge=0, description="Weight of BM25 ranks in the fusion (seeds gold: MRR 0.876 at 1.0, 0.900 at 1.5)."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
 
     # --- answering

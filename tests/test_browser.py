@@ -1,0 +1,173 @@
+"""The real page in Debian's chromium, through Playwright: ask, read the cited source, open the article.
+
+Fails (does not skip) without /usr/bin/chromium: the UI is part of the product. Nothing is downloaded;
+every request that leaves 127.0.0.1 is blocked and makes the test fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+REASSURANCE = "How many nations pledged troops to the reassurance force?"
+CITED_FILE = "004_b7c3ddf9127e697c.txt"
+ARTICLE_SNIPPET = "Zelenskyy also held a private meeting with Witkoff."
+EVIL_FILE = "zz_evil.txt"
+EVIL_ARTICLE = (
+    "Council <b>approves</b> bridges <img src=x onerror=\"window.__xss=1\">\n"
+    "The Quuxville council approved 17 new bridges on Monday. <script>window.__xss=2;alert('xss')</script>"
+    " <img src=\"http://evil.example/p.png\" onerror=\"window.__xss=3\"> The mayor of Quuxville praised "
+    "the plan at length.\n"
+    "Construction of the bridges will start next spring, officials in Quuxville said.\n"
+)
+EVIL_QUESTION = "How many new bridges did the Quuxville council approve?"
+TIMEOUT_MS = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(assistant, corpus: Path):
+    from ui.app import build_app, launch_options
+
+    (corpus / EVIL_FILE).write_text(EVIL_ARTICLE, encoding="utf-8")
+    assistant.ingest(progress=False)
+    demo = build_app(assistant)
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options())
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def page(app_url):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `apt-get install chromium` (Debian's package; nothing is downloaded)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        outside: list[str] = []
+        dialogs: list[str] = []
+
+        def guard(route):
+            host = urlparse(route.request.url).hostname
+            if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+
+        def on_dialog(dialog):
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(app_url)
+        page.outside_requests = outside  # type: ignore[attr-defined]
+        page.dialogs = dialogs  # type: ignore[attr-defined]
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def ask(page, question: str) -> None:
+    box = page.locator("#nr-question textarea")
+    box.fill(question)
+    page.locator("#nr-send").click()
+
+
+def wait_for_text(page, selector: str, *texts: str) -> None:
+    page.wait_for_function(
+        """([sel, texts]) => { const el = document.querySelector(sel);
+             return !!el && texts.every(t => el.innerText.includes(t)); }""",
+        arg=[selector, list(texts)],
+        timeout=TIMEOUT_MS,
+    )
+
+
+def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
+    # The page shows the mode and the corpus, and examples to click.
+    wait_for_text(page, "#nr-status", "Mode:", "extractive")
+    wait_for_text(page, "body", "Example questions", "How many drones did Russia fire")
+    assert page.evaluate("getComputedStyle(document.querySelector('#nr-question textarea')).fontFamily").startswith("system-ui")
+
+    # A user error is a friendly message in the conversation, not a traceback.
+    ask(page, "   ")
+    wait_for_text(page, "#nr-chat", "the question is empty")
+    assert "Traceback" not in page.locator("#nr-chat").inner_text()
+
+    ask(page, REASSURANCE)
+    wait_for_text(page, "#nr-chat", "26", "[1]")
+    assert "the question is empty" not in page.locator("#nr-chat").inner_text()
+    wait_for_text(page, "#nr-sources", CITED_FILE)
+    card = page.locator("#nr-sources .nr-card").first
+    assert "26" in card.locator("mark").inner_text()
+    assert page.locator("#nr-related .nr-card").count() == 0
+
+    card.locator("button.nr-open").click()
+    wait_for_text(page, "#nr-article", ARTICLE_SNIPPET, CITED_FILE)
+    assert "26 nations" in page.locator("#nr-article mark").first.inner_text()
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+    # Article markup is text, never live elements.
+    ask(page, EVIL_QUESTION)
+    wait_for_text(page, "#nr-chat", "17")
+    wait_for_text(page, "#nr-sources", EVIL_FILE, "<script>")
+    page.locator("#nr-sources button.nr-open").first.click()
+    wait_for_text(page, "#nr-article", "<script>window.__xss=2", "<img src=")
+    for panel in ("#nr-chat", "#nr-sources", "#nr-article"):
+        assert page.locator(f"{panel} script, {panel} img[onerror], {panel} .nr-panel b").count() == 0, panel
+    assert page.evaluate("window.__xss") is None
+    page.screenshot(path=str(tmp_path / "escaped.png"), full_page=True)
+
+    # An abstention says so and shows related passages apart, labelled as not an answer.
+    ask(page, "Who won the 2022 football World Cup?")
+    wait_for_text(page, "#nr-chat", "corpus does not say")
+    wait_for_text(page, "#nr-related", "Related passages (not an answer)")
+    wait_for_text(page, "#nr-sources", "cites no source")
+    page.screenshot(path=str(tmp_path / "abstained.png"), full_page=True)
+
+    # Clearing empties the conversation.
+    page.locator("#nr-clear").click()
+    page.wait_for_function("() => !document.querySelector('#nr-chat').innerText.includes('World Cup')")
+
+    # The corpus tab lists the articles; re-indexing picks up a new file and refreshes the list.
+    page.get_by_role("tab", name="Corpus").click()
+    wait_for_text(page, "#nr-corpus", CITED_FILE, EVIL_FILE)
+    (corpus / "zz_new.txt").write_text("Harbour reopens\nThe old harbour of Quuxville reopened on Friday.\n", encoding="utf-8")
+    page.locator("#nr-reindex").click()
+    page.wait_for_function(
+        "() => (document.querySelector('#nr-report textarea')?.value || '').includes('files seen 7: added 1')",
+        timeout=TIMEOUT_MS,
+    )
+    wait_for_text(page, "#nr-status", "7 articles")
+    wait_for_text(page, "#nr-corpus", "zz_new.txt", "Harbour reopens")
+    page.screenshot(path=str(tmp_path / "corpus.png"), full_page=True)
+
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.outside_requests == []  # type: ignore[attr-defined]

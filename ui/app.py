@@ -1,0 +1,167 @@
+"""The Gradio chat UI over one shared `Assistant`.
+
+`build_app(assistant)` returns the `gr.Blocks`; `serve(assistant, host, port)` launches it offline
+(no share link, no analytics, no run history, no external fonts). `launch_options()` is the set of
+launch arguments `serve` uses, for anyone launching the Blocks themselves (the tests do).
+
+Named API endpoints (stable; call them with `gradio_client.Client(url).predict(..., api_name=...)`):
+
+- `/ask` (question: str, history: list of {"role": "user"|"assistant", "content": str}, or that
+  list as a JSON string, or null) -> dict. A generator: while the answer streams it yields
+  `{"partial": true, "text": <answer so far>}`; the last value is `Answer.to_dict()` plus
+  `"partial": false` (text, citations with chunk_id/source/title/quote/start/end, abstained,
+  related, ...). A bad request yields `{"error": <message>}`.
+- `/open_citation` (citation_id: str) -> dict `{"chunk_id", "source", "title", "url", "text"}` for
+  a citation id (the opaque `chunk_id` of a citation or related passage), or `{"error": ...}`.
+  Ids are only ever looked up in the index manifest, never used as paths.
+- `/corpus` () -> dict `{"status": {...}, "documents": [{"source", "title", "chunks", "url"}]}`.
+- `/reindex` () -> str: re-indexes the corpus folder (incremental) and returns the report summary.
+
+Everything else the page uses is private to the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from rag.settings import force_offline
+from ui import render
+from ui.handlers import Handlers
+
+CONCURRENCY_LIMIT = 4  # answers computed at once; the rest wait in the queue
+QUEUE_MAX_SIZE = 64  # waiting requests beyond this are refused with "queue full"
+
+EXAMPLES = [
+    "How many nations pledged troops to the reassurance force?",
+    "How many drones did Russia fire across Ukraine overnight?",
+    "To what share of GDP is the UK aiming to raise its defense budget?",
+    "Who won the 2022 football World Cup?",
+]
+
+# Clicks on a card's "Open full article" button become an `open_source` event carrying the opaque id.
+OPEN_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('[data-cid]');
+  if (button && element.contains(button)) {
+    event.preventDefault();
+    trigger('open_source', {cid: button.getAttribute('data-cid')});
+  }
+});
+"""
+# Bring the first highlighted passage of an opened article into view.
+ARTICLE_JS = """
+watch('value', () => {
+  const mark = element.querySelector('mark');
+  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+});
+"""
+PAGE_CSS = """
+#nr-header h1 { margin-bottom: 0; }
+#nr-chat { min-height: 420px; }
+"""
+
+
+def offline_theme() -> gr.themes.Base:
+    """The default look with system fonts only: nothing is fetched from a font service.
+
+    Plain strings go into the CSS unquoted (a `gr.themes.Font("system-ui")` would be quoted and so
+    name a font family called "system-ui" instead of the generic one); no GoogleFont, no LocalFont.
+    """
+    return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def launch_options() -> dict[str, Any]:
+    return {
+        "share": False,
+        "theme": offline_theme(),
+        "css": PAGE_CSS,
+        "ssr_mode": False,
+        "run_history": False,  # its page can connect a Hugging Face bucket: not for an offline tool
+        "footer_links": ["api", "settings"],
+        "show_error": False,  # unexpected errors never reach the page with their details
+        "enable_monitoring": False,
+        "max_file_size": "1mb",  # the page uploads nothing; keep Gradio's generic upload route small
+    }
+
+
+def build_app(assistant) -> gr.Blocks:
+    """The whole UI around one Assistant (created once by the caller and shared by every session)."""
+    force_offline()
+    h = Handlers(assistant)
+    status, table = h.page_status()
+
+    # ------------------------------------------------------------------------------ layout
+    with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
+        turns_state = gr.State([])  # [{"role", "content" (raw, for the assistant), "shown" (escaped)}]
+        spans_state = gr.State([])  # what the last answer cited / related, for highlighting articles
+        with gr.Row(elem_id="nr-header"):
+            gr.Markdown("# newsrag\nAnswers from the indexed news articles, quoted verbatim with numbered sources.")
+        status_html = gr.HTML(status, elem_id="nr-status")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            elem_id="nr-chat", label="Conversation", height=460,
+                            render_markdown=False, sanitize_html=True, allow_tags=False, latex_delimiters=[],
+                            buttons=["copy"], feedback_options=None, allow_file_downloads=False,
+                            placeholder="Ask about the news articles in the index. Every answer quotes them "
+                            "verbatim; the numbers in brackets point to the sources.",
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                elem_id="nr-question", show_label=False, scale=5, lines=1, max_lines=4,
+                                placeholder="Ask a question about the articles…", autofocus=True,
+                            )
+                            send = gr.Button("Send", variant="primary", scale=1, elem_id="nr-send", min_width=80)
+                        with gr.Row():
+                            clear_btn = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
+                        gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+                    with gr.Column(scale=2):
+                        sources_html = gr.HTML(
+                            render.sources_panel(None), elem_id="nr-sources",
+                            css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
+                        )
+                        related_html = gr.HTML(
+                            "", elem_id="nr-related", css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
+                        )
+                        article_html = gr.HTML(
+                            "", elem_id="nr-article", css_template=render.PANEL_CSS, js_on_load=ARTICLE_JS,
+                        )
+            with gr.Tab("Corpus", id="corpus"):
+                corpus_html = gr.HTML(
+                    table, elem_id="nr-corpus", css_template=render.PANEL_CSS, js_on_load=None,
+                )
+                reindex_btn = gr.Button("Re-index corpus", variant="secondary", elem_id="nr-reindex")
+                report_box = gr.Textbox(label="Last re-index", lines=3, interactive=False, elem_id="nr-report")
+
+        # Public API (documented in the module docstring).
+        gr.api(h.ask, api_name="ask", concurrency_id="answer")
+        gr.api(h.open_citation, api_name="open_citation", queue=False)
+        gr.api(h.corpus, api_name="corpus", queue=False)
+
+        # The page.
+        chat_outputs = [chatbot, question, sources_html, related_html, article_html, turns_state, spans_state]
+        gr.on(
+            [question.submit, send.click], h.respond, [question, turns_state], chat_outputs,
+            api_visibility="private", show_progress="minimal", concurrency_id="answer",
+        )
+        clear_btn.click(h.clear, None, chat_outputs, api_visibility="private", queue=False)
+        chatbot.clear(h.clear, None, chat_outputs, api_visibility="private", queue=False)  # its trash icon
+        for panel in (sources_html, related_html):
+            panel.open_source(h.open_in_page, [spans_state], article_html, api_visibility="private", queue=False)
+        reindex_btn.click(
+            h.reindex, None, report_box, api_name="reindex", concurrency_limit=1, concurrency_id="ingest",
+        ).then(h.page_status, None, [status_html, corpus_html], api_visibility="private", show_progress="hidden")
+        demo.load(h.page_status, None, [status_html, corpus_html], api_visibility="private", queue=False)
+
+    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def serve(assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Launch the UI and block. Offline: no share tunnel, analytics or external assets."""
+    demo = build_app(assistant)
+    demo.launch(server_name=host, server_port=port, **launch_options())

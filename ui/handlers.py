@@ -1,0 +1,175 @@
+"""What the UI's events and API endpoints do, over one shared Assistant. No Gradio layout here.
+
+User errors (`NewsragError`) become friendly messages; anything else is logged and replaced by a
+generic message, so no traceback reaches a page or an API client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Iterator
+
+import gradio as gr
+
+from rag.types import Answer, NewsragError
+from ui import render
+
+log = logging.getLogger(__name__)
+
+MAX_CITATION_ID_CHARS = 128
+INTERNAL_ERROR = "Something went wrong while answering; please try again."
+NO_CITATION = "no such citation in the index"
+PUBLIC_STATUS = ("documents", "chunks", "embedding_model", "indexed_with", "retriever", "mode")
+
+
+def parse_history(history: Any) -> list[dict]:
+    """History as given to /ask: a list, a JSON string of a list, or nothing."""
+    if history in (None, ""):
+        return []
+    if isinstance(history, str):
+        try:
+            history = json.loads(history)
+        except ValueError as exc:
+            raise NewsragError("history must be a JSON list of {'role', 'content'} objects") from exc
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise NewsragError("history must be a list of {'role', 'content'} objects")
+    return history  # items are checked by Assistant.stream
+
+
+def clean_citation_id(citation_id: Any) -> str | None:
+    """An id worth looking up, or None. The lookup itself is only a manifest membership test."""
+    if not isinstance(citation_id, str):
+        return None
+    citation_id = citation_id.strip()
+    if not citation_id or len(citation_id) > MAX_CITATION_ID_CHARS or any(ch in citation_id for ch in "/\\%\0"):
+        return None
+    return citation_id
+
+
+def _chat_outputs(shown, box="", sources="", related="", article="", turns=None, spans=None) -> tuple:
+    """The values of (chatbot, question box, sources, related, article, turns state, spans state)."""
+    return shown, box, sources, related, article, turns or [], spans or []
+
+
+class Handlers:
+    def __init__(self, assistant) -> None:
+        self.assistant = assistant
+
+    # ------------------------------------------------------------------------------ public API
+    def ask(self, question: str, history: list[dict] | str | None = None) -> Iterator[dict]:
+        """Answer a question over the corpus, streaming; history is the prior turns."""
+        try:
+            turns = parse_history(history)
+            text = ""
+            for piece in self.assistant.stream(question, turns):
+                if isinstance(piece, Answer):
+                    yield {**piece.to_dict(), "partial": False}
+                else:
+                    text += piece
+                    yield {"partial": True, "text": text}
+        except NewsragError as exc:
+            yield {"error": str(exc)}
+        except Exception:
+            log.exception("ask failed")
+            yield {"error": INTERNAL_ERROR}
+
+    def open_citation(self, citation_id: str) -> dict:
+        """The whole article a citation id (a citation's or related passage's chunk_id) points into."""
+        cid = clean_citation_id(citation_id)
+        if cid is None:
+            return {"error": NO_CITATION}
+        try:
+            article = self.assistant.article_for_chunk(cid)
+        except NewsragError:
+            return {"error": NO_CITATION}
+        return {"chunk_id": cid, **article}
+
+    def corpus(self) -> dict:
+        """What is indexed (no server paths)."""
+        status = self.assistant.status()
+        return {"status": {k: status[k] for k in PUBLIC_STATUS}, "documents": self.assistant.documents()}
+
+    def reindex(self, progress=gr.Progress()) -> str:
+        """Re-index the corpus folder (incremental: new, changed and deleted files)."""
+        progress(0, desc="Re-indexing the corpus…")
+        try:
+            report = self.assistant.ingest(progress=False)
+        except NewsragError as exc:
+            return f"Re-indexing failed: {exc}"
+        except Exception:
+            log.exception("re-indexing failed")
+            return "Re-indexing failed; see the server log."
+        progress(1, desc="Done")
+        return report.summary()
+
+    # ------------------------------------------------------------------------------ the page
+    def page_status(self) -> tuple[str, str]:
+        return render.status_line(self.assistant.status()), render.corpus_table(self.assistant.documents())
+
+    def respond(self, message: str, turns: list[dict]):
+        """Stream one answer into the chat, then show its sources (or related passages)."""
+        turns = list(turns or [])  # [{"role", "content" (raw, for the assistant), "shown" (escaped HTML)}]
+        history = [{"role": t["role"], "content": t["content"]} for t in turns]
+        question = message or ""
+        shown = [{"role": t["role"], "content": t["shown"]} for t in turns]
+        shown.append({"role": "user", "content": render.chat_text(question)})
+        pending = render.sources_panel(None, pending=True)
+        yield _chat_outputs(shown, sources=pending, turns=turns)
+        answer, text = None, ""
+        try:
+            for piece in self.assistant.stream(question, history):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                text += piece
+                partial = shown + [{"role": "assistant", "content": render.chat_text(text)}]
+                yield _chat_outputs(partial, sources=pending, turns=turns)
+        except Exception as exc:
+            if not isinstance(exc, NewsragError):
+                log.exception("answering failed")
+            message = str(exc) if isinstance(exc, NewsragError) else INTERNAL_ERROR
+            note = shown + [{"role": "assistant", "content": render.chat_text(f"⚠️ {message}")}]
+            # The question stays in the box to be corrected; the failed turn is not remembered.
+            yield _chat_outputs(note, question, render.sources_panel(None, failed=True), turns=turns)
+            return
+        assert answer is not None
+        reply = render.chat_text(answer.text)
+        if answer.abstained and answer.related:
+            reply += "<br><em>The closest passages are listed under “Related passages (not an answer)”.</em>"
+        if answer.notice:
+            reply += f"<br><em>({render.chat_text(answer.notice)})</em>"
+        turns += [
+            {"role": "user", "content": answer.question, "shown": shown[-1]["content"]},
+            {"role": "assistant", "content": answer.text, "shown": reply},
+        ]
+        spans = [
+            {"source": c.source, "start": c.start, "end": c.end, "quote": c.quote} for c in answer.citations
+        ] + [{"source": p.source, "quote": p.text} for p in answer.related]
+        yield _chat_outputs(
+            shown + [{"role": "assistant", "content": reply}],
+            sources=render.sources_panel(answer, self.assistant.article_for_chunk),
+            related=render.related_panel(answer),
+            turns=turns,
+            spans=spans,
+        )
+
+    def open_in_page(self, spans: list[dict], evt: gr.EventData) -> str:
+        """A card's "Open full article": the article, with what the last answer quoted from it marked."""
+        data = getattr(evt, "_data", None)
+        found = self.open_citation(data.get("cid") if isinstance(data, dict) else None)
+        if "error" in found:
+            return render.article_view(None, error="That source is not in the index any more; re-index or ask again.")
+        text = found.get("text") or ""
+        marks = []
+        for s in spans or []:
+            if s.get("source") == found["source"]:
+                span = render.locate(text, s.get("quote") or "", int(s.get("start", -1)), int(s.get("end", -1)))
+                if span:
+                    marks.append(span)
+        return render.article_view(found, marks)
+
+    def clear(self) -> tuple:
+        return _chat_outputs([], sources=render.sources_panel(None))

@@ -1,0 +1,218 @@
+"""HTML fragments for the UI. Every piece of article, quote, title or answer text is escaped here.
+
+Nothing in this module emits a live link or image built from corpus or answer text: URLs are shown
+as plain text, and the only markup is our own (`<mark>`, cards, buttons carrying an opaque
+citation id in a `data-cid` attribute).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Iterable
+
+from rag.types import Answer
+
+PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
+RELATED_MAX_CHARS = 600
+
+
+def esc(text: Any) -> str:
+    """Escape for HTML text and attribute contexts."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def chat_text(text: str) -> str:
+    """A chat message as safe HTML: escaped (quotes kept readable), newlines as <br>."""
+    return html.escape(text or "", quote=False).replace("\n", "<br>")
+
+
+# ---------------------------------------------------------------------------------------- passages
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The paragraph(s) of `text` holding [start, end): from the newline before to the one after."""
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    return para_start, (len(text) if para_end == -1 else para_end)
+
+
+def locate(text: str, quote: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the quote sits in the article: the given offsets if they match, else its first occurrence."""
+    if 0 <= start < end <= len(text) and text[start:end] == quote:
+        return start, end
+    needle = (quote or "").strip()
+    if needle:
+        found = text.find(needle)
+        if found != -1:
+            return found, found + len(needle)
+    return None
+
+
+def quote_in_paragraph(text: str, quote: str, start: int, end: int, max_chars: int = PARAGRAPH_MAX_CHARS) -> str:
+    """The quote highlighted with <mark> inside its (possibly trimmed) surrounding paragraph."""
+    span = locate(text, quote, start, end)
+    if span is None:
+        return f"<mark>{esc(quote)}</mark>"
+    start, end = span
+    p_start, p_end = paragraph_bounds(text, start, end)
+    room = max(0, max_chars - (end - start)) // 2
+    left = max(p_start, start - room)
+    right = min(p_end, end + room)
+    # Do not cut words in half at the trimmed edges.
+    if left > p_start:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < p_end:
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    before = ("… " if left > p_start else "") + text[left:start].lstrip()
+    after = text[end:right].rstrip() + (" …" if right < p_end else "")
+    return f"{esc(before)}<mark>{esc(text[start:end])}</mark>{esc(after)}"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# ------------------------------------------------------------------------------------------- panels
+def sources_panel(answer: Answer | None, article_for_chunk=None, *, pending: bool = False, failed: bool = False) -> str:
+    """Cards for the sources cited by the last answer (and only those)."""
+    head = '<div class="nr-panel nr-sources"><h3 class="nr-h">Sources</h3>'
+    if pending:
+        return head + '<p class="nr-muted">Looking for sources…</p></div>'
+    if failed:
+        return head + '<p class="nr-muted">No sources: the question was not answered.</p></div>'
+    if answer is None:
+        return head + (
+            '<p class="nr-muted">Ask a question: the passages cited in the answer appear here, '
+            "each highlighted in its paragraph.</p></div>"
+        )
+    if not answer.citations:
+        return head + '<p class="nr-muted">This answer cites no source.</p></div>'
+    cards = []
+    for c in answer.citations:
+        try:
+            text = article_for_chunk(c.chunk_id)["text"]
+            passage = quote_in_paragraph(text, c.quote, c.start, c.end)
+        except Exception:  # the index changed under us: still show the verbatim quote
+            passage = f"<mark>{esc(c.quote)}</mark>"
+        cards.append(
+            f'<div class="nr-card" data-marker="{int(c.marker)}">'
+            f'<div class="nr-card-head"><span class="nr-marker">[{int(c.marker)}]</span> '
+            f'<span class="nr-title">{esc(c.title)}</span></div>'
+            f'<div class="nr-file">{esc(c.source)}</div>'
+            f'<blockquote class="nr-para">{passage}</blockquote>'
+            f'<button type="button" class="nr-open" data-cid="{esc(c.chunk_id)}">Open full article</button>'
+            "</div>"
+        )
+    return head + "".join(cards) + "</div>"
+
+
+def related_panel(answer: Answer | None) -> str:
+    """For an abstention only: the closest passages, clearly not presented as an answer."""
+    if answer is None or not answer.abstained or not answer.related:
+        return ""
+    cards = [
+        f'<div class="nr-card nr-card-related">'
+        f'<div class="nr-card-head"><span class="nr-title">{esc(p.title)}</span></div>'
+        f'<div class="nr-file">{esc(p.source)}</div>'
+        f'<blockquote class="nr-para">{esc(shorten(p.text, RELATED_MAX_CHARS))}</blockquote>'
+        f'<button type="button" class="nr-open" data-cid="{esc(p.chunk_id)}">Open full article</button>'
+        "</div>"
+        for p in answer.related
+    ]
+    return (
+        '<div class="nr-panel nr-related"><h3 class="nr-h">Related passages (not an answer)</h3>'
+        '<p class="nr-note">The corpus does not answer this question. These are the closest passages '
+        "found; they are shown for context only and do not support any answer.</p>"
+        + "".join(cards)
+        + "</div>"
+    )
+
+
+def highlighted(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """The whole text escaped, with non-overlapping spans wrapped in <mark>."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos or end <= start or end > len(text):
+            continue
+        out += [esc(text[pos:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def article_view(article: dict[str, Any] | None, spans: Iterable[tuple[int, int]] = (), *, error: str = "") -> str:
+    if error:
+        return f'<div class="nr-panel nr-article"><p class="nr-error">{esc(error)}</p></div>'
+    if article is None:
+        return ""
+    url = article.get("url")
+    origin = f' · original: <span class="nr-url">{esc(url)}</span>' if url else ""
+    return (
+        '<div class="nr-panel nr-article"><div class="nr-kicker">Full article</div>'
+        f'<h3 class="nr-h">{esc(article.get("title"))}</h3>'
+        f'<div class="nr-file">{esc(article.get("source"))}{origin}</div>'
+        # A blank line between the article's lines makes its paragraphs readable (pre-wrap keeps them).
+        f'<div class="nr-article-text">{highlighted(article.get("text") or "", spans).replace(chr(10), chr(10) * 2)}</div>'
+        "</div>"
+    )
+
+
+def corpus_table(documents: list[dict[str, Any]]) -> str:
+    if not documents:
+        return '<p class="nr-muted">The index is empty. Put articles in the corpus folder and re-index.</p>'
+    rows = "".join(
+        f"<tr><td>{esc(d.get('title'))}</td><td class=\"nr-file\">{esc(d.get('source'))}</td>"
+        f"<td class=\"nr-num\">{int(d.get('chunks') or 0)}</td></tr>"
+        for d in documents
+    )
+    return (
+        '<table class="nr-table"><thead><tr><th>Title</th><th>File</th><th>Chunks</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def status_line(status: dict[str, Any]) -> str:
+    return (
+        '<div class="nr-status">'
+        f'Mode: <b class="nr-mode">{esc(status.get("mode"))}</b> · '
+        f'{int(status.get("documents") or 0)} articles, {int(status.get("chunks") or 0)} chunks indexed · '
+        f'retriever {esc(status.get("retriever"))} · embeddings {esc(status.get("embedding_model"))}'
+        "</div>"
+    )
+
+
+PANEL_CSS = """
+.nr-panel { font-size: 0.95rem; line-height: 1.45; }
+.nr-h { margin: 0.2rem 0 0.6rem; font-size: 1.05rem; font-weight: 600; }
+.nr-muted { color: var(--body-text-color-subdued); margin: 0.3rem 0; }
+.nr-note { margin: 0 0 0.6rem; padding: 0.5rem 0.7rem; border-left: 4px solid #d97706;
+  background: rgba(217, 119, 6, 0.08); }
+.nr-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.75rem;
+  margin: 0 0 0.6rem; background: var(--background-fill-secondary); }
+.nr-card-related { border-style: dashed; }
+.nr-card-head { font-weight: 600; }
+.nr-marker { color: var(--color-accent); margin-right: 0.25rem; }
+.nr-file { font-family: monospace; font-size: 0.8rem; color: var(--body-text-color-subdued);
+  word-break: break-all; margin: 0.15rem 0 0.35rem; }
+.nr-para { margin: 0.3rem 0 0.5rem; padding: 0 0 0 0.6rem; border-left: 3px solid var(--border-color-primary);
+  white-space: pre-wrap; }
+mark { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }
+.nr-open { cursor: pointer; font-size: 0.85rem; padding: 0.2rem 0.6rem; border-radius: 6px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  color: var(--body-text-color); }
+.nr-open:hover { border-color: var(--color-accent); }
+.nr-article-text { white-space: pre-wrap; max-height: 32rem; overflow-y: auto; padding: 0.5rem 0.6rem;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; }
+.nr-error { color: #b91c1c; }
+.nr-kicker { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.05em;
+  color: var(--body-text-color-subdued); margin-top: 0.8rem; }
+.nr-url { font-family: monospace; }
+.nr-table { width: 100%; border-collapse: collapse; }
+.nr-table th, .nr-table td { text-align: left; padding: 0.3rem 0.5rem;
+  border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+.nr-num { text-align: right; }
+.nr-table td.nr-file { color: var(--body-text-color); margin: 0; }
+.nr-status { font-size: 0.9rem; color: var(--body-text-color-subdued); }
+.nr-mode { color: var(--body-text-color); }
+"""

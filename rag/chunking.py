@@ -15,6 +15,11 @@ from typing import Callable
 from rag.corpus import Article
 
 _WORD_TOKENS = re.compile(r"\w+|[^\w\s]")
+# Longer lines are cut (at a sentence end or whitespace, else hard) before the sentence splitter
+# sees them: nltk runs Punkt's regexes under a 5 s wall-clock limit per call, which a megabyte-long
+# line can exceed (TimeoutError), and one token without whitespace must not become one huge chunk.
+MAX_LINE_CHARS = 10_000
+_SOFT_CUT = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,42 @@ def _split_sentences(text: str) -> list[str]:
     return split_by_sentence_tokenizer_internal(text, _punkt())
 
 
+def line_segments(text: str, limit: int = MAX_LINE_CHARS) -> list[tuple[int, int]]:
+    """(start, end) ranges covering `text` in order; only lines longer than `limit` are cut.
+
+    Text without an over-long line is one segment (chunking is then exactly as without the guard).
+    An over-long line is cut after its last sentence end within `limit` characters, else at its
+    last whitespace, else hard at `limit`. The ranges are contiguous: nothing is dropped or
+    rewritten, so every offset stays verbatim.
+    """
+    if len(text) <= limit:
+        return [(0, len(text))]
+    segments: list[tuple[int, int]] = []
+    seg_start = 0
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        line_end = offset + len(line)
+        if len(line.rstrip("\r\n")) > limit:
+            if offset > seg_start:
+                segments.append((seg_start, offset))
+            pos = offset
+            while line_end - pos > limit:
+                window = text[pos : pos + limit]
+                cut = 0
+                for match in _SOFT_CUT.finditer(window):
+                    cut = match.end()
+                if cut < limit // 2:
+                    space = max(window.rfind(" "), window.rfind("\t"))
+                    cut = space + 1 if space > 0 else limit
+                segments.append((pos, pos + cut))
+                pos += cut
+            seg_start = pos
+        offset = line_end
+    if seg_start < len(text):
+        segments.append((seg_start, len(text)))
+    return segments
+
+
 def chunk_id(source: str, start: int, text: str) -> str:
     digest = hashlib.sha256(f"{source}\x00{start}\x00{text}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:24]
@@ -100,26 +141,32 @@ class Chunker:
 
     def chunk(self, article: Article) -> list[Chunk]:
         chunks: list[Chunk] = []
-        for block_start, block_end in article.blocks:
-            block = article.text[block_start:block_end]
-            cursor = 0
-            for piece in self._split_text(block):
-                found = block.find(piece, cursor)
-                if found < 0:  # the splitter changed the text; never cite what isn't there
-                    raise AssertionError(f"chunk not found verbatim in {article.source}")
-                start = block_start + found
-                end = start + len(piece)
-                cursor = found + 1
-                chunks.append(
-                    Chunk(
-                        id=chunk_id(article.source, start, piece),
-                        source=article.source,
-                        title=article.title,
-                        text=piece,
-                        start=start,
-                        end=end,
-                        position=len(chunks),
-                        sentences=tuple(sentence_spans(piece)),
-                    )
-                )
+        for whole_start, whole_end in article.blocks:
+            for seg_start, seg_end in line_segments(article.text[whole_start:whole_end]):
+                self._chunk_block(article, whole_start + seg_start, whole_start + seg_end, chunks)
         return chunks
+
+    def _chunk_block(self, article: Article, block_start: int, block_end: int, chunks: list[Chunk]) -> None:
+        block = article.text[block_start:block_end]
+        if not block.strip():
+            return
+        cursor = 0
+        for piece in self._split_text(block):
+            found = block.find(piece, cursor)
+            if found < 0:  # the splitter changed the text; never cite what isn't there
+                raise AssertionError(f"chunk not found verbatim in {article.source}")
+            start = block_start + found
+            end = start + len(piece)
+            cursor = found + 1
+            chunks.append(
+                Chunk(
+                    id=chunk_id(article.source, start, piece),
+                    source=article.source,
+                    title=article.title,
+                    text=piece,
+                    start=start,
+                    end=end,
+                    position=len(chunks),
+                    sentences=tuple(sentence_spans(piece)),
+                )
+            )

@@ -283,6 +283,35 @@ def bm25_generation(target: Path) -> str | None:
         return None
 
 
+def bm25_loads(target: Path, expect_index: bool) -> bool:
+    """Whether the BM25 index on disk is whole: present when there are chunks, and loadable.
+
+    A damaged folder (truncated or garbled files, a missing index next to an intact generation
+    stamp) is then rebuilt by the next ingest instead of failing every query.
+    """
+    index_dir = target / "index"
+    if not index_dir.exists():
+        return not expect_index
+    try:
+        load_bm25(index_dir)
+    except NewsragError:
+        return False
+    return True
+
+
+def load_bm25(index_dir: Path):
+    """The persisted BM25 retriever, or NewsragError (one line) when its files are damaged."""
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    try:
+        return BM25Retriever.from_persist_dir(str(index_dir), show_progress=False)
+    except Exception as exc:  # noqa: BLE001 - any failure to load means the files are damaged
+        raise NewsragError(
+            f"the BM25 keyword index is damaged ({type(exc).__name__}); "
+            "run `newsrag ingest` to rebuild it"
+        ) from None
+
+
 def _plain_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "title", "start", "end", "position", "url", "sentences")
     return {k: meta[k] for k in keys if k in meta}

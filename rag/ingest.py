@@ -21,7 +21,7 @@ import numpy as np
 from rag.chunking import Chunk, Chunker
 from rag.corpus import Article, SkipFile, discover, read_article
 from rag.embeddings import Embedder
-from rag.index import ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, build_bm25
+from rag.index import ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, bm25_loads, build_bm25
 from rag.types import IngestReport, NewsragError, Skipped
 
 BATCH_DOCS = 32
@@ -156,8 +156,16 @@ class Ingester:
             batch = changed[i : i + BATCH_DOCS]
             chunks: list[Chunk] = []
             per_article: dict[str, list[Chunk]] = {}
-            for article in batch:
-                per_article[article.source] = self.chunker.chunk(article)
+            for article in list(batch):
+                try:
+                    per_article[article.source] = self.chunker.chunk(article)
+                except Exception as exc:  # noqa: BLE001 - one unsplittable file must not sink the batch
+                    reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+                    report.skipped.append(
+                        Skipped(article.source, f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})")
+                    )
+                    batch.remove(article)
+                    continue
                 chunks += per_article[article.source]
             vectors, sentence_vectors = self._embed(chunks)
             report.chunks_embedded += len(chunks)
@@ -220,7 +228,7 @@ class Ingester:
 
     def _refresh_bm25(self, manifest: Manifest) -> None:
         generation = manifest.generation()
-        if bm25_generation(self.paths.bm25) == generation:
+        if bm25_generation(self.paths.bm25) == generation and bm25_loads(self.paths.bm25, bool(manifest.chunk_ids)):
             return
         rows = self.store.get(sorted(manifest.chunk_ids))
         build_bm25(rows, self.paths.bm25, generation)

@@ -69,9 +69,9 @@ def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:
     index_dir = path / "index"
     if not index_dir.exists():
         return None
-    from llama_index.retrievers.bm25 import BM25Retriever
+    from rag.index import load_bm25
 
-    retriever = BM25Retriever.from_persist_dir(str(index_dir), show_progress=False)
+    retriever = load_bm25(index_dir)
     retriever.similarity_top_k = min(top_k, len(retriever.corpus))
     return retriever
 

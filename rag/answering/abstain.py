@@ -32,6 +32,29 @@ _SYNONYMS = {
 }
 
 
+# News names a country by its capital, its people or its region; an article that says "Russia"
+# does answer a question about "Moscow".
+_ALIASES = {
+    "moscow": "russia russian kremlin", "kreml": "russia russian moscow",
+    "kyiv": "kiev ukraine ukrainian", "kiev": "kyiv ukraine ukrainian",
+    "washi": "us u.s united america american trump white", "ameri": "us u.s united america american washington",
+    "londo": "uk u.k britain british", "briti": "uk u.k britain london", "brita": "uk u.k british london",
+    "uk": "u.k britain british london", "u.k": "uk britain british london",
+    "us": "u.s america american washington", "u.s": "us america american washington",
+    "paris": "france french elysee", "franc": "french paris", "frenc": "france paris",
+    "berli": "germany german", "germa": "germany german berlin", "beiji": "china chinese",
+    "chine": "china beijing", "bruss": "eu europe european", "nordi": "finland finnish sweden swedish norway norwegian denmark danish iceland",
+    "warsa": "poland polish", "polis": "poland warsaw", "polan": "polish warsaw",
+}
+
+
+def _named(entity: str, pool: set[str]) -> bool:
+    if entity in pool or _prefix_in(entity, pool):
+        return True
+    aliases = _ALIASES.get(entity[:5], "").split()
+    return any(_prefix_in(alias.replace(".", "")[:5] if len(alias) > 4 else alias.replace(".", ""), pool) for alias in aliases)
+
+
 def _prefix_in(word: str, pool: set[str]) -> bool:
     key = word[:5]
     return any(p[:5] == key for p in pool)
@@ -98,7 +121,7 @@ def missing(question: str, sentence: str, context: str = "") -> list[str]:
         for i, t in enumerate(re.findall(r"[^\W\d_][\w’'.-]*", question))
         if i and t[0].isupper() and fold(t).strip(".’'") not in STOPWORDS
     }
-    lacking = [e for e in q_entities if e not in around and not _prefix_in(e, around)]
+    lacking = [e for e in q_entities if not _named(e, around)]
     if lacking:
         reasons.append("does not name " + ", ".join(sorted(lacking)))
     q_stems = {stem(w) for w in content_words(question)}

@@ -43,7 +43,11 @@ def own_question(question: str) -> str:
 
 
 def _context(ev: Evidence) -> str:
-    return ev.chunk.title + " " + ev.chunk.text[max(0, ev.start - ev.chunk.start - 400): ev.start - ev.chunk.start]
+    """The title and the sentence before: where a pronoun in the evidence finds its name."""
+    offset = ev.start - ev.chunk.start
+    previous = [s for s, e in ev.chunk.sentences if e <= offset]
+    start = previous[-1] if previous else offset
+    return ev.chunk.title + " " + ev.chunk.text[start:offset]
 
 
 def answering_evidence(question: str, evidence: list[Evidence], policy: Policy) -> list[Evidence]:

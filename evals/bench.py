@@ -129,11 +129,11 @@ def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, 
     answer_ms: list[float] = []
     for question in itertools.islice(itertools.cycle(heads), questions):
         # Each timed call starts with an empty query-vector cache: a new user question is never cached.
-        assistant.queries._cache.clear()
+        assistant.queries.clear()
         started = time.perf_counter()
         assistant.retrieve(question)
         retrieve_ms.append((time.perf_counter() - started) * 1000)
-        assistant.queries._cache.clear()
+        assistant.queries.clear()
         started = time.perf_counter()
         assistant.ask(question)
         answer_ms.append((time.perf_counter() - started) * 1000)

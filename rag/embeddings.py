@@ -122,6 +122,11 @@ class QueryCache:
     def texts_embedded(self) -> int:
         return self.inner.texts_embedded
 
+    def clear(self) -> None:
+        """Forget cached vectors (benchmarks measure each question as a new one)."""
+        with self._lock:
+            self._cache.clear()
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != 1:
             return self.inner.embed(texts)

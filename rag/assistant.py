@@ -61,16 +61,20 @@ class Assistant:
     ) -> IngestReport:
         if corpus_dir is not None:
             self.settings = self.settings.model_copy(update={"corpus_dir": Path(corpus_dir)})
-        with self._lock:
-            if rebuild:
+        # The lock guards only our caches: queries keep running on the last committed index while
+        # the ingest writes (the manifest is swapped atomically; retrieval filters to it), and the
+        # ingest lock file keeps two ingests apart.
+        if rebuild:
+            with self._lock:
                 self._wipe_index()
-            ingester = Ingester(
-                self.paths, self.store, self.embedder, self.chunker, Path(self.settings.corpus_dir),
-                self.settings.max_file_bytes, progress=progress,
-            )
-            try:
-                return ingester.run([Path(p) for p in paths] if paths else None, prune=prune)
-            finally:
+        ingester = Ingester(
+            self.paths, self.store, self.embedder, self.chunker, Path(self.settings.corpus_dir),
+            self.settings.max_file_bytes, progress=progress,
+        )
+        try:
+            return ingester.run([Path(p) for p in paths] if paths else None, prune=prune)
+        finally:
+            with self._lock:
                 self._retrievers.clear()
                 self._manifest = None
 

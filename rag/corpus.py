@@ -209,8 +209,8 @@ def discover(paths: list[Path], root: Path) -> tuple[list[Path], list[tuple[str,
             if not target.is_relative_to(root):
                 skipped.append((rel, "symlink points outside the corpus folder; not followed"))
                 return
-        if candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return
+        if candidate.is_dir() or candidate.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return  # a symlinked folder inside the corpus is not walked twice
         if candidate.is_file():
             found.add(candidate)
 
@@ -222,8 +222,10 @@ def discover(paths: list[Path], root: Path) -> tuple[list[Path], list[tuple[str,
         if path.is_dir() and not path.is_symlink():
             for candidate in sorted(path.rglob("*")):
                 parts = candidate.relative_to(path).parts
-                if any(p.startswith(".") for p in parts) or candidate.is_dir():
+                if any(p.startswith(".") for p in parts):
                     continue
+                if candidate.is_dir() and not candidate.is_symlink():
+                    continue  # its files come separately; a symlinked folder goes to consider()
                 consider(candidate)
         else:
             consider(path)

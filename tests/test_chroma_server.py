@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -11,11 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -23,7 +19,7 @@ def chroma_server(tmp_path: Path):
     exe = Path(sys.executable).parent / "chroma"
     if not exe.exists():
         pytest.skip(f"no chroma executable next to {sys.executable}")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "chroma.log").open("wb")
     proc = subprocess.Popen(
         [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--port", str(port), "--host", "127.0.0.1"],

@@ -6,7 +6,6 @@ The server is started the way tests/test_ui.py starts it (in-process, loopback, 
 
 from __future__ import annotations
 
-import socket
 import statistics
 import threading
 import time
@@ -16,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.fakes import write_articles
+from tests.servers import launch, running_app
 
 SESSIONS = 20
 TOPICS = [  # (first question, follow-ups that only make sense with this history, what every answer must hold)
@@ -26,30 +26,11 @@ TOPICS = [  # (first question, follow-ups that only make sense with this history
 UNANSWERABLE = "Who won the 2022 football World Cup?"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(demo) -> str:
-    from ui.app import launch_options
-
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options())
-    return f"http://127.0.0.1:{port}/"
-
 
 @pytest.fixture
 def app_url(assistant) -> Iterator[str]:
-    from ui.app import build_app
-
-    demo = build_app(assistant)
-    url = launch(demo)
-    try:
+    with running_app(assistant) as url:
         yield url
-    finally:
-        demo.close()
 
 
 def client_for(url: str):

@@ -192,3 +192,12 @@ def test_killed_ingest_converges_to_a_clean_index(tmp_path, corpus, point):
     clean.ingest(progress=False)
     assert index_snapshot(crashed) == index_snapshot(clean)
     assert crashed.store.count() == clean.store.count() == len(crashed.manifest().chunk_ids)
+
+
+def test_regression_cli_passes_options_through_to_bench_and_evals():
+    from rag.cli import build_parser, main
+
+    args, extra = build_parser().parse_known_args(["bench", "--json", "x.json", "--limit", "3"])
+    assert args.command == "bench" and [*extra, *args.rest] == ["--json", "x.json", "--limit", "3"]
+    with pytest.raises(SystemExit):
+        main(["status", "--bogus"])

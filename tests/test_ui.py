@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -10,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from rag.types import Answer, Citation, Passage
+from tests.servers import running_app
 
 REASSURANCE = "How many nations pledged troops to the reassurance force?"
 DRONES = "How many drones did Russia fire across Ukraine overnight?"
@@ -29,23 +29,11 @@ TRAVERSALS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def app_url(assistant) -> Iterator[str]:
-    from ui.app import build_app, launch_options
-
-    demo = build_app(assistant)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options())
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with running_app(assistant) as url:
+        yield url
 
 
 @pytest.fixture

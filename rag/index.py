@@ -211,11 +211,16 @@ class VectorStore:
                 return ids
             offset += page
 
-    def get(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+    def get(self, ids: Sequence[str], keep: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Rows by id; `keep` trims each page's metadata as it arrives, so reading every chunk
+        (the BM25 rebuild) never holds all the sentence vectors in memory at once."""
         rows: list[dict[str, Any]] = []
-        for batch in self._batches(list(ids)):
-            got = self.collection.get(ids=list(batch), include=["documents", "metadatas"])
+        ids = list(ids)
+        for i in range(0, len(ids), 1000):
+            got = self.collection.get(ids=ids[i : i + 1000], include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if keep is not None:
+                    meta = {k: meta[k] for k in keep if k in meta}
                 rows.append({"id": cid, "text": text, "metadata": meta})
         return rows
 
@@ -312,6 +317,8 @@ def load_bm25(index_dir: Path):
         ) from None
 
 
+PLAIN_KEYS = ("source", "title", "start", "end", "position", "url", "sentences")
+
+
 def _plain_metadata(meta: dict[str, Any]) -> dict[str, Any]:
-    keys = ("source", "title", "start", "end", "position", "url", "sentences")
-    return {k: meta[k] for k in keys if k in meta}
+    return {k: meta[k] for k in PLAIN_KEYS if k in meta}

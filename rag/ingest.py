@@ -21,7 +21,7 @@ import numpy as np
 from rag.chunking import Chunk, Chunker
 from rag.corpus import Article, SkipFile, discover, read_article
 from rag.embeddings import Embedder
-from rag.index import ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, bm25_loads, build_bm25
+from rag.index import PLAIN_KEYS, ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, bm25_loads, build_bm25
 from rag.types import IngestReport, NewsragError, Skipped
 
 BATCH_DOCS = 32
@@ -230,7 +230,7 @@ class Ingester:
         generation = manifest.generation()
         if bm25_generation(self.paths.bm25) == generation and bm25_loads(self.paths.bm25, bool(manifest.chunk_ids)):
             return
-        rows = self.store.get(sorted(manifest.chunk_ids))
+        rows = self.store.get(sorted(manifest.chunk_ids), keep=PLAIN_KEYS)
         build_bm25(rows, self.paths.bm25, generation)
         manifest.bm25_generation = generation
         manifest.save(self.paths.manifest)

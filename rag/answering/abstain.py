@@ -25,6 +25,8 @@ _DATE_TOKEN = re.compile(
     r"this (week|month|year)|overnight|on the eve)\b",
     re.I,
 )
+_WANTS_DURATION = re.compile(r"\bhow long\b", re.I)
+_DURATION = re.compile(r"\b(years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(y|ies))\b", re.I)
 _SYNONYMS = {
     "soldier": {"soldier", "troop"}, "troop": {"troop", "soldier"},
     "countri": {"countri", "nation", "state", "member"}, "nation": {"nation", "countri", "state", "member"},
@@ -99,7 +101,24 @@ def _number_near(sentence: str, nouns: set[str], window: int = 4) -> bool:
     return False
 
 
-def missing(question: str, sentence: str, context: str = "") -> list[str]:
+_META_REFERENCE = re.compile(
+    r",?\s*\b(?:according to|in|as reported in|as told in)\s+(?:the|an?)\s+(?:report|article|story|piece|coverage)"
+    r"\s+(?:on|about|of)\s+[^,?]*,?",
+    re.I,
+)
+
+
+def _entities(question: str) -> set[str]:
+    return {
+        stem(part.replace(".", ""))
+        for i, t in enumerate(re.findall(r"[^\W\d_][\w’'.-]*", question))
+        if i and t[0].isupper() and fold(t).strip(".’'") not in STOPWORDS
+        for part in fold(t).strip(".’'").split("-")  # "Tusk-Macron talks" names Tusk and Macron
+        if part
+    }
+
+
+def missing(question: str, sentence: str, context: str = "", article: str = "") -> list[str]:
     """What the sentence lacks to answer the question; empty when it may answer it.
 
     `question` is the user's own (last) question; `context` is text around the sentence (its
@@ -108,6 +127,8 @@ def missing(question: str, sentence: str, context: str = "") -> list[str]:
     reasons = []
     if _WANTS_NUMBER.search(question) and not _HAS_NUMBER.search(sentence):
         reasons.append("no number")
+    if _WANTS_DURATION.search(question) and not _DURATION.search(sentence):
+        reasons.append("no duration")
     nouns = _counted_nouns(question)
     if nouns and _HAS_NUMBER.search(sentence) and not _number_near(sentence, nouns):
         reasons.append(f"no count of {'/'.join(sorted(nouns))}")
@@ -115,16 +136,18 @@ def missing(question: str, sentence: str, context: str = "") -> list[str]:
         reasons.append("no date")
     if (_WANTS_NAME.search(question) or _WANTS_PLACE.search(question)) and not new_entities(sentence, question):
         reasons.append("no new name or place")
+    # "according to the article on the Tusk-Macron talks" says which article, not what the
+    # sentence must name: those entities are looked for in the whole passage instead.
+    meta = " ".join(m.group(0) for m in _META_REFERENCE.finditer(question))
+    asked = _META_REFERENCE.sub(" ", question) if meta else question
     around = {stem(w.replace(".", "")) for w in content_words(sentence + " " + context)}
-    q_entities = {
-        stem(fold(t).strip(".’'").replace(".", ""))
-        for i, t in enumerate(re.findall(r"[^\W\d_][\w’'.-]*", question))
-        if i and t[0].isupper() and fold(t).strip(".’'") not in STOPWORDS
-    }
-    lacking = [e for e in q_entities if not _named(e, around)]
+    lacking = [e for e in _entities(asked) if not _named(e, around)]
+    if meta:
+        passage = around | {stem(w.replace(".", "")) for w in content_words(article)}
+        lacking += [e for e in _entities(" x " + meta) if not _named(e, passage)]
     if lacking:
-        reasons.append("does not name " + ", ".join(sorted(lacking)))
-    q_stems = {stem(w) for w in content_words(question)}
+        reasons.append("does not name " + ", ".join(sorted(set(lacking))))
+    q_stems = {stem(w) for w in content_words(asked)}
     novel = {stem(w) for w in content_words(sentence)} - q_stems
     if len(novel) < 2 and not _HAS_NUMBER.search(sentence):
         reasons.append("adds nothing to the question")

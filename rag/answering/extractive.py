@@ -54,7 +54,7 @@ def answering_evidence(question: str, evidence: list[Evidence], policy: Policy) 
     """Sentences above the threshold that hold what the question asks for, best first."""
     asked = own_question(question)
     strong = [ev for ev in evidence[: policy.candidates] if ev.score >= policy.threshold]
-    return [ev for ev in strong if not missing(asked, ev.text, _context(ev))]
+    return [ev for ev in strong if not missing(asked, ev.text, _context(ev), ev.chunk.title + " " + ev.chunk.text)]
 
 
 def should_abstain(question: str, evidence: list[Evidence], policy: Policy) -> bool:

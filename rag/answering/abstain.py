@@ -50,6 +50,9 @@ _ALIASES = {
 }
 
 
+_ALIASES = {key[:5]: names for key, names in _ALIASES.items()}
+
+
 def _named(entity: str, pool: set[str]) -> bool:
     if entity in pool or _prefix_in(entity, pool):
         return True

@@ -17,8 +17,8 @@ from tests.servers import free_port
 @pytest.fixture
 def chroma_server(tmp_path: Path):
     exe = Path(sys.executable).parent / "chroma"
-    if not exe.exists():
-        pytest.skip(f"no chroma executable next to {sys.executable}")
+    if not exe.exists():  # chromadb ships it; its absence is a broken install, not a reason to skip
+        pytest.fail(f"no chroma executable next to {sys.executable}: reinstall chromadb (`make setup`)")
     port = free_port()
     log = (tmp_path / "chroma.log").open("wb")
     proc = subprocess.Popen(

@@ -14,7 +14,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,7 +63,7 @@ def _rank(assistant, query: str, target: str, mode: str) -> int | None:
 
 def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, work: Path) -> dict[str, Any]:
     from rag.assistant import Assistant
-    from rag.chunking import count_tokens
+    from rag.chunking import word_tokens
     from rag.settings import Settings
 
     files = _files(corpus)
@@ -81,7 +80,7 @@ def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, 
     settings = Settings(data_dir=data, corpus_dir=target)
     assistant = Assistant(settings)
     articles = [(p.relative_to(target).as_posix(), _headline(p)) for p in sorted(target.rglob("*.txt"))]
-    tokens = sum(len(count_tokens(p.read_text(encoding="utf-8", errors="replace"))) for p in target.rglob("*.txt"))
+    tokens = sum(len(word_tokens(p.read_text(encoding="utf-8", errors="replace"))) for p in target.rglob("*.txt"))
 
     # --- ingest (the embedder is already loaded: model load time is in cold_start_s, not here)
     started = time.perf_counter()

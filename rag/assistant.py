@@ -52,6 +52,7 @@ class Assistant:
         self._lock = threading.RLock()
         self._retrievers: dict[str, Any] = {}
         self._manifest: Manifest | None = None
+        self._source_of_chunk: dict[str, str] = {}
         self._manifest_stamp: float | None = None
 
     # ------------------------------------------------------------------ ingestion and status
@@ -95,6 +96,7 @@ class Assistant:
         if self._manifest is None or stamp != self._manifest_stamp:
             self._manifest = Manifest.load(self.paths.manifest)
             self._manifest_stamp = stamp
+            self._source_of_chunk = {cid: d.source for d in self._manifest.docs.values() for cid in d.chunk_ids}
             self._retrievers.clear()
         return self._manifest
 
@@ -126,10 +128,11 @@ class Assistant:
         return {"source": doc.source, "title": doc.title, "url": doc.url, "text": self.articles.get(doc.content_hash)}
 
     def article_for_chunk(self, chunk_id: str) -> dict[str, Any]:
-        for doc in self.manifest().docs.values():
-            if chunk_id in doc.chunk_ids:
-                return self.article(doc.source)
-        raise NewsragError("no such citation in the index")
+        self.manifest()  # reloads, with the chunk map, if an ingest changed the index
+        source = self._source_of_chunk.get(chunk_id)
+        if source is None:
+            raise NewsragError("no such citation in the index")
+        return self.article(source)
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(self, query: str, mode: str | None = None, top_k: int | None = None) -> list[RetrievedChunk]:

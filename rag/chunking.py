@@ -34,7 +34,7 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...]  # sentence offsets relative to `start`
 
 
-def count_tokens(text: str) -> list[str]:
+def word_tokens(text: str) -> list[str]:
     """Word-level tokens: a cheap, deterministic stand-in for the model's word pieces."""
     return _WORD_TOKENS.findall(text)
 
@@ -132,7 +132,7 @@ class Chunker:
             splitter = SentenceSplitter(
                 chunk_size=self.chunk_size,
                 chunk_overlap=self.chunk_overlap,
-                tokenizer=count_tokens,
+                tokenizer=word_tokens,
                 paragraph_separator="\n",  # news files put one paragraph on a line
                 chunking_tokenizer_fn=_split_sentences,
             )

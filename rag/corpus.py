@@ -152,7 +152,7 @@ def make_title(text: str, blocks: tuple[tuple[int, int], ...]) -> str:
 
 def read_article(path: Path, root: Path, max_bytes: int) -> Article:
     """Read one file into an Article, or raise SkipFile with the reason."""
-    source = _relative_name(path, Path(root).resolve())
+    source = relative_name(path, Path(root).resolve())
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise SkipFile(f"unsupported file type '{path.suffix or '(none)'}'")
     try:
@@ -203,7 +203,7 @@ def discover(paths: list[Path], root: Path) -> tuple[list[Path], list[tuple[str,
     skipped: list[tuple[str, str]] = []
 
     def consider(candidate: Path) -> None:
-        rel = _relative_name(candidate, root)
+        rel = relative_name(candidate, root)
         if candidate.is_symlink():
             target = candidate.resolve()
             if not target.is_relative_to(root):
@@ -229,10 +229,10 @@ def discover(paths: list[Path], root: Path) -> tuple[list[Path], list[tuple[str,
                 consider(candidate)
         else:
             consider(path)
-    return sorted(found, key=lambda p: _relative_name(p, root)), skipped
+    return sorted(found, key=lambda p: relative_name(p, root)), skipped
 
 
-def _relative_name(path: Path, root: Path) -> str:
+def relative_name(path: Path, root: Path) -> str:
     absolute = Path(path).absolute()
     try:
         return absolute.relative_to(root).as_posix()

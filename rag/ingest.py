@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 
 from rag.chunking import Chunk, Chunker
-from rag.corpus import Article, SkipFile, discover, read_article
+from rag.corpus import Article, SkipFile, discover, read_article, relative_name
 from rag.embeddings import Embedder
 from rag.index import PLAIN_KEYS, ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, bm25_loads, build_bm25
 from rag.types import IngestReport, NewsragError, Skipped
@@ -137,7 +137,7 @@ class Ingester:
             try:
                 article = read_article(path, self.corpus_root, self.max_file_bytes)
             except SkipFile as skip:
-                rel = path.relative_to(self.corpus_root).as_posix() if path.is_relative_to(self.corpus_root) else str(path)
+                rel = relative_name(path, self.corpus_root)
                 report.skipped.append(Skipped(rel, str(skip)))
                 if path.exists():  # unreadable now: keep what was indexed rather than lose it
                     present.add(rel)

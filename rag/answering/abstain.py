@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 
-from rag.answering.text import STOPWORDS, content_words, fold, has_number, stem
+from rag.answering.text import STOPWORDS, WANTS_NUMBER, content_words, fold, stem
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds|thousands|million|billion"
 _HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
-_WANTS_NUMBER = re.compile(r"\b(how many|how much|what percentage|what share|what proportion|what number|what sum|what amount|how long|what year|which year|how large|how big|what figure|to what share)\b", re.I)
 _WANTS_DATE = re.compile(r"\b(when|what date|which date|what day|which day|what month|which month|what year|which year)\b", re.I)
 _WANTS_NAME = re.compile(r"\b(who|whom|whose|name of|named|which (?:president|minister|leader|official|envoy|person|politician|editor|chancellor|secretary|newspaper|outlet|publication|project|agency|minister|organi[sz]ation))\b", re.I)
 _WANTS_PLACE = re.compile(r"\b(where|which (?:city|country|capital|town|palace|venue|countries|nations|states)|in what city|what city|what country)\b", re.I)
@@ -128,14 +127,14 @@ def missing(question: str, sentence: str, context: str = "", article: str = "") 
     neighbours and the article title) that may name the question's entities.
     """
     reasons = []
-    if _WANTS_NUMBER.search(question) and not _HAS_NUMBER.search(sentence):
+    if WANTS_NUMBER.search(question) and not _HAS_NUMBER.search(sentence):
         reasons.append("no number")
     if _WANTS_DURATION.search(question) and not _DURATION.search(sentence):
         reasons.append("no duration")
     nouns = _counted_nouns(question)
     if nouns and _HAS_NUMBER.search(sentence) and not _number_near(sentence, nouns):
         reasons.append(f"no count of {'/'.join(sorted(nouns))}")
-    if _WANTS_DATE.search(question) and not _WANTS_NUMBER.search(question) and not _DATE_TOKEN.search(sentence):
+    if _WANTS_DATE.search(question) and not WANTS_NUMBER.search(question) and not _DATE_TOKEN.search(sentence):
         reasons.append("no date")
     if (_WANTS_NAME.search(question) or _WANTS_PLACE.search(question)) and not new_entities(sentence, question):
         reasons.append("no new name or place")

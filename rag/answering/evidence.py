@@ -8,20 +8,14 @@ Sentence vectors were stored at ingest, so scoring costs one query embedding and
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.text import entities, has_number, stems
+from rag.answering.text import WANTS_NUMBER, entities, has_number, stems
 from rag.embeddings import Embedder
 from rag.retrieval import RetrievedChunk
 
-_WANTS_NUMBER = re.compile(
-    r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
-    r"what amount|what sum|what figure|how long|what year|which year|what target)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +52,7 @@ def score_sentences(
     """All distinct sentences of `chunks`, best first."""
     q_stems = stems(question)
     q_entities = entities(question)
-    wants_number = bool(_WANTS_NUMBER.search(question))
+    wants_number = bool(WANTS_NUMBER.search(question))
     seen: set[tuple[str, int, int]] = set()
     found: list[Evidence] = []
     for chunk in chunks:
@@ -101,14 +95,3 @@ def _coverage(q_stems: set[str], q_entities: set[str], sentence: set[str], conte
         elif term in context:
             got += weight * 0.5
     return got / total
-
-
-def entity_coverage(question: str, evidence: list[Evidence]) -> float:
-    """Share of the question's named entities present in the articles' chunks behind `evidence`."""
-    q_entities = entities(question)
-    if not q_entities:
-        return 1.0
-    context: set[str] = set()
-    for ev in evidence:
-        context |= stems(ev.chunk.title + " " + ev.chunk.text)
-    return len(q_entities & context) / len(q_entities)

@@ -18,6 +18,12 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*%?", re.UNICODE)
 _NUMBER = re.compile(r"\d")
+# Questions whose answer is a number: evidence scoring favours, and answerability requires, one.
+WANTS_NUMBER = re.compile(
+    r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
+    r"what amount|what sum|what figure|how long|what year|which year|what target)\b",
+    re.I,
+)
 
 
 def fold(text: str) -> str:

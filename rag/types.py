@@ -52,6 +52,8 @@ class Citation:
     end: int
     score: float
     url: str | None = None
+    published: str | None = None  # ISO YYYY-MM-DD of the cited article, when it states one
+    also_in: list[str] = field(default_factory=list)  # sources holding a near-identical copy (wire stories)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,12 +85,18 @@ class Answer:
     retrieved_sources: list[str] = field(default_factory=list)
     notice: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # The short answer (a number, date, name, "Yes"/"No") taken verbatim from a cited sentence, or None.
+    direct: str | None = None
+    # The date range the question was restricted to: {"since": "YYYY-MM-DD", "until": "YYYY-MM-DD"} or None.
+    time_range: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "direct": self.direct,
             "text": self.text,
+            "time_range": dict(self.time_range) if self.time_range else None,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "mode": self.mode,

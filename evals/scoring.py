@@ -27,6 +27,9 @@ __all__ = [
     "GoldItem",
     "Turn",
     "contains",
+    "as_iso_date",
+    "direct_matches",
+    "find",
     "is_correct",
     "load_gold",
     "normalize",
@@ -43,6 +46,12 @@ KINDS: frozenset[str] = frozenset(
         "unanswerable",
         "follow-up",
         "paraphrase",
+        "yes-no",
+        "date",
+        "filter",
+        "time-range",
+        "wire-copy",
+        "revision",
     }
 )
 
@@ -233,21 +242,71 @@ def _bounded(hay: str, start: int, end: int) -> bool:
     return True
 
 
-def contains(answer_text: str, acceptable: str) -> bool:
-    """True if the normalised ``acceptable`` occurs in the normalised answer
-    as a whole word/number (see ``_bounded``).  An acceptable string that
-    normalises to nothing never matches, so a blank gold string cannot make
-    every answer correct."""
+def find(answer_text: str, acceptable: str) -> int:
+    """Position of the first whole-word/number occurrence of the normalised
+    ``acceptable`` in the normalised answer (see ``_bounded``), or -1.  An
+    acceptable string that normalises to nothing is never found, so a blank
+    gold string cannot make every answer correct."""
     needle = normalize(acceptable)
     if not needle:
-        return False
+        return -1
     hay = normalize(answer_text)
     start = hay.find(needle)
     while start != -1:
         if _bounded(hay, start, start + len(needle)):
-            return True
+            return start
         start = hay.find(needle, start + 1)
-    return False
+    return -1
+
+
+def contains(answer_text: str, acceptable: str) -> bool:
+    """True if ``find`` finds ``acceptable`` in the answer."""
+    return find(answer_text, acceptable) != -1
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1)}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_ISO_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DMY_RE = re.compile(r"^(?:[a-z]+,? )?(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)\.?,? (\d{4})$")
+_MDY_RE = re.compile(r"^(?:[a-z]+,? )?([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+
+
+def as_iso_date(text: str) -> str | None:
+    """'14 February 2025', 'Friday, Feb. 14, 2025' or '2025-02-14' -> '2025-02-14'; else None."""
+    t = normalize(text).strip(" .")
+    if m := _ISO_RE.match(t):
+        return t
+    day = month = year = None
+    if m := _DMY_RE.match(t):
+        day, month, year = m.group(1), _MONTHS.get(m.group(2)), m.group(3)
+    elif m := _MDY_RE.match(t):
+        day, month, year = m.group(2), _MONTHS.get(m.group(1)), m.group(3)
+    if not month:
+        return None
+    return f"{year}-{month:02d}-{int(day):02d}"
+
+
+#: A direct answer is a short answer, not a sentence that happens to contain it.
+MAX_DIRECT_WORDS = 6
+
+
+def direct_matches(direct: str | None, gold: str) -> bool:
+    """True iff the system's short answer ``direct`` gives the gold short answer.
+
+    Dates compare as calendar dates when both sides parse ("14 February 2025"
+    equals "2025-02-14"). Otherwise the gold string must occur in ``direct``
+    as a whole word/number (so "Emmanuel Macron" gives "Macron", "£2.1
+    billion" gives "2.1 billion") and ``direct`` must be at most
+    ``MAX_DIRECT_WORDS`` words long. "Yes" never matches "No".
+    """
+    if not direct or not direct.strip():
+        return False
+    gold_date = as_iso_date(gold)
+    if gold_date is not None:
+        return as_iso_date(direct) == gold_date
+    return len(normalize(direct).split()) <= MAX_DIRECT_WORDS and contains(direct, gold)
 
 
 def is_correct(answer_text: str, groups: Sequence[Sequence[str]]) -> bool:
@@ -302,14 +361,35 @@ class GoldItem:
     answerable: bool
     history: tuple[Turn, ...] = ()
     kind: str = "fact"
+    #: The expected short answer (number, date, name, "Yes"/"No"), compared with ``Answer.direct``.
+    direct: str | None = None
+    #: Restrictions passed to ``Assistant.ask``: any of ``sources`` (list), ``since``, ``until`` (ISO dates).
+    filters: tuple[tuple[str, object], ...] = ()
+    #: The date range the system should read from the question: {"since": ISO|None, "until": ISO|None}.
+    expect_time_range: tuple[tuple[str, str | None], ...] | None = None
+    #: Sources of near-identical copies the answer should report (a wire story printed twice).
+    expect_also_in: tuple[str, ...] = ()
+    #: Out-of-date figures: if the answer mentions one, the current answer must come first.
+    superseded: tuple[str, ...] = ()
+
+    def filter_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for ``Assistant.ask``."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.filters}
 
     def history_dicts(self) -> list[dict[str, str]]:
         """History in the chat-message shape most clients expect."""
         return [t.as_dict() for t in self.history]
 
     def is_correct(self, answer_text: str) -> bool:
-        """Shortcut for ``is_correct(answer_text, self.answers)``."""
-        return is_correct(answer_text, self.answers)
+        """``is_correct(answer_text, self.answers)``; with ``superseded`` figures, also the current
+        figure must come before any out-of-date one the answer mentions."""
+        if not is_correct(answer_text, self.answers):
+            return False
+        if not self.superseded:
+            return True
+        old = [p for p in (find(answer_text, s) for s in self.superseded) if p != -1]
+        new = min(p for p in (find(answer_text, s) for group in self.answers for s in group) if p != -1)
+        return not old or new < min(old)
 
 
 _REQUIRED: dict[str, type] = {
@@ -319,7 +399,30 @@ _REQUIRED: dict[str, type] = {
     "sources": list,
     "answerable": bool,
 }
-_OPTIONAL: dict[str, type] = {"history": list, "kind": str}
+_OPTIONAL: dict[str, type] = {
+    "history": list, "kind": str, "direct": str, "filters": dict, "expect_time_range": dict,
+    "expect_also_in": list, "superseded": list,
+}
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _check_range(obj: dict, where: str, allowed: set[str], fail) -> None:
+    """Validate a {"since", "until"} style object: known keys, ISO dates (or null when allowed)."""
+    for key, value in obj.items():
+        if key not in allowed:
+            raise fail(f"{where}: unknown key {key!r} ({', '.join(sorted(allowed))})")
+        if key == "sources":
+            if not isinstance(value, list) or not value or not all(isinstance(s, str) and s.strip() for s in value):
+                raise fail(f"{where}.sources must be a non-empty list of source names")
+        elif value is not None and not (isinstance(value, str) and _ISO_DATE_RE.match(value)):
+            raise fail(f"{where}.{key} must be an ISO date YYYY-MM-DD or null")
+
+
+def _string_list(obj: dict, key: str, fail) -> tuple[str, ...]:
+    values = obj.get(key, [])
+    if not all(isinstance(s, str) and s.strip() for s in values):
+        raise fail(f"{key!r} must be a list of non-empty strings")
+    return tuple(values)
 
 
 def _item_from(obj: object, path: Path, line: int) -> GoldItem:
@@ -391,7 +494,31 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
     if kind == "unanswerable" and answerable:
         raise fail("kind 'unanswerable' but answerable is true")
 
+    direct = obj.get("direct")
+    if direct is not None and not normalize(direct):
+        raise fail("blank 'direct'")
+    if direct is not None and not answerable:
+        raise fail("unanswerable item must not have 'direct'")
+    filters = obj.get("filters", {})
+    _check_range(filters, "filters", {"sources", "since", "until"}, fail)
+    if "filters" in obj and not filters:
+        raise fail("empty 'filters'")
+    time_range = obj.get("expect_time_range")
+    if time_range is not None:
+        if set(time_range) != {"since", "until"}:
+            raise fail("'expect_time_range' needs exactly 'since' and 'until' (either may be null)")
+        _check_range(time_range, "expect_time_range", {"since", "until"}, fail)
+    also_in = _string_list(obj, "expect_also_in", fail)
+    superseded = _string_list(obj, "superseded", fail)
+    if superseded and not answerable:
+        raise fail("unanswerable item must not have 'superseded'")
+
     return GoldItem(
+        direct=direct,
+        filters=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(filters.items())),
+        expect_time_range=tuple(sorted(time_range.items())) if time_range is not None else None,
+        expect_also_in=also_in,
+        superseded=superseded,
         id=item_id,
         question=question,
         answers=tuple(groups),

@@ -83,7 +83,8 @@ def test_empty_or_overlong_questions_are_refused(real_assistant, question):
 def test_hybrid_is_not_worse_than_dense_on_gold_sources(real_assistant):
     from evals.scoring import load_gold
 
-    items = [i for i in load_gold(Path(__file__).resolve().parents[1] / "evals/gold/seeds.jsonl") if i.answerable]
+    gold = Path(__file__).resolve().parents[1] / "evals/gold"
+    items = [i for split in ("dev", "test") for i in load_gold(gold / split / "seeds.jsonl") if i.answerable]
     ranks = {}
     for mode in ("hybrid", "dense", "bm25"):
         rr = []

@@ -66,3 +66,41 @@ def test_check_thresholds_floors_and_ceilings():
     assert check_thresholds(flat, {"min": {"answers.correctness": 0.9}})
     assert check_thresholds(flat, {"max": {"answers.false_abstention_rate": 0.1}})
     assert check_thresholds(flat, {"min": {"retrieval.mrr": 0.5}}) == ["retrieval.mrr: not measured (threshold 0.5)"]
+
+
+GOLD = Path(__file__).resolve().parents[1] / "evals" / "gold"
+# Questions that look alike must share a split, or tuning on one would leak into the other.
+LOOK_ALIKES = [
+    ("military-chiefs-meeting-count", "reassurance-meeting-count"),
+    ("uk-defense-target", "nato-spending-target"),
+    ("invasion-age-001", "war-age-003"),
+    ("macron-trump-venue", "coalition-venue"),
+    ("drones-fired", "drones-paraphrase", "drones-intercepted-followup"),
+]
+
+
+def split_ids() -> dict[str, set[str]]:
+    from evals.scoring import load_gold
+
+    return {split: {i.id for path in (GOLD / split).glob("*.jsonl") for i in load_gold(path)}
+            for split in ("dev", "test")}
+
+
+def test_dev_and_test_splits_are_disjoint_and_keep_look_alikes_together():
+    ids = split_ids()
+    assert ids["dev"] and ids["test"]
+    assert not ids["dev"] & ids["test"]
+    for group in LOOK_ALIKES:
+        homes = {split for split, members in ids.items() for g in group if g in members}
+        assert len(homes) == 1, f"{group} is spread over {homes}"
+
+
+def test_seed_split_is_stratified_by_kind():
+    from collections import Counter
+
+    from evals.scoring import load_gold
+
+    kinds = {split: Counter(i.kind for i in load_gold(GOLD / split / "seeds.jsonl")) for split in ("dev", "test")}
+    for kind in kinds["dev"] | kinds["test"]:
+        assert abs(kinds["dev"][kind] - kinds["test"][kind]) <= 2, kind
+    assert kinds["test"]["unanswerable"] >= 5

@@ -27,7 +27,8 @@ from evals.scoring import (  # noqa: E402
     normalize,
 )
 
-GOLD_PATH = REPO_ROOT / "evals" / "gold" / "seeds.jsonl"
+# The seed questions, split into dev and test (evals/README.md).
+GOLD_PATHS = [REPO_ROOT / "evals" / "gold" / split / "seeds.jsonl" for split in ("dev", "test")]
 
 
 def _seeds_dir() -> Path:
@@ -234,7 +235,7 @@ def test_load_gold_empty_file(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def gold() -> list[GoldItem]:
-    return load_gold(GOLD_PATH)
+    return [item for path in GOLD_PATHS for item in load_gold(path)]
 
 
 def test_gold_counts(gold: list[GoldItem]) -> None:

@@ -1,0 +1,73 @@
+"""The corpora the gold files are about, and where each one comes from.
+
+A gold file's stem names its corpus: `gold/<split>/seeds.jsonl` is about `seeds`, `bbc.jsonl` about
+`bbc`, `dated.jsonl` about `dated`. `prepare` returns the folder to ingest, so the source names the
+system reports are the names the gold files use.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+# The shared corpora live next to the repository, never at a machine-specific absolute path.
+SHARED = REPO.parent / "shared"
+BBC_DIR = SHARED / "corpora" / "bbc"
+BBC_LIST = HERE / "bbc" / "articles.txt"
+DATED_DIR = HERE / "dated"
+SEEDS_DIR = REPO / "seeds"
+
+
+class CorpusError(Exception):
+    """A corpus cannot be prepared; the message is one line meant for the user."""
+
+
+def bbc_articles(listing: Path = BBC_LIST) -> tuple[list[str], list[str]]:
+    """(gold articles, distractors) from articles.txt: one `category/file` a line, distractors after
+    a `# distractors` line; other `#` lines are comments."""
+    gold: list[str] = []
+    distractors: list[str] = []
+    target = gold
+    for raw in listing.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.lower().startswith("# distractors"):
+            target = distractors
+        elif line and not line.startswith("#"):
+            target.append(line)
+    return gold, distractors
+
+
+def _copy_bbc(workdir: Path) -> Path:
+    if not BBC_DIR.is_dir():
+        raise CorpusError(f"the BBC corpus is missing: expected it at {BBC_DIR} (next to the repository)")
+    folder = workdir / "bbc"
+    gold, distractors = bbc_articles()
+    for rel in gold + distractors:
+        src = BBC_DIR / rel
+        if not src.is_file():
+            raise CorpusError(f"{BBC_LIST.name} lists {rel}, which is not in {BBC_DIR}")
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    return folder
+
+
+def prepare(name: str, workdir: Path) -> Path:
+    """The folder to ingest for corpus `name` (copies are made under `workdir` when needed)."""
+    if name == "seeds":
+        return SEEDS_DIR
+    if name == "dated":
+        return DATED_DIR
+    if name == "bbc":
+        return _copy_bbc(workdir)
+    raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated")
+
+
+def source_path(name: str, source: str) -> Path:
+    """Where the article behind a gold `source` lives (for checks that read the text)."""
+    base = {"seeds": SEEDS_DIR, "dated": DATED_DIR, "bbc": BBC_DIR}.get(name)
+    if base is None:
+        raise CorpusError(f"no corpus named {name!r}")
+    return base / source

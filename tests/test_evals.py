@@ -104,3 +104,30 @@ def test_seed_split_is_stratified_by_kind():
     for kind in kinds["dev"] | kinds["test"]:
         assert abs(kinds["dev"][kind] - kinds["test"][kind]) <= 2, kind
     assert kinds["test"]["unanswerable"] >= 5
+
+
+def test_direct_matches_short_answers_dates_and_yes_no():
+    from evals.scoring import direct_matches
+
+    assert direct_matches("twenty-six", "26")
+    assert direct_matches("Emmanuel Macron", "Macron")
+    assert not direct_matches("126", "26")
+    assert not direct_matches("Yes", "No") and not direct_matches(None, "No") and not direct_matches("", "No")
+    assert direct_matches("Friday, 14 February 2025", "2025-02-14")
+    assert direct_matches("Feb. 14, 2025", "2025-02-14")
+    assert not direct_matches("15 February 2025", "2025-02-14")
+    # A whole sentence that happens to hold the answer is not a direct answer.
+    assert not direct_matches("Macron said that 26 nations have pledged troops to the force", "26")
+
+
+def test_superseded_figure_must_not_come_first(tmp_path):
+    from evals.scoring import load_gold
+
+    row = {"id": "cost", "question": "What will the bridge cost?", "answers": [["2.1 billion"]], "sources": ["a.txt"],
+           "answerable": True, "kind": "revision", "direct": "£2.1 billion", "superseded": ["1.8 billion"]}
+    path = tmp_path / "g.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    item = load_gold(path)[0]
+    assert item.is_correct("The cost is now £2.1 billion, up from £1.8 billion.")
+    assert not item.is_correct("It was put at £1.8 billion; it is now £2.1 billion.")
+    assert not item.is_correct("It will cost £1.8 billion.")

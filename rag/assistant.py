@@ -5,33 +5,27 @@ The CLI, the UI and the evals all stand on `Assistant`; nothing else wires parts
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag.answering.evidence import score_sentences
+from rag.answering import drain
+from rag.answering import nodes as N
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose
-from rag.answering.followup import standalone_question
+from rag.answering.followup import resolve
 from rag.chunking import Chunker
-from rag.embeddings import Embedder, HashingEmbedder, QueryCache, SentenceTransformerEmbedder
-from rag.index import ArticleStore, Manifest, VectorStore
-from rag.ingest import Ingester, IndexPaths
-from rag.retrieval import RetrievedChunk, build_retriever, to_chunks
+from rag.embeddings import Embedder, QueryCache
+from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
+from rag.ingest import Ingester, IndexPaths, Progress
+from rag.sources import SUPPORTED_SUFFIXES, ReadOptions
+from rag.models import make_embedder, make_reranker
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, SentenceEvidence
+from rag.retrieval import build_retriever
 from rag.settings import Settings, force_offline
-from rag.types import Answer, IngestReport, NewsragError
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    """The one place an embedding backend is chosen."""
-    if settings.embedding_backend == "hashing":
-        return HashingEmbedder()
-    return SentenceTransformerEmbedder(
-        settings.resolved_model_path(), batch_size=settings.embed_batch_size, threads=settings.torch_threads
-    )
+from rag.types import Answer, IngestReport, NewsragError, Skipped
 
 
 class Assistant:
@@ -40,14 +34,16 @@ class Assistant:
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
         self.queries = QueryCache(self.embedder)
+        self.reranker = make_reranker(self.settings)
         self.chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         self.paths = IndexPaths(Path(self.settings.data_dir))
-        self.store = VectorStore(
-            self.paths.chroma, self.settings.collection, self.settings.chroma_host, self.settings.chroma_port
-        )
+        self.store = VectorStore(self.paths.chroma, self.settings.chroma_host, self.settings.chroma_port)
         self.articles = ArticleStore(self.paths.articles)
-        self.policy = Policy(
-            threshold=self.settings.abstain_threshold, max_sentences=self.settings.max_answer_sentences
+        self.policy = Policy.from_settings(self.settings, reranked=self.reranker is not None)
+        self.evidence = SentenceEvidence(
+            self.queries, self.reranker, candidates=self.settings.sentence_candidates,
+            dense_weight=self.settings.evidence_dense_weight, lexical_weight=self.settings.evidence_lexical_weight,
+            rank_weight=self.settings.evidence_rank_weight,
         )
         self._lock = threading.RLock()
         self._retrievers: dict[str, Any] = {}
@@ -55,50 +51,114 @@ class Assistant:
         self._source_of_chunk: dict[str, str] = {}
         self._manifest_stamp: float | None = None
 
-    # ------------------------------------------------------------------ ingestion and status
+    def warm_up(self) -> None:
+        """Load the models now (one query embedding, one reranked pair), e.g. before a server says ready."""
+        self.embedder.embed_queries(["warm up"])
+        if self.reranker is not None:
+            self.reranker.warm_up()
+
+    # ------------------------------------------------------------------ the collection
+    def _ingester(self, on_progress: Progress | None = None, progress: bool = False) -> Ingester:
+        return Ingester(
+            self.paths, self.store, self.embedder, self.chunker, self.settings.max_file_bytes,
+            collection_prefix=self.settings.collection, batch_docs=self.settings.ingest_batch_docs,
+            progress=progress, on_progress=on_progress, read_options=ReadOptions.from_settings(self.settings),
+        )
+
     def ingest(
         self, paths: list[str | Path] | None = None, *, prune: bool = True, rebuild: bool = False,
-        corpus_dir: str | Path | None = None, progress: bool = True,
+        progress: bool = False, on_progress: Progress | None = None,
     ) -> IngestReport:
-        if corpus_dir is not None:
-            self.settings = self.settings.model_copy(update={"corpus_dir": Path(corpus_dir)})
-        # The lock guards only our caches: queries keep running on the last committed index while
-        # the ingest writes (the manifest is swapped atomically; retrieval filters to it), and the
-        # ingest lock file keeps two ingests apart.
-        if rebuild:
-            with self._lock:
-                self._wipe_index()
-        ingester = Ingester(
-            self.paths, self.store, self.embedder, self.chunker, Path(self.settings.corpus_dir),
-            self.settings.max_file_bytes, progress=progress,
-        )
-        try:
-            return ingester.run([Path(p) for p in paths] if paths else None, prune=prune)
-        finally:
-            with self._lock:
-                self._retrievers.clear()
-                self._manifest = None
+        """Add or update files and folders from anywhere; no paths = the configured corpus folder
+        (or, with `rebuild`, just every document the index holds, re-read into a fresh collection).
 
-    def _wipe_index(self) -> None:
-        self.store.drop()
-        for path in (self.paths.manifest, self.paths.bm25, self.paths.articles):
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+        Queries keep answering from the last committed index while this writes: the manifest is
+        replaced atomically and retrieval only sees the chunks it names.
+        """
+        if paths:
+            targets = [Path(p).expanduser() for p in paths]
+        elif rebuild:
+            targets = []
+        else:
+            targets = [Path(self.settings.corpus_dir)]
+            if not targets[0].is_dir():
+                raise NewsragError(
+                    f"the corpus folder {targets[0]} does not exist: name what to ingest (`newsrag ingest PATH`) "
+                    "or set NEWSRAG_CORPUS_DIR"
+                )
+        try:
+            return self._ingester(on_progress, progress).run(targets, prune=prune, rebuild=rebuild)
+        finally:
+            self._invalidate()
+
+    def upload(self, files: list[tuple[str, bytes]], on_progress: Progress | None = None) -> IngestReport:
+        """Store uploaded files (by base name) in the managed uploads folder and ingest them."""
+        if not files:
+            raise NewsragError("no files to upload")
+        self.paths.uploads.mkdir(parents=True, exist_ok=True)
+        written, refused = [], []
+        for name, data in files:
+            base = Path(str(name).replace("\\", "/")).name.strip()
+            if not base or base.startswith(".") or base in {".", ".."}:
+                refused.append(Skipped(str(name) or "(unnamed)", "not a usable file name"))
+            elif len(data) > self.settings.max_file_bytes:
+                refused.append(Skipped(base, f"file is {len(data):,} bytes, over the {self.settings.max_file_bytes:,}-byte cap"))
+            elif Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:
+                refused.append(Skipped(base, f"unsupported file type '{Path(base).suffix or '(none)'}' "
+                                             f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"))
             else:
+                target = self.paths.uploads / base
+                atomic_write_bytes(target, data)
+                written.append(target)
+        report = self.ingest(written, prune=False, on_progress=on_progress) if written else IngestReport()
+        known = {d.path for d in self.manifest().docs.values()}
+        for path in written:  # a stored upload that was not indexed is not kept
+            if str(path.absolute()) not in known:
                 path.unlink(missing_ok=True)
+        report.skipped = refused + report.skipped
+        report.seen += len(refused)
+        return report
+
+    def remove(self, sources: list[str]) -> IngestReport:
+        """Drop exactly these documents (by source name as listed, or by file path)."""
+        if not sources:
+            raise NewsragError("name the documents to remove (see `newsrag list`)")
+        try:
+            return self._ingester().remove([str(s) for s in sources])
+        finally:
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._retrievers.clear()
+            self._manifest = None
 
     def manifest(self) -> Manifest:
-        """The committed index, reloaded when another process (an ingest) has changed it."""
-        try:
-            stamp = self.paths.manifest.stat().st_mtime_ns
-        except FileNotFoundError:
-            stamp = None
-        if self._manifest is None or stamp != self._manifest_stamp:
-            self._manifest = Manifest.load(self.paths.manifest)
-            self._manifest_stamp = stamp
-            self._source_of_chunk = {cid: d.source for d in self._manifest.docs.values() for cid in d.chunk_ids}
-            self._retrievers.clear()
-        return self._manifest
+        """The committed index, reloaded when another process has changed it (then the vector
+        store is reopened too: an embedded Chroma never sees another process's writes)."""
+        with self._lock:
+            try:
+                stamp = self.paths.manifest.stat().st_mtime_ns
+            except FileNotFoundError:
+                stamp = None
+            if self._manifest is None or stamp != self._manifest_stamp:
+                manifest = Manifest.load(self.paths.manifest)
+                if self._manifest_stamp is not None and stamp != self._manifest_stamp:
+                    self.store.reopen()
+                self._manifest, self._manifest_stamp = manifest, stamp
+                self._source_of_chunk = {cid: d.source for d in manifest.docs.values() for cid in d.chunk_ids}
+                self._retrievers.clear()
+            return self._manifest
+
+    def _check_queryable(self, manifest: Manifest) -> None:
+        """An index built by another embedder cannot be queried with this one."""
+        if manifest.version == 1:
+            raise NewsragError("the index was written by an older newsrag; run `newsrag ingest --rebuild`")
+        if manifest.docs and manifest.embedding != self.embedder.name:
+            raise NewsragError(
+                f"the index was built with {manifest.embedding}, but the settings say {self.embedder.name}; "
+                "run `newsrag ingest --rebuild` (or set NEWSRAG_EMBEDDING_BACKEND back)"
+            )
 
     def status(self) -> dict[str, Any]:
         manifest = self.manifest()
@@ -106,17 +166,20 @@ class Assistant:
             "documents": len(manifest.docs),
             "chunks": len(manifest.chunk_ids),
             "data_dir": str(Path(self.settings.data_dir).resolve()),
-            "corpus_dir": manifest.corpus_root or str(Path(self.settings.corpus_dir).resolve()),
+            "corpus_dir": str(Path(self.settings.corpus_dir).resolve()),
             "embedding_model": self.embedder.name,
             "indexed_with": manifest.embedding,
+            "collection": manifest.collection,
             "retriever": self.settings.retriever,
             "mode": self.settings.mode,
             "chroma": f"{self.settings.chroma_host}:{self.settings.chroma_port}" if self.settings.chroma_host else "embedded",
         }
 
     def documents(self) -> list[dict[str, Any]]:
+        """One row per document: source, title, published, chunks, origin, url, kind."""
         return [
-            {"source": d.source, "title": d.title, "chunks": len(d.chunk_ids), "url": d.url}
+            {"source": d.source, "title": d.title, "published": d.published, "chunks": len(d.chunk_ids),
+             "origin": d.origin, "url": d.url, "kind": d.kind, "path": d.path}
             for d in sorted(self.manifest().docs.values(), key=lambda d: d.source)
         ]
 
@@ -125,7 +188,8 @@ class Assistant:
         doc = self.manifest().docs.get(source)
         if doc is None:
             raise NewsragError("no such article in the index")
-        return {"source": doc.source, "title": doc.title, "url": doc.url, "text": self.articles.get(doc.content_hash)}
+        return {"source": doc.source, "title": doc.title, "url": doc.url, "published": doc.published,
+                "text": self.articles.get(doc.content_hash)}
 
     def article_for_chunk(self, chunk_id: str) -> dict[str, Any]:
         self.manifest()  # reloads, with the chunk map, if an ingest changed the index
@@ -135,53 +199,83 @@ class Assistant:
         return self.article(source)
 
     # ------------------------------------------------------------------ retrieval
-    def retrieve(self, query: str, mode: str | None = None, top_k: int | None = None) -> list[RetrievedChunk]:
-        from llama_index.core.schema import QueryBundle
+    def _retrieve_once_more_if_switched(self, retriever: Any, bundle: Any, mode: str, top_k: int | None) -> list:
+        """Another process may switch the collection or replace the keyword index between our
+        manifest read and the query: reopen, rebuild the retriever from the new manifest, retry once."""
+        try:
+            return retriever.retrieve(bundle)
+        except NewsragError:
+            raise
+        except Exception:  # noqa: BLE001 - any store error here means our handles are stale
+            with self._lock:
+                self.store.reopen()
+                self._invalidate()
+                manifest = self.manifest()
+                fresh = self._build_retriever(mode, top_k, manifest)
+            return fresh.retrieve(bundle) if fresh is not None else []
 
+    def _build_retriever(self, mode: str, top_k: int | None, manifest: Manifest) -> Any:
+        if not manifest.chunk_ids:
+            return None
+        return build_retriever(
+            mode, self.chunk_collection(manifest).raw, self.queries, self.keyword_dir(manifest),
+            manifest.chunk_ids, top_k or self.settings.top_k, self.settings.candidate_k,
+            self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
+        )
+
+    def chunk_collection(self, manifest: Manifest) -> ChunkCollection:
+        """The Chroma collection the committed manifest names (a rebuild switches it)."""
+        self._check_queryable(manifest)
+        if not manifest.collection:
+            raise NewsragError("the index is empty: add articles with `newsrag ingest PATH` (or upload them in the UI)")
+        return self.store.collection(manifest.collection)
+
+    def keyword_dir(self, manifest: Manifest) -> Path:
+        """The BM25 folder the committed manifest names (its `index/` may be absent when empty)."""
+        return self.paths.keyword / (manifest.bm25_dir or "none")
+
+    def retrieve(self, query: str, mode: str | None = None, top_k: int | None = None) -> list[NodeWithScore]:
+        """The best chunks for `query`: fused candidates, committed only, reranked by the
+        cross-encoder when there is one, `top_k` kept, each with its sentence vectors."""
         mode = mode or self.settings.retriever
         if mode not in ("hybrid", "dense", "bm25"):
             raise NewsragError(f"unknown retriever '{mode}': use hybrid, dense or bm25")
         with self._lock:
             manifest = self.manifest()
-            key = f"{mode}:{top_k}"
-            if key not in self._retrievers:
-                self._retrievers[key] = build_retriever(
-                    mode, self.store.collection, self.queries, self.paths.bm25, manifest.chunk_ids,
-                    top_k or self.settings.top_k, self.settings.candidate_k, self.settings.dense_weight,
-                    self.settings.bm25_weight, self.settings.rrf_k,
+            if mode not in self._retrievers:
+                self._retrievers[mode] = build_retriever(
+                    mode, self.chunk_collection(manifest).raw, self.queries, self.keyword_dir(manifest), manifest.chunk_ids,
+                    self.settings.candidate_k, self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
                 )
-            retriever = self._retrievers[key]
+            retriever, committed = self._retrievers[mode], manifest.chunk_ids
         if retriever is None:
             return []
-        chunks = to_chunks(retriever.retrieve(QueryBundle(query_str=query)))
-        return self._with_sentence_vectors(chunks)
+        bundle = QueryBundle(query_str=query)
+        keep = top_k or self.settings.top_k
+        hits = CommittedOnly(committed=committed).postprocess_nodes(retriever.retrieve(bundle), bundle)
+        if self.reranker is not None:
+            hits = CrossEncoderRerank(self.reranker, self.settings.rerank_top_n, keep).postprocess_nodes(hits, bundle)
+        return self._with_sentence_vectors(hits[:keep])
 
-    def _with_sentence_vectors(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
-        """BM25 hits carry no vectors; fetch them from the vector store in one call."""
-        missing = [c.id for c in chunks if c.sentence_vectors is None]
-        if not missing:
-            return chunks
-        from dataclasses import replace
-
-        from rag.index import unpack_vectors
-
-        rows = {r["id"]: r["metadata"] for r in self.store.get(missing)}
-        out = []
-        for chunk in chunks:
-            meta = rows.get(chunk.id)
-            if chunk.sentence_vectors is None and meta and meta.get("sentence_vectors") and chunk.sentences:
-                chunk = replace(chunk, sentence_vectors=unpack_vectors(meta["sentence_vectors"], len(chunk.sentences)))
-            out.append(chunk)
-        return out
+    def _with_sentence_vectors(self, hits: list[NodeWithScore]) -> list[NodeWithScore]:
+        """Private copies of the hits (BM25's nodes are shared); BM25 hits carry no sentence
+        vectors, so those are fetched from the vector store in one call."""
+        copies = [
+            NodeWithScore(node=TextNode(id_=h.node.node_id, text=h.node.get_content(), metadata=dict(h.node.metadata)), score=h.score)
+            for h in hits
+        ]
+        missing = [c.node.node_id for c in copies if not N.meta(c).get("sentence_vectors")]
+        if missing:
+            rows = {r["id"]: r["metadata"] for r in self.chunk_collection(self.manifest()).get(missing)}
+            for chunk in copies:
+                packed = (rows.get(chunk.node.node_id) or {}).get("sentence_vectors")
+                if packed and not N.meta(chunk).get("sentence_vectors"):
+                    N.meta(chunk)["sentence_vectors"] = packed
+        return copies
 
     # ------------------------------------------------------------------ answering
     def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None) -> Answer:
-        answer = None
-        for piece in self.stream(question, history, mode):
-            if isinstance(piece, Answer):
-                answer = piece
-        assert answer is not None
-        return answer
+        return drain(self.stream(question, history, mode))
 
     def stream(
         self, question: str, history: list[dict] | None = None, mode: str | None = None
@@ -192,33 +286,33 @@ class Assistant:
         if mode not in ("extractive", "llm"):
             raise NewsragError(f"unknown mode '{mode}': use extractive or llm")
         started = time.perf_counter()
-        query = standalone_question(question, history)
-        chunks = self.retrieve(query)
+        conv = resolve(question, history)
+        chunks = self.retrieve(conv.query)
         retrieved = time.perf_counter()
-        query_vector = self.queries.embed([query])[0] if chunks else np.zeros(1, dtype=np.float32)
-        evidence = score_sentences(query, chunks, query_vector, self.embedder)
+        sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=conv.query))
         notice = ""
         if mode == "llm":
             from rag.answering.llm import answer_with_llm
 
-            composed, notice = yield from answer_with_llm(self.settings, self.embedder, query, history, evidence, self.policy)
+            composed, notice = yield from answer_with_llm(self.settings, self.embedder, conv, history, chunks, sentences, self.policy)
         else:
-            composed = compose(query, evidence, self.policy)
+            composed = compose(conv, sentences, self.policy)
             for piece in _pieces(composed):
                 yield piece
         finished = time.perf_counter()
         yield Answer(
             question=question,
-            standalone_question=query,
+            standalone_question=conv.query,
             text=composed.text,
             citations=composed.citations,
             abstained=composed.abstained,
             mode=mode,
             related=composed.related,
-            retrieved_sources=list(dict.fromkeys(c.source for c in chunks)),
+            retrieved_sources=list(dict.fromkeys(N.source(c) for c in chunks)),
             notice=notice,
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},
+            direct=composed.direct,
         )
 
     def _validate(self, question: str, history: list[dict] | None) -> tuple[str, list[dict]]:
@@ -232,7 +326,14 @@ class Assistant:
         for turn in history or []:
             if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant") or not isinstance(turn.get("content"), str):
                 raise NewsragError("history items must be {'role': 'user'|'assistant', 'content': str}")
-            turns.append({"role": turn["role"], "content": turn["content"][: self.settings.max_question_chars * 4]})
+            kept = {"role": turn["role"], "content": turn["content"][: self.settings.max_question_chars * 4]}
+            sources = turn.get("sources")
+            if turn["role"] == "assistant" and sources is not None:
+                # Optional: the sources the answer cited, so a follow-up prefers them.
+                if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+                    raise NewsragError("history 'sources' must be a list of source names")
+                kept["sources"] = sources[:50]
+            turns.append(kept)
         limit = self.settings.max_history_turns
         return question.strip(), (turns[-limit:] if limit else [])
 

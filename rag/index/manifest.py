@@ -1,0 +1,90 @@
+"""The manifest: the commit log of the index and its single source of truth.
+
+It names the Chroma collection and the BM25 folder that are committed, and every document with the
+file it was read from (what `--rebuild` re-reads) and the folder it was ingested from. Chroma
+may briefly hold chunks the manifest does not name (a crash mid-ingest, or a rebuild being
+written into a fresh collection); they are invisible to queries until the manifest names them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rag.index.atomic import atomic_write_text
+from rag.types import NewsragError
+
+MANIFEST_VERSION = 2
+
+
+@dataclass
+class DocEntry:
+    source: str  # unique short name: the path relative to the folder it was ingested from
+    path: str  # absolute path of the file it was read from: a document's identity
+    origin: str  # the folder or file named when it was ingested
+    content_hash: str
+    title: str
+    url: str | None
+    encoding: str
+    chunk_ids: list[str]
+    published: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    kind: str = "txt"
+    group: str | None = None  # near-duplicate group (wire copies): the group's first source
+
+
+@dataclass
+class Manifest:
+    embedding: str = ""
+    chunking: str = ""
+    collection: str = ""
+    bm25_dir: str = ""
+    bm25_generation: str = ""
+    docs: dict[str, DocEntry] = field(default_factory=dict)
+    version: int = MANIFEST_VERSION
+    legacy_origins: list[str] = field(default_factory=list)  # read from an older manifest, for --rebuild
+
+    @property
+    def chunk_ids(self) -> set[str]:
+        return {cid for doc in self.docs.values() for cid in doc.chunk_ids}
+
+    def generation(self) -> str:
+        """Changes whenever the committed chunk set changes; the BM25 index records it."""
+        digest = hashlib.sha256()
+        for cid in sorted(self.chunk_ids):
+            digest.update(cid.encode())
+        return digest.hexdigest()[:16]
+
+    def by_path(self) -> dict[str, DocEntry]:
+        return {doc.path: doc for doc in self.docs.values()}
+
+    @classmethod
+    def load(cls, path: Path) -> "Manifest":
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            version = raw.get("version", 1)
+            if version == 1:  # one-folder index of the first release: only its folder is reusable
+                return cls(version=1, legacy_origins=[raw["corpus_root"]] if raw.get("corpus_root") else [])
+            docs = {s: DocEntry(**d) for s, d in raw.pop("docs").items()}
+            raw.pop("legacy_origins", None)
+            manifest = cls(docs=docs, **raw)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise NewsragError(
+                f"the index at {path.parent} is corrupted (manifest unreadable: {exc}); "
+                "run `newsrag ingest --rebuild PATH` to rebuild it"
+            ) from None
+        if manifest.version != MANIFEST_VERSION:
+            raise NewsragError(
+                f"the index at {path.parent} was written by another version; run `newsrag ingest --rebuild`"
+            )
+        return manifest
+
+    def save(self, path: Path) -> None:
+        data = asdict(self)
+        data.pop("legacy_origins")
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))

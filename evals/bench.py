@@ -1,14 +1,19 @@
 """`newsrag bench`: one run that measures ingest, re-ingest, query latency, retrieval quality,
-memory and cold start on a news corpus (default: ../shared/corpora/bbc next to the repo).
+memory and cold start on a news corpus (default: ../shared/corpora/bbc next to the repo), and with
+--anchor the same ingest and retrieval task on a plain llama-index pipeline (evals/anchor.py).
 
-    python -m evals.bench --limit 300 --questions 100 --json bench.json
+    python -m evals.bench --limit 300 --questions 100 --anchor --json bench.json
 
-Uses the real embedder (the Assistant default) and a temporary data dir unless --data-dir is given.
+The retrieval task is headline-stripped: every article is indexed WITHOUT its first line (the
+headline), the headline is the query, and a hit is any chunk of that article. (Indexing the
+headline too made the task string matching.) Uses the Assistant's default embedder and a
+temporary data dir unless --data-dir is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
@@ -19,12 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
 SEEDS = ROOT / "seeds"
 MODES = ("hybrid", "dense", "bm25")
+SUBPROCESS_TIMEOUT_S = 3600  # the anchor on the full corpus takes minutes, never an hour
 
 
 def _files(corpus: Path) -> list[Path]:
@@ -35,15 +41,52 @@ def _files(corpus: Path) -> list[Path]:
         if rel.name.upper() == "README.TXT" and len(rel.parts) == 1 and any(p.is_dir() for p in corpus.iterdir()):
             continue  # the BBC corpus ships a README at its root
         groups.setdefault(rel.parts[0] if len(rel.parts) > 1 else "", []).append(path)
-    ordered = [g for g in itertools.chain.from_iterable(itertools.zip_longest(*groups.values())) if g is not None]
-    return ordered
+    return [g for g in itertools.chain.from_iterable(itertools.zip_longest(*groups.values())) if g is not None]
 
 
-def _headline(path: Path) -> str:
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+def split_headline(text: str) -> tuple[str, str]:
+    """(first non-empty line, everything after it with leading blank lines dropped)."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
         if line.strip():
-            return line.strip()[:300]
-    return path.stem
+            return line.strip(), "".join(lines[i + 1:]).lstrip("\r\n")
+    return "", ""
+
+
+def write_stripped(files: list[Path], corpus: Path, target: Path) -> list[dict[str, str]]:
+    """Copies each article to `target` without its headline; returns the queries (headline -> source)."""
+    queries = []
+    for path in files:
+        headline, body = split_headline(path.read_text(encoding="utf-8", errors="replace"))
+        if not headline or not body.strip():
+            continue  # nothing to find, or nothing to ask
+        rel = path.relative_to(corpus)
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(body, encoding="utf-8")
+        queries.append({"source": rel.as_posix(), "query": headline})
+    return queries
+
+
+def source_of(hit: Any) -> str:
+    """The article a retrieval hit belongs to: our RetrievedChunk (.source) or a llama-index NodeWithScore."""
+    source = getattr(hit, "source", None)
+    return source if isinstance(source, str) else hit.node.metadata["source"]
+
+
+def ranked_sources(hits: Iterable[Any]) -> list[str]:
+    """Distinct articles in retrieval order (a hit on any chunk of an article counts for it)."""
+    return list(dict.fromkeys(source_of(h) for h in hits))
+
+
+def summarize(ranks: list[int | None]) -> dict[str, float]:
+    """hit@1, hit@5 and MRR from 1-based ranks (None = not retrieved)."""
+    n = len(ranks) or 1
+    return {
+        "hit@1": round(sum(1 for r in ranks if r == 1) / n, 4),
+        "hit@5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 4),
+        "mrr": round(sum(1.0 / r for r in ranks if r) / n, 4),
+    }
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -55,32 +98,35 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _rank(assistant, query: str, target: str, mode: str) -> int | None:
-    """1-based rank of `target` among the distinct sources retrieved, or None."""
-    sources = list(dict.fromkeys(c.source for c in assistant.retrieve(query, mode=mode)))
-    return sources.index(target) + 1 if target in sources else None
+def _fresh_question(assistant: Any) -> None:
+    """A new user question is never in the query-vector cache, so each timed call starts without it."""
+    cache = getattr(assistant, "queries", None)
+    if cache is not None and hasattr(cache, "clear"):
+        cache.clear()
 
 
-def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, work: Path) -> dict[str, Any]:
+def _timed(fn: Any, *args: Any) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - started) * 1000
+
+
+def _child_env() -> dict[str, str]:
+    # The data and corpus dirs are passed explicitly; every other NEWSRAG_ setting (e.g. the
+    # embedding backend) must match the one the index was built with.
+    env = {k: v for k, v in os.environ.items() if k not in ("NEWSRAG_DATA_DIR", "NEWSRAG_CORPUS_DIR")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false")
+    return env
+
+
+def measure_newsrag(target: Path, queries: list[dict[str, str]], questions: int, top_k: int, data: Path) -> dict[str, Any]:
     from rag.assistant import Assistant
     from rag.chunking import word_tokens
     from rag.settings import Settings
 
-    files = _files(corpus)
-    if limit:
-        files = files[:limit]
-    if not files:
-        raise SystemExit(f"bench: no .txt articles under {corpus}")
-    target = work / "corpus"
-    for path in files:
-        dest = target / path.relative_to(corpus)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, dest)
-    data = data_dir or (work / "data")
-    settings = Settings(data_dir=data, corpus_dir=target)
-    assistant = Assistant(settings)
-    articles = [(p.relative_to(target).as_posix(), _headline(p)) for p in sorted(target.rglob("*.txt"))]
-    tokens = sum(len(word_tokens(p.read_text(encoding="utf-8", errors="replace"))) for p in target.rglob("*.txt"))
+    assistant = Assistant(Settings(data_dir=data, corpus_dir=target))
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(target.rglob("*.txt"))]
+    tokens = sum(len(word_tokens(t)) for t in texts)
 
     # --- ingest (the embedder is already loaded: model load time is in cold_start_s, not here)
     started = time.perf_counter()
@@ -88,93 +134,125 @@ def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, 
     seconds = time.perf_counter() - started
     documents = report.added + report.updated + report.unchanged
     result: dict[str, Any] = {
-        "corpus": str(corpus),
-        "limit": limit,
+        "embedding": getattr(assistant.embedder, "name", type(assistant.embedder).__name__),
         "ingest": {
-            "documents": documents,
-            "chunks": report.chunks,
-            "seconds": round(seconds, 3),
+            "documents": documents, "chunks": report.chunks, "seconds": round(seconds, 3),
             "docs_per_s": round(documents / seconds, 2) if seconds else 0.0,
-            "tokens_per_s": round(tokens / seconds, 1) if seconds else 0.0,
-            "tokens": tokens,
+            "tokens_per_s": round(tokens / seconds, 1) if seconds else 0.0, "tokens": tokens,
         },
     }
 
-    # --- re-ingest, unchanged
+    # --- retrieval quality, before any edit, so the anchor scores exactly the same documents
+    ranks: dict[str, list[int | None]] = {mode: [] for mode in MODES}
+    for q in queries:  # modes inside, so the three share one query embedding
+        for mode in MODES:
+            sources = ranked_sources(assistant.retrieve(q["query"], mode=mode, top_k=top_k))
+            ranks[mode].append(sources.index(q["source"]) + 1 if q["source"] in sources else None)
+    result["retrieval"] = {mode: summarize(r) for mode, r in ranks.items()}
+
+    # --- re-ingest, unchanged; then after editing 1% of the files (at least one)
     started = time.perf_counter()
     again = assistant.ingest(progress=False)
     result["reingest"] = {"seconds": round(time.perf_counter() - started, 3), "chunks_embedded": again.chunks_embedded}
-
-    # --- re-ingest after editing 1% of the files (at least one)
-    n_edit = max(1, len(articles) // 100)
-    edited = sorted(target.rglob("*.txt"))[:: max(1, len(articles) // n_edit)][:n_edit]
+    paths = sorted(target.rglob("*.txt"))
+    n_edit = max(1, len(paths) // 100)
+    edited = paths[:: max(1, len(paths) // n_edit)][:n_edit]
     for path in edited:
         with path.open("a", encoding="utf-8") as fh:
             fh.write("\nThis sentence was appended by the newsrag benchmark to force a re-ingest.\n")
     started = time.perf_counter()
     changed = assistant.ingest(progress=False)
     result["reingest_edited"] = {
-        "seconds": round(time.perf_counter() - started, 3),
-        "chunks_embedded": changed.chunks_embedded,
+        "seconds": round(time.perf_counter() - started, 3), "chunks_embedded": changed.chunks_embedded,
         "files_edited": len(edited),
     }
 
-    # --- warm query latency
-    heads = [h for _, h in articles]
+    # --- warm latency (headlines as questions)
+    heads = [q["query"] for q in queries]
     for mode in MODES:  # warm every retriever (BM25 load, Chroma segment load)
         assistant.retrieve(heads[0], mode=mode)
     assistant.ask(heads[0])
     retrieve_ms: list[float] = []
     answer_ms: list[float] = []
     for question in itertools.islice(itertools.cycle(heads), questions):
-        # Each timed call starts with an empty query-vector cache: a new user question is never cached.
-        assistant.queries.clear()
-        started = time.perf_counter()
-        assistant.retrieve(question)
-        retrieve_ms.append((time.perf_counter() - started) * 1000)
-        assistant.queries.clear()
-        started = time.perf_counter()
-        assistant.ask(question)
-        answer_ms.append((time.perf_counter() - started) * 1000)
+        _fresh_question(assistant)
+        retrieve_ms.append(_timed(assistant.retrieve, question))
+        _fresh_question(assistant)
+        answer_ms.append(_timed(assistant.ask, question))
     result["query"] = {
         "questions": questions,
-        "retrieve_p50_ms": round(_pct(retrieve_ms, 0.5), 2),
-        "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 2),
-        "answer_p50_ms": round(_pct(answer_ms, 0.5), 2),
-        "answer_p95_ms": round(_pct(answer_ms, 0.95), 2),
+        "retrieve_p50_ms": round(_pct(retrieve_ms, 0.5), 2), "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 2),
+        "answer_p50_ms": round(_pct(answer_ms, 0.5), 2), "answer_p95_ms": round(_pct(answer_ms, 0.95), 2),
     }
-
-    # --- retrieval quality: headline -> its own article
-    result["retrieval"] = {}
-    all_ranks: dict[str, list[int | None]] = {mode: [] for mode in MODES}
-    for source, head in articles:  # modes inside, so the three share one query embedding
-        for mode in MODES:
-            all_ranks[mode].append(_rank(assistant, head, source, mode))
-    for mode, ranks in all_ranks.items():
-        n = len(ranks)
-        result["retrieval"][mode] = {
-            "hit@1": round(sum(1 for r in ranks if r == 1) / n, 4),
-            "hit@5": round(sum(1 for r in ranks if r is not None and r <= 5) / n, 4),
-            "mrr": round(sum(1.0 / r for r in ranks if r) / n, 4),
-        }
-
+    # This process has run newsrag only (the anchor and the cold start are child processes).
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
 
-    # --- cold start: a fresh process, from start to printed answer
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_")}
-    cmd = [sys.executable, "-m", "rag.cli", "--data-dir", str(data), "--corpus-dir", str(target),
-           "ask", heads[0], "--json"]
+
+def cold_start(data: Path, target: Path, question: str) -> float:
+    """Seconds from starting a fresh `newsrag ask` process to its printed answer."""
+    cli = "ui.cli" if (ROOT / "ui" / "cli.py").is_file() else "rag.cli"
+    cmd = [sys.executable, "-m", cli, "--data-dir", str(data), "--corpus-dir", str(target), "ask", question, "--json"]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    result["cold_start_s"] = round(time.perf_counter() - started, 3)
+    proc = subprocess.run(cmd, cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    seconds = time.perf_counter() - started
     if proc.returncode != 0 or not json.loads(proc.stdout).get("text"):
         raise RuntimeError(f"cold-start ask failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return round(seconds, 3)
+
+
+def run_anchor(pristine: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> dict[str, Any]:
+    """evals/anchor.py in its own process on the same headline-stripped documents and queries."""
+    qfile, out = work / "anchor-queries.json", work / "anchor.json"
+    qfile.write_text(json.dumps(queries), encoding="utf-8")
+    cmd = [sys.executable, "-m", "evals.anchor", "--corpus", str(pristine), "--queries", str(qfile),
+           "--top-k", str(top_k), "--work", str(work), "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError(f"anchor pipeline failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def compare(ours: dict[str, Any], anchor: dict[str, Any]) -> dict[str, Any]:
+    mine = ours["ingest"]["seconds"]
+    return {
+        "ingest_speedup": round(anchor["ingest_seconds"] / mine, 3) if mine else 0.0,
+        "ingest_seconds": {"newsrag": mine, "anchor": anchor["ingest_seconds"]},
+        "retrieval": anchor["retrieval"],
+        "newsrag_retrieval": ours["retrieval"],
+        "chunks": {"newsrag": ours["ingest"]["chunks"], "anchor": anchor["chunks"]},
+        "peak_rss_mb": {"newsrag": ours["peak_rss_mb"], "anchor": anchor["peak_rss_mb"]},
+        "anchor_model_load_s": anchor["model_load_s"],
+        "anchor_pipeline": anchor["pipeline"],
+    }
+
+
+def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, work: Path,
+        *, top_k: int = 10, anchor: bool = False) -> dict[str, Any]:
+    files = _files(corpus)[:limit] if limit else _files(corpus)
+    pristine, target = work / "stripped", work / "corpus"
+    queries = write_stripped(files, corpus, pristine)
+    if not queries:
+        raise SystemExit(f"bench: no .txt articles with a headline and a body under {corpus}")
+    shutil.copytree(pristine, target)  # newsrag's copy gets edited by the re-ingest step
+    data = data_dir or (work / "data")
+    result: dict[str, Any] = {"corpus": str(corpus), "limit": limit, "retrieval_task": "headline-stripped", "top_k": top_k}
+    result.update(measure_newsrag(target, queries, questions, top_k, data))
+    gc.collect()  # newsrag's assistant is gone; free its memory before the children start
+    result["cold_start_s"] = cold_start(data, target, queries[0]["query"])
+    if anchor:
+        result["vs_anchor"] = compare(result, run_anchor(pristine, queries, top_k, work))
     return result
+
+
+def _quality(v: dict[str, float]) -> str:
+    return f"hit@1 {v['hit@1']:.3f}  hit@5 {v['hit@5']:.3f}  mrr {v['mrr']:.3f}"
 
 
 def format_table(r: dict[str, Any]) -> str:
     i, q = r["ingest"], r["query"]
     rows = [
+        ("embedding", r.get("embedding", "")),
         ("documents / chunks / tokens", f"{i['documents']} / {i['chunks']} / {i['tokens']}"),
         ("ingest", f"{i['seconds']:.1f} s  ({i['docs_per_s']} docs/s, {i['tokens_per_s']:.0f} tokens/s)"),
         ("re-ingest, unchanged", f"{r['reingest']['seconds']:.2f} s, {r['reingest']['chunks_embedded']} chunks embedded"),
@@ -184,11 +262,17 @@ def format_table(r: dict[str, Any]) -> str:
         ("retrieve p50 / p95", f"{q['retrieve_p50_ms']:.1f} / {q['retrieve_p95_ms']:.1f} ms"),
         ("answer (ask) p50 / p95", f"{q['answer_p50_ms']:.1f} / {q['answer_p95_ms']:.1f} ms"),
     ]
-    rows += [
-        (f"retrieval {m}", f"hit@1 {v['hit@1']:.3f}  hit@5 {v['hit@5']:.3f}  mrr {v['mrr']:.3f}")
-        for m, v in r["retrieval"].items()
-    ]
+    rows += [(f"retrieval {m} ({r.get('retrieval_task', '')})", _quality(v)) for m, v in r["retrieval"].items()]
     rows += [("peak RSS", f"{r['peak_rss_mb']:.0f} MB"), ("cold start (ask)", f"{r['cold_start_s']:.2f} s")]
+    if "vs_anchor" in r:
+        a = r["vs_anchor"]
+        rows += [
+            ("anchor", a["anchor_pipeline"]),
+            ("anchor ingest / chunks", f"{a['ingest_seconds']['anchor']:.1f} s / {a['chunks']['anchor']} chunks "
+                                       f"(newsrag is {a['ingest_speedup']:.2f}x the anchor's speed)"),
+            ("retrieval anchor dense", _quality(a["retrieval"])),
+            ("anchor peak RSS", f"{a['peak_rss_mb']['anchor']:.0f} MB"),
+        ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
@@ -199,13 +283,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N articles, round-robin over categories")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--questions", type=int, default=200, help="questions for the latency run")
+    parser.add_argument("--top-k", type=int, default=10, help="chunks retrieved per headline, ours and the anchor's")
+    parser.add_argument("--anchor", action="store_true", help="also run the llama-index anchor (evals/anchor.py)")
     parser.add_argument("--data-dir", type=Path, help="index folder (default: a temp dir)")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"bench: no corpus at {args.corpus}", file=sys.stderr)
         return 2
+    if args.limit is not None and args.limit < 1 or args.top_k < 1 or args.questions < 1:
+        print("bench: --limit, --top-k and --questions must be at least 1", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as work:
-        result = run(args.corpus.resolve(), args.limit, args.questions, args.data_dir, Path(work))
+        result = run(args.corpus.resolve(), args.limit, args.questions, args.data_dir, Path(work),
+                     top_k=args.top_k, anchor=args.anchor)
     print(format_table(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+    from ui.server import serve
 
     serve(_assistant(args), host=args.host, port=args.port)
     return 0
@@ -137,9 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["extractive", "llm"])
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("serve", help="the Gradio chat UI")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p = sub.add_parser("serve", help="the chat UI and the OpenAI-compatible HTTP API (/v1)")
+    p.add_argument("--host", help="default NEWSRAG_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default NEWSRAG_PORT or 7860")
     p.set_defaults(func=cmd_serve)
 
     for name, func, text in (("evals", cmd_evals, "run the evaluation harness"), ("bench", cmd_bench, "run the benchmark")):

@@ -1,0 +1,376 @@
+"""The OpenAI-compatible `/v1` HTTP API over one shared `Assistant`.
+
+`add_api(app, assistant)` installs the routes, the key check and the error handlers on a FastAPI
+app (`ui.server` mounts the Gradio UI beside it). Every error is OpenAI's JSON shape
+`{"error": {"message", "type", "code"}}`, never a traceback.
+
+- `GET /v1/models`: `newsrag` (extractive) and, when an LLM is configured, `newsrag-llm`.
+- `POST /v1/chat/completions`: the last user message is the question, the turns before it the
+  history; `content` is the answer text with `[n]` markers; top-level `citations`, `abstained`,
+  `direct`, `notice`. `stream: true` sends chunks, the last one carrying those fields, then `[DONE]`.
+  Extra body fields `sources` (list of source names), `since`, `until` (ISO dates) filter retrieval.
+- `POST /v1/search`: retrieval only; `GET|POST /v1/documents`, `DELETE /v1/documents/{source}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import inspect
+import itertools
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rag.answering import nodes as N
+from rag.types import Answer, NewsragError
+
+log = logging.getLogger(__name__)
+
+MODEL = "newsrag"
+LLM_MODEL = "newsrag-llm"
+PREFIX = "/v1"
+CITATION_FIELDS = ("marker", "source", "title", "quote", "start", "end", "published", "url")
+PRIVATE_DOC_FIELDS = ("path", "origin")  # server paths stay on the server
+ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+               413: "invalid_request_error", 429: "rate_limit_error"}
+
+
+# ------------------------------------------------------------------------------------ errors
+def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None) -> JSONResponse:
+    kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0]
+    if first.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {first.get('msg', 'invalid value')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 413:
+            message = "the request body is too large"
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, _validation_message(exc))
+
+    @app.exception_handler(NewsragError)
+    async def _user(_: Request, exc: NewsragError) -> JSONResponse:
+        return error_response(400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.error("API request failed", exc_info=exc)
+        return error_response(500, "internal error; see the server log")
+
+
+# ------------------------------------------------------------------------------------ guards
+class RequireKey:
+    """ASGI middleware: with a key configured, every /v1 request needs `Authorization: Bearer <key>`.
+
+    It runs before the body is read, so an unauthenticated client learns nothing but 401.
+    """
+
+    def __init__(self, app: ASGIApp, key: str | None) -> None:
+        self.app = app
+        self.key = key.encode() if key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.key and scope["type"] == "http" and under_prefix(scope["path"]) and not self._authorized(scope):
+            response = error_response(
+                401, "missing or wrong API key: send 'Authorization: Bearer <NEWSRAG_API_KEY>'",
+                code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, token = header.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key)
+
+
+def under_prefix(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+class Slots:
+    """Like the UI's queue: `running` requests compute at once, `queued` more wait, the rest get 429."""
+
+    def __init__(self, running: int, queued: int) -> None:
+        self._running = asyncio.Semaphore(running)
+        self._capacity = running + queued
+        self._held = 0
+
+    async def acquire(self) -> Callable[[], None]:
+        """Wait for a slot; returns its release function (safe to call more than once)."""
+        if self._held >= self._capacity:
+            raise HTTPException(429, "the server is busy; retry shortly", headers={"Retry-After": "1"})
+        self._held += 1
+        try:
+            await self._running.acquire()
+        except BaseException:
+            self._held -= 1
+            raise
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._held -= 1
+                self._running.release()
+
+        return release
+
+
+# ------------------------------------------------------------------------------------ requests
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Filters(_Body):
+    sources: list[str] | None = Field(None, max_length=1000, description="Only these documents.")
+    since: date | None = Field(None, description="Only articles published on or after this date.")
+    until: date | None = Field(None, description="Only articles published on or before this date.")
+
+    def keywords(self) -> dict[str, Any]:
+        """The filters that were given, as the engine's keyword arguments (dates as ISO strings)."""
+        given = {"sources": self.sources, "since": self.since, "until": self.until}
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in given.items() if v is not None}
+
+
+class ChatMessage(_Body):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # OpenAI content parts: keep the text ones
+            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(Filters):
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(..., min_length=1)
+    stream: bool = False
+    temperature: float | None = None  # accepted and ignored: the default answerer is not sampled
+
+
+class SearchRequest(Filters):
+    query: str = Field(..., min_length=1)
+    top_k: int | None = Field(None, ge=1, le=50)
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
+    """(question, history): the last user message and the user/assistant turns before it."""
+    turns = [m for m in messages if m.role in ("user", "assistant")]  # system prompts do not steer retrieval
+    if not turns or turns[-1].role != "user":
+        raise NewsragError("the last message must be a 'user' message with the question")
+    history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
+    return turns[-1].text(), history
+
+
+def with_filters(method: Callable, filters: dict[str, Any]) -> Callable:
+    """The engine method, refusing filters it does not take (rather than failing deep inside)."""
+    accepted = inspect.signature(method).parameters
+    unsupported = [name for name in filters if name not in accepted]
+    if unsupported:
+        raise NewsragError(f"this server cannot filter by {', '.join(unsupported)} yet")
+    return method
+
+
+# ------------------------------------------------------------------------------------ responses
+def answer_fields(answer: Answer) -> dict[str, Any]:
+    return {
+        "citations": [{k: getattr(c, k) for k in CITATION_FIELDS} for c in answer.citations],
+        "abstained": answer.abstained,
+        "direct": answer.direct,
+        "notice": answer.notice or None,
+    }
+
+
+def completion(answer: Answer, model: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
+        **answer_fields(answer),
+    }
+
+
+def deltas(pieces: Iterable[str]) -> Iterator[str]:
+    """The engine's pieces as word-sized deltas; trailing space is held back, so the deltas join to
+    the answer text rather than to the text plus a stray space."""
+    held = ""
+    for piece in pieces:
+        text = held + piece
+        body = text.rstrip()
+        held = text[len(body):]
+        yield from re.findall(r"\s*\S+", body)
+
+
+def sse(data: dict[str, Any] | str) -> str:
+    return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def events(first: str | Answer | None, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    """The engine's stream (its first item already computed) as word deltas, then the Answer."""
+    answer: Answer | None = None
+
+    def texts() -> Iterator[str]:
+        nonlocal answer
+        for piece in itertools.chain([first], rest):
+            if isinstance(piece, Answer):
+                answer = piece
+            elif piece:
+                yield piece
+
+    yield from deltas(texts())
+    if answer is not None:
+        yield answer
+
+
+async def completion_stream(
+    first: str | Answer | None, rest: Iterator[str | Answer], model: str, release: Callable[[], None]
+) -> AsyncIterator[str]:
+    """OpenAI chunk events: the role, the content in pieces, then the citations, then [DONE]."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+
+    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
+        return sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra})
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        answer: Answer | None = None
+        async for item in iterate_in_threadpool(events(first, rest)):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield chunk({"content": item})
+        if answer is None:
+            raise RuntimeError("the engine's stream ended without an Answer")
+        # `text` is authoritative: an LLM answer can lose unverified sentences after they streamed.
+        yield chunk({}, "stop", text=answer.text, **answer_fields(answer))
+        yield sse("[DONE]")
+    except NewsragError as exc:
+        yield sse({"error": {"message": str(exc), "type": "invalid_request_error", "code": None}})
+    except Exception:
+        log.exception("streamed answer failed")
+        yield sse({"error": {"message": "internal error; see the server log", "type": "server_error", "code": None}})
+    finally:
+        release()
+
+
+# ------------------------------------------------------------------------------------ routes
+def add_api(app: FastAPI, assistant: Any) -> None:
+    settings = assistant.settings
+    slots = Slots(settings.api_max_concurrent, settings.api_max_queued)
+    router = APIRouter(prefix=PREFIX, max_body_size=settings.api_max_body_bytes, strict_content_type=False)
+    created = int(time.time())
+
+    def models() -> list[str]:
+        return [MODEL, LLM_MODEL] if settings.llm_configured else [MODEL]
+
+    def mode_of(model: str) -> Literal["extractive", "llm"]:
+        if model not in models():
+            raise HTTPException(404, f"unknown model '{model}'; use one of: {', '.join(models())}")
+        return "llm" if model == LLM_MODEL else "extractive"
+
+    async def guarded(work: Callable[[], Any]) -> Any:
+        release = await slots.acquire()
+        try:
+            return await run_in_threadpool(work)
+        finally:
+            release()
+
+    @router.get("/models")
+    async def list_models() -> dict:
+        return {"object": "list",
+                "data": [{"id": m, "object": "model", "created": created, "owned_by": "newsrag"} for m in models()]}
+
+    @router.post("/chat/completions", response_model=None)
+    async def chat(body: ChatRequest) -> dict | StreamingResponse:
+        mode = mode_of(body.model)
+        question, history = conversation(body.messages)
+        filters = body.keywords()
+        if not body.stream:
+            ask = with_filters(assistant.ask, filters)
+            answer = await guarded(lambda: ask(question, history, mode, **filters))
+            return completion(answer, body.model)
+        stream = with_filters(assistant.stream, filters)
+        release = await slots.acquire()
+        try:
+            pieces = stream(question, history, mode, **filters)
+            # The first piece is computed before the response starts, so a bad question is a 400.
+            first = await run_in_threadpool(next, pieces, None)
+        except BaseException:
+            release()
+            raise
+        return StreamingResponse(
+            completion_stream(first, pieces, body.model, release), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.post("/search")
+    async def search(body: SearchRequest) -> dict:
+        filters = body.keywords()
+        retrieve = with_filters(assistant.retrieve, filters)
+        hits = await guarded(lambda: retrieve(body.query, top_k=body.top_k, **filters))
+        return {"object": "list", "query": body.query, "data": [
+            {"rank": i + 1, "score": hit.score, "chunk_id": N.chunk_id(hit), "source": N.source(hit),
+             "title": N.title(hit), "published": N.published(hit), "url": N.url(hit),
+             "text": N.text(hit), "start": N.start(hit), "end": N.end(hit)}
+            for i, hit in enumerate(hits)
+        ]}
+
+    @router.get("/documents")
+    async def documents() -> dict:
+        rows = await run_in_threadpool(assistant.documents)
+        return {"object": "list", "data": [{k: v for k, v in row.items() if k not in PRIVATE_DOC_FIELDS} for row in rows]}
+
+    @router.post("/documents", max_body_size=settings.api_max_upload_bytes)
+    async def upload(request: Request) -> dict:
+        form = await request.form()
+        try:
+            files = [(f.filename or "", await f.read()) for _, f in form.multi_items() if hasattr(f, "read")]
+        finally:
+            await form.close()
+        if not files:
+            raise NewsragError("send the files as multipart/form-data fields named 'files'")
+        report = await guarded(lambda: assistant.upload(files))
+        return {**report.to_dict(), "summary": report.summary()}
+
+    @router.delete("/documents/{source:path}")
+    async def remove(source: str) -> dict:
+        report = await guarded(lambda: assistant.remove([source]))
+        if not report.removed:
+            reason = report.skipped[0].reason if report.skipped else "not in the index"
+            raise HTTPException(404, f"{source}: {reason}")
+        return {**report.to_dict(), "summary": report.summary()}
+
+    install_error_handlers(app)
+    app.add_middleware(RequireKey, key=settings.api_key)
+    app.include_router(router)

@@ -1,0 +1,245 @@
+"""`newsrag` command line: ingest, list, remove, status, ask, chat, serve, evals, bench.
+
+An interface like the web UI: it stands on `rag.Assistant` and nothing else of the engine.
+Every error is one line on stderr (with `--json`: `{"error": "..."}` on stdout) and a non-zero
+exit; nothing here prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+class CliError(Exception):
+    """Bad command-line input found before the engine is involved."""
+
+
+def _assistant(args: argparse.Namespace):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for name in ("data_dir", "corpus_dir", "retriever", "mode"):
+        value = getattr(args, name, None)
+        if value:
+            overrides[name] = value
+    return Assistant(Settings(**overrides))
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    report = assistant.ingest(args.paths or None, prune=not args.no_prune, rebuild=args.rebuild,
+                              progress=not args.json)
+    _print_json(report.to_dict()) if args.json else print(report.summary())
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = _assistant(args).documents()
+    if args.json:
+        _print_json([{k: r[k] for k in ("source", "title", "published", "chunks", "origin", "url", "kind")} for r in rows])
+        return 0
+    if not rows:
+        print("the index is empty: add articles with `newsrag ingest PATH`")
+        return 0
+    width = min(48, max(len(r["source"]) for r in rows))
+    print(f"{'source':{width}}  {'published':10}  {'chunks':>6}  title  (from)")
+    for r in rows:
+        print(f"{r['source']:{width}}  {r['published'] or '-':10}  {r['chunks']:>6}  {r['title'][:60]}  ({r['origin']})")
+    print(f"{len(rows)} documents")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    report = _assistant(args).remove(args.sources)
+    _print_json(report.to_dict()) if args.json else print(report.summary())
+    return 0 if report.removed or not report.skipped else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = _assistant(args).status()
+    if args.json:
+        _print_json(status)
+    else:
+        for key, value in status.items():
+            print(f"{key:16} {value}")
+    return 0
+
+
+def format_answer(answer) -> str:
+    lines = []
+    if answer.time_range:
+        lines.append(f"(looking at articles from {answer.time_range['since']} to {answer.time_range['until']})")
+    if answer.direct:
+        lines.append(f"Answer: {answer.direct}")
+    lines.append(answer.text)
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    for c in answer.citations:
+        dated = f", {c.published}" if c.published else ""
+        also = f" (also in {', '.join(c.also_in)})" if c.also_in else ""
+        lines.append(f"  [{c.marker}] {c.source}{dated} — {c.title}{also}\n      “{c.quote.strip()}” (chars {c.start}-{c.end})")
+    if answer.abstained and answer.related:
+        lines.append("  Related passages (not an answer):")
+        lines += [f"    - {p.source}: {p.text.strip()[:160]}" for p in answer.related]
+    return "\n".join(lines)
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"sources": args.source or None, "since": args.since, "until": args.until}
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _assistant(args).ask(args.question, mode=args.mode, **_filters(args))
+    _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.types import NewsragError
+
+    assistant = _assistant(args)
+    history: list[dict] = []
+    print("Ask about the articles; an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = assistant.ask(question, history, mode=args.mode, **_filters(args))
+        except NewsragError as exc:
+            print(f"error: {exc}")
+            continue
+        print("newsrag> " + format_answer(answer))
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.text, "sources": [c.source for c in answer.citations]}]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.server import serve
+
+    assistant = _assistant(args)
+    serve(assistant, host=args.host or assistant.settings.host, port=args.port or assistant.settings.port)
+    return 0
+
+
+def cmd_evals(args: argparse.Namespace) -> int:
+    from evals.__main__ import main as evals_main
+
+    return evals_main(args.rest)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from evals.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", action="append", metavar="NAME", help="only this document (repeatable; see `newsrag list`)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only articles published on or after this date")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsrag", description="Question answering over your news articles.")
+    parser.add_argument("--data-dir", help="index folder (default NEWSRAG_DATA_DIR or ./data)")
+    parser.add_argument("--corpus-dir", help="what `ingest` reads when no path is given (default NEWSRAG_CORPUS_DIR or ./seeds)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add or update files and folders (from anywhere) in the index")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--no-prune", action="store_true", help="keep documents of these folders whose files are gone")
+    p.add_argument("--rebuild", action="store_true",
+                   help="re-read every document the index holds (and PATHs) into a fresh index, switched in when complete")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("list", help="the documents in the index")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("remove", help="drop documents from the index (their files are left alone)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="a source name as `newsrag list` shows it, or a file path")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("status", help="what is indexed, and with which model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print Answer.to_dict()")
+    p.add_argument("--mode", choices=["extractive", "llm"])
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"])
+    _add_filters(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.add_argument("--mode", choices=["extractive", "llm"])
+    _add_filters(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="the chat UI and the /v1 HTTP API")
+    p.add_argument("--host", help="interface to listen on (default NEWSRAG_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default NEWSRAG_PORT or 7860)")
+    p.set_defaults(func=cmd_serve)
+
+    for name, func, text in (("evals", cmd_evals, "run the evaluation harness"), ("bench", cmd_bench, "run the benchmark")):
+        p = sub.add_parser(name, help=text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=func)
+    return parser
+
+
+def _fail(message: str, as_json: bool, code: int = 2) -> int:
+    if as_json:
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        print(f"newsrag: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    as_json = bool(getattr(args, "json", False))
+    if args.command in ("evals", "bench"):  # their own options pass through untouched
+        args.rest = [*extra, *args.rest]
+    elif extra:
+        return _fail(f"unrecognized arguments: {' '.join(extra)} (see `newsrag {args.command} --help`)", as_json)
+    from pydantic import ValidationError
+
+    from rag.types import NewsragError
+
+    try:
+        return args.func(args)
+    except NewsragError as exc:
+        return _fail(str(exc), as_json)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "value"
+        return _fail(f"invalid setting {where}: {first['msg']}", as_json)
+    except KeyboardInterrupt:
+        return _fail("interrupted", as_json, 130)
+    except Exception as exc:  # noqa: BLE001 - a bug must still be one line; NEWSRAG_DEBUG=1 shows it whole
+        if os.environ.get("NEWSRAG_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with NEWSRAG_DEBUG=1 for details", as_json, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

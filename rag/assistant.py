@@ -28,6 +28,9 @@ from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Skipped
 
 
+EMPTY_INDEX = "the index is empty: add articles with `newsrag ingest PATH` (or upload them in the web UI)"
+
+
 class Assistant:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
         force_offline()
@@ -215,6 +218,8 @@ class Assistant:
             return fresh.retrieve(bundle) if fresh is not None else []
 
     def _build_retriever(self, mode: str, top_k: int | None, manifest: Manifest) -> Any:
+        if not manifest.docs:
+            raise NewsragError(EMPTY_INDEX)
         if not manifest.chunk_ids:
             return None
         return build_retriever(
@@ -227,7 +232,7 @@ class Assistant:
         """The Chroma collection the committed manifest names (a rebuild switches it)."""
         self._check_queryable(manifest)
         if not manifest.collection:
-            raise NewsragError("the index is empty: add articles with `newsrag ingest PATH` (or upload them in the UI)")
+            raise NewsragError(EMPTY_INDEX)
         return self.store.collection(manifest.collection)
 
     def keyword_dir(self, manifest: Manifest) -> Path:

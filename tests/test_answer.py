@@ -99,7 +99,7 @@ def test_hybrid_is_not_worse_than_dense_on_gold_sources(real_assistant):
 
 def test_cli_ask_json(tmp_path, corpus):
     env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path / "cli-data"), "NEWSRAG_CORPUS_DIR": str(corpus)}
-    cli = [sys.executable, "-m", "rag.cli"]
+    cli = [sys.executable, "-m", "ui.cli"]
     assert subprocess.run([*cli, "ingest"], env=env, capture_output=True, timeout=600).returncode == 0
     result = subprocess.run([*cli, "ask", "How many nations pledged troops to the reassurance force?", "--json"],
                             env=env, capture_output=True, text=True, timeout=600)

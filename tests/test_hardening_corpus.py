@@ -317,7 +317,7 @@ def test_damaged_bm25_folder_is_detected_and_rebuilt(settings, damage):
 def cli(tmp_path: Path, corpus: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "NEWSRAG_EMBEDDING_BACKEND": "hashing", "NEWSRAG_DATA_DIR": str(tmp_path / "data"),
            "NEWSRAG_CORPUS_DIR": str(corpus), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)
 
 

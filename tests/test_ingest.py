@@ -137,7 +137,7 @@ def test_corrupted_manifest_is_detected_and_rebuild_recovers(settings):
 def test_cli_ingest_json_and_status(settings, corpus, tmp_path):
     env = {**os.environ, "NEWSRAG_EMBEDDING_BACKEND": "hashing", "NEWSRAG_DATA_DIR": str(tmp_path / "data"),
            "NEWSRAG_CORPUS_DIR": str(corpus)}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "rag.cli", *args], env=env, capture_output=True, text=True, timeout=300)
+    run = lambda *args: subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, capture_output=True, text=True, timeout=300)
     result = run("ingest", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["added"] == 5
@@ -195,7 +195,7 @@ def test_killed_ingest_converges_to_a_clean_index(tmp_path, corpus, point):
 
 
 def test_regression_cli_passes_options_through_to_bench_and_evals():
-    from rag.cli import build_parser, main
+    from ui.cli import build_parser, main
 
     args, extra = build_parser().parse_known_args(["bench", "--json", "x.json", "--limit", "3"])
     assert args.command == "bench" and [*extra, *args.rest] == ["--json", "x.json", "--limit", "3"]

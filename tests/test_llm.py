@@ -226,7 +226,7 @@ def test_cli_ask_llm_json(assistant, corpus, fake_openai, tmp_path):
         "PYTHONPATH": str(ROOT),
     })
     done = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--mode", "llm", "--json", QUESTION],
+        [sys.executable, "-m", "ui.cli", "ask", "--mode", "llm", "--json", QUESTION],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

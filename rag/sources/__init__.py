@@ -1,0 +1,20 @@
+"""Finding and reading article files: txt, Markdown (front matter), HTML (trafilatura), PDF (pypdf).
+
+Public API: `discover` -> `Found`/`Skipped`; `read_article` -> `Article` or `SkipFile`;
+`ReadOptions.from_settings`; `NewsArticleReader` (llama-index). Every chunk of an article is
+`article.text[start:end]` inside one of `article.blocks`; `article.headings` are never evidence.
+"""
+
+from rag.sources.article import Article, ReadOptions, read_article, readable_stem
+from rag.sources.dates import find_explicit_date, html_date, normalize_date, text_date
+from rag.sources.decode import decode, looks_binary
+from rag.sources.discover import SUPPORTED_SUFFIXES, Found, discover, relative_name
+from rag.sources.errors import SkipFile
+from rag.sources.layout import Layout, layout
+from rag.sources.reader import NewsArticleReader
+
+__all__ = [
+    "Article", "Found", "Layout", "NewsArticleReader", "ReadOptions", "SUPPORTED_SUFFIXES", "SkipFile",
+    "decode", "discover", "find_explicit_date", "html_date", "layout", "looks_binary", "normalize_date",
+    "read_article", "readable_stem", "relative_name", "text_date",
+]

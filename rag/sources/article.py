@@ -1,0 +1,175 @@
+"""One file into one `Article`: the text citations quote, its evidence blocks, title and metadata.
+
+The article text (what every chunk and quote offsets into):
+- .txt: the decoded file;
+- .md/.markdown: the decoded file *including* its YAML front matter, which lies outside every
+  block (so offsets match the file a user opens); the front matter's fields become metadata;
+- .html/.htm: trafilatura's extracted main text;
+- .pdf: pypdf's extracted text, pages separated by a blank line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.settings import Settings
+from rag.sources.dates import normalize_date, text_date
+from rag.sources.decode import decode, looks_binary
+from rag.sources.discover import KINDS, unsupported_reason
+from rag.sources.errors import SkipFile
+from rag.sources.html import read_html
+from rag.sources.layout import layout
+from rag.sources.markdown import front_matter
+from rag.sources.pdf import read_pdf
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The Settings fields the readers use; `ReadOptions.from_settings(settings)` in production."""
+
+    title_max_words: int = field(default_factory=lambda: _default("title_max_words"))
+    title_max_chars: int = field(default_factory=lambda: _default("title_max_chars"))
+    date_window_chars: int = field(default_factory=lambda: _default("date_window_chars"))
+    date_window_lines: int = field(default_factory=lambda: _default("date_window_lines"))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ReadOptions":
+        return cls(settings.title_max_words, settings.title_max_chars,
+                   settings.date_window_chars, settings.date_window_lines)
+
+
+@dataclass(frozen=True)
+class Article:
+    source: str  # what citations name (the caller decides; ingest uses the corpus-relative path)
+    text: str  # offsets point here
+    blocks: tuple[tuple[int, int], ...]  # evidence ranges of `text`: no boilerplate, no headings
+    title: str
+    url: str | None
+    content_hash: str  # sha256 of the file's bytes
+    encoding: str  # how the bytes were decoded ("binary" for PDF)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    published: str | None = None  # ISO YYYY-MM-DD, from explicit evidence only
+    author: str | None = None
+    site_name: str | None = None
+    kind: str = "txt"  # "txt" | "md" | "html" | "pdf"
+    headings: tuple[tuple[int, int], ...] = ()  # title, heading, byline and date lines (not evidence)
+
+
+def readable_stem(path: Path) -> str:
+    """'2025-03_council_vote.txt' -> '2025-03 council vote': the title of a headline-less file."""
+    words = re.split(r"[_\s]+|(?<!\d)-+|-+(?!\d)", path.stem)
+    return " ".join(w for w in words if w) or path.name
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:  # checked before reading: a huge file is never loaded
+            raise SkipFile(f"file is {size:,} bytes, over the {max_bytes:,}-byte cap")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SkipFile("file disappeared while reading") from None
+    except PermissionError:
+        raise SkipFile("file is not readable (permission denied)") from None
+    except IsADirectoryError:
+        raise SkipFile("is a directory") from None
+    except OSError as exc:
+        raise SkipFile(f"file could not be read: {exc.strerror or exc}") from None
+    if len(raw) > max_bytes:  # it grew between stat and read
+        raise SkipFile(f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte cap")
+    if not raw.strip():
+        raise SkipFile("file is empty or whitespace only")
+    return raw
+
+
+def read_article(path: Path, source: str, max_bytes: int, options: ReadOptions | None = None) -> Article:
+    """Read one file into an Article, or raise SkipFile with a one-line reason."""
+    options = options or ReadOptions()
+    path = Path(path)
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise SkipFile(unsupported_reason(path.suffix))
+    raw = _read_bytes(path, max_bytes)
+    meta: dict[str, Any] = {}
+    title_hint = author = site_name = url = published = None
+    heading_lines: frozenset[str] = frozenset()
+    body_start = 0
+    if kind == "pdf":
+        if not raw.lstrip().startswith(b"%PDF"):
+            raise SkipFile("not a PDF file (no %PDF header)")
+        pdf = read_pdf(raw)
+        text, encoding = pdf.text, "binary"
+        meta_title, author = pdf.title, pdf.author
+    else:
+        if looks_binary(raw):
+            raise SkipFile("file looks binary (NUL or control bytes), not text")
+        text, encoding = decode(raw)
+        meta_title = None
+    if kind == "html":
+        page = read_html(text)
+        text = page.text
+        title_hint, author, site_name, url, published = page.title, page.author, page.site_name, page.url, page.published
+        heading_lines = page.heading_lines
+    elif kind == "md":
+        fm = front_matter(text)
+        body_start, meta = fm.body_start, {k: v for k, v in fm.metadata.items() if isinstance(k, str)}
+        title_hint, author = fm.text("title"), fm.text("author")
+        url = fm.text("url") or fm.text("source")
+        site_name = fm.text("site_name") or fm.text("sitename") or fm.text("site")
+        published = normalize_date(fm.metadata.get("date"))
+    if not text.strip():
+        raise SkipFile("no text found in the file")
+    lay = layout(
+        text, body_start=body_start, markdown=kind == "md", title_hint=title_hint,
+        heading_lines=heading_lines, title_max_words=options.title_max_words,
+        title_max_chars=options.title_max_chars,
+    )
+    if not lay.blocks:
+        raise SkipFile("no article text left after removing boilerplate and headings")
+    published = published or text_date(text, body_start, options.date_window_chars, options.date_window_lines)
+    title = title_hint or (lay.headline and _title_text(lay.headline)) or meta_title or readable_stem(path)
+    return Article(
+        source=source,
+        text=text,
+        blocks=lay.blocks,
+        title=title,
+        url=url or lay.url,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        encoding=encoding,
+        metadata=_plain(meta),
+        published=published,
+        author=author or lay.byline,
+        site_name=site_name,
+        kind=kind,
+        headings=lay.headings,
+    )
+
+
+def _title_text(line: str) -> str:
+    from rag.sources.markdown import heading_text
+
+    line = heading_text(line) or line
+    return _CONTROL.sub("", line).strip().rstrip("|").strip()
+
+
+def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+    """Front-matter values as JSON-friendly scalars (YAML dates become ISO strings)."""
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[key] = value
+        elif isinstance(value, (list, tuple)):
+            out[key] = [v if isinstance(v, (str, int, float, bool)) else str(v) for v in value]
+        else:
+            out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return out

@@ -131,3 +131,60 @@ def test_superseded_figure_must_not_come_first(tmp_path):
     assert item.is_correct("The cost is now £2.1 billion, up from £1.8 billion.")
     assert not item.is_correct("It was put at £1.8 billion; it is now £2.1 billion.")
     assert not item.is_correct("It will cost £1.8 billion.")
+
+
+def read_article(corpus: str, source: str) -> str:
+    from evals.corpora import source_path
+
+    raw = source_path(corpus, source).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # some BBC files are Latin-1 (the pound sign)
+        return raw.decode("latin-1")
+
+
+def all_gold() -> list[tuple[str, object]]:
+    from evals.scoring import load_gold
+
+    return [(path.stem, item) for split in ("dev", "test") for path in sorted((GOLD / split).glob("*.jsonl"))
+            for item in load_gold(path)]
+
+
+def test_every_gold_answer_is_quotable_from_each_of_its_sources():
+    """Gold strings must occur in every listed source (so citing any one suffices), and a `direct`
+    answer must be found in the source too (dates may be written as ISO, the article's own form differs)."""
+    from evals.scoring import as_iso_date, contains, is_correct
+
+    for corpus, item in all_gold():
+        for source in item.sources:
+            text = read_article(corpus, source)
+            assert is_correct(text, item.answers), f"{corpus}/{item.id}: {source} does not support the answer"
+            if item.direct and as_iso_date(item.direct) is None and item.direct not in ("Yes", "No"):
+                assert contains(text, item.direct), f"{corpus}/{item.id}: direct {item.direct!r} not in {source}"
+        for source in item.expect_also_in:
+            assert read_article(corpus, source), f"{corpus}/{item.id}: unknown copy {source}"
+
+
+def test_bbc_gold_covers_every_listed_article_and_only_those():
+    from collections import Counter
+
+    from evals.corpora import bbc_articles
+    from evals.scoring import load_gold
+
+    gold_articles, distractors = bbc_articles()
+    items = load_gold(GOLD / "test" / "bbc.jsonl")
+    per_article = Counter(s for i in items for s in i.sources)
+    assert set(per_article) == set(gold_articles) and len(gold_articles) >= 30
+    assert min(per_article.values()) >= 2
+    assert {a.split("/")[0] for a in gold_articles} == {"business", "entertainment", "politics", "sport", "tech"}
+    assert not set(distractors) & set(gold_articles) and len(distractors) >= 60
+    assert sum(not i.answerable for i in items) >= 20
+
+
+def test_missing_shared_corpus_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    import evals.corpora as corpora
+
+    monkeypatch.setattr(corpora, "BBC_DIR", tmp_path / "nowhere" / "bbc")
+    assert main(["--split", "test", "--embedding-backend", "hashing", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "BBC corpus is missing" in err and len(err.splitlines()) == 1

@@ -1,7 +1,9 @@
 """Finding article files: every supported file under the named paths, and a reason for every other.
 
 `root` of a found file is the folder the user named (resolved), or the file's own folder when a
-file was named directly; `relative` is its posix path under that root. Nothing is skipped silently.
+file was named directly; `relative` is its posix path under that root. Nothing is skipped silently:
+each `Skipped.path` is the absolute path of the file or folder (as `Found.path` is), so a caller
+can tell which indexed file it was.
 """
 
 from __future__ import annotations
@@ -37,38 +39,38 @@ def relative_name(path: Path, root: Path) -> str:
 
 
 def _consider(path: Path, root: Path, found: list[Found], skipped: list[Skipped]) -> None:
-    rel = relative_name(path, root)
+    where = str(path)
     if path.is_symlink():
         target = path.resolve()
         if not target.exists():
-            skipped.append(Skipped(rel, "broken symlink"))
+            skipped.append(Skipped(where, "broken symlink"))
             return
         if not target.is_relative_to(root):
-            skipped.append(Skipped(rel, "symlink points outside the folder; not followed"))
+            skipped.append(Skipped(where, "symlink points outside the folder; not followed"))
             return
         if target.is_dir():  # its files are found under their real place; never walked twice
-            skipped.append(Skipped(rel, "symlink to a folder inside the corpus; its files are read from there"))
+            skipped.append(Skipped(where, "symlink to a folder inside the corpus; its files are read from there"))
             return
     if not path.is_file():
-        skipped.append(Skipped(rel, "not a regular file"))
+        skipped.append(Skipped(where, "not a regular file"))
         return
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        skipped.append(Skipped(rel, unsupported_reason(path.suffix)))
+        skipped.append(Skipped(where, unsupported_reason(path.suffix)))
         return
-    found.append(Found(path, root, rel))
+    found.append(Found(path, root, relative_name(path, root)))
 
 
 def _walk(folder: Path, root: Path, found: list[Found], skipped: list[Skipped]) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        skipped.append(Skipped(relative_name(folder, root) or ".", f"folder could not be read: {exc.strerror or exc}"))
+        skipped.append(Skipped(str(folder), f"folder could not be read: {exc.strerror or exc}"))
         return
     for entry in entries:
         path = Path(entry.path)
         if entry.name.startswith("."):
             is_folder = entry.is_dir(follow_symlinks=False)
-            skipped.append(Skipped(relative_name(path, root), "hidden folder" if is_folder else "hidden file"))
+            skipped.append(Skipped(str(path), "hidden folder" if is_folder else "hidden file"))
         elif entry.is_dir(follow_symlinks=False):
             _walk(path, root, found, skipped)
         else:

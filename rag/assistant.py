@@ -90,7 +90,10 @@ class Assistant:
                     "or set NEWSRAG_CORPUS_DIR"
                 )
         try:
-            return self._ingester(on_progress, progress).run(targets, prune=prune, rebuild=rebuild)
+            corpus = Path(self.settings.corpus_dir)
+            return self._ingester(on_progress, progress).run(
+                targets, prune=prune, rebuild=rebuild, default=corpus if corpus.exists() else None
+            )
         finally:
             self._invalidate()
 
@@ -234,6 +237,10 @@ class Assistant:
         if not manifest.collection:
             raise NewsragError(EMPTY_INDEX)
         return self.store.collection(manifest.collection)
+
+    def collection(self) -> ChunkCollection:
+        """The committed chunk collection (reopened if another process switched it)."""
+        return self.chunk_collection(self.manifest())
 
     def keyword_dir(self, manifest: Manifest) -> Path:
         """The BM25 folder the committed manifest names (its `index/` may be absent when empty)."""

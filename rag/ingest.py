@@ -116,17 +116,25 @@ class Ingester:
         self.on_progress = on_progress
 
     # ------------------------------------------------------------------ public
-    def run(self, targets: list[Path], prune: bool = True, rebuild: bool = False) -> IngestReport:
+    def run(self, targets: list[Path], prune: bool = True, rebuild: bool = False,
+            default: Path | None = None) -> IngestReport:
+        """`default` is read when nothing else is named (a rebuild of an index whose documents
+        are unknown, e.g. its manifest is unreadable)."""
         started = time.perf_counter()
         with write_lock(self.paths.lock):
             self._drop_abandoned_rebuild()
-            current = Manifest.load(self.paths.manifest)
+            try:
+                current = Manifest.load(self.paths.manifest)
+            except NewsragError:
+                if not rebuild:
+                    raise
+                current = Manifest()  # unreadable: rebuild from what we are told to read
             report = IngestReport()
             if rebuild:
                 work = self._fresh(current, report)
                 known = [Path(d.path) for d in current.docs.values()]
                 known += [Path(p) for p in current.legacy_origins]
-                targets = list(dict.fromkeys([*known, *targets]))
+                targets = list(dict.fromkeys([*known, *targets])) or ([default] if default else [])
             else:
                 self._check_config(current)
                 work = self._open(current, report)
@@ -135,7 +143,6 @@ class Ingester:
             found, skipped = discover(targets)
             report.skipped += skipped
             report.seen = len(found) + len(skipped)
-            work.present |= {_abs(Path(s.path)) for s in skipped if Path(s.path).exists()}
             changed = self._classify(found, work, current)
             self._embed_and_commit(changed, work, save=not rebuild)
             if prune and not rebuild:
@@ -234,7 +241,11 @@ class Ingester:
             name = self.paths.pending.read_text(encoding="utf-8").strip()
         except OSError:
             return
-        if name and name != Manifest.load(self.paths.manifest).collection:
+        try:
+            live = Manifest.load(self.paths.manifest).collection
+        except NewsragError:
+            live = ""
+        if name and name != live:
             self.store.drop(name)
         self.paths.pending.unlink(missing_ok=True)
 
@@ -259,7 +270,7 @@ class Ingester:
 
     def _classify(self, found: list[Found], work: _Work, previous: Manifest) -> list[tuple[Article, str, str]]:
         changed: list[tuple[Article, str, str]] = []
-        claimed: set[str] = set()
+        claimed: set[str] = set()  # a file that exists but cannot be read now keeps its old entry
         for item in found:
             path = _abs(item.path)
             work.present.add(path)
@@ -270,7 +281,7 @@ class Ingester:
             try:
                 article = read_article(item.path, source, self.max_file_bytes, self.read_options)
             except SkipFile as skip:
-                work.report.skipped.append(Skipped(str(item.path), str(skip)))
+                work.report.skipped.append(Skipped(item.relative, str(skip)))
                 continue
             existing = work.manifest.docs.get(source)
             if existing and existing.path == path and existing.content_hash == article.content_hash:
@@ -294,7 +305,7 @@ class Ingester:
                 except Exception as exc:  # noqa: BLE001 - one unsplittable file must not sink the batch
                     reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
                     work.report.skipped.append(Skipped(
-                        item[1], f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})"))
+                        article.source, f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})"))
                     batch.remove(item)
                     continue
                 chunks += per_article[article.source]

@@ -20,7 +20,7 @@ import pytest
 import rag.ingest
 from rag.assistant import Assistant
 from rag.chunking import MAX_LINE_CHARS, Chunker, line_segments
-from rag.corpus import read_article
+from rag.sources import read_article
 from rag.types import NewsragError
 from tests.fakes import CountingEmbedder, write_articles
 
@@ -31,7 +31,7 @@ REASSURANCE = "How many nations pledged troops to the reassurance force?"
 
 def assert_verbatim(assistant: Assistant) -> None:
     """Every committed chunk is exactly article_text[start:end] of the text a user can open."""
-    rows = assistant.store.get(sorted(assistant.manifest().chunk_ids))
+    rows = assistant.collection().get(sorted(assistant.manifest().chunk_ids))
     assert rows
     texts: dict[str, str] = {}
     for row in rows:
@@ -85,7 +85,7 @@ def test_hostile_batch_skips_with_reasons_and_the_rest_lands(settings, corpus, t
     started = time.perf_counter()
     report = assistant.ingest(progress=False)
     assert time.perf_counter() - started < 60  # the 50 MB file is never read
-    reasons = {s.path: s.reason for s in report.skipped}
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}  # skipped paths are absolute
     assert set(reasons) == set(expected_skips), reasons
     for name, word in expected_skips.items():
         assert word in reasons[name], (name, reasons[name])
@@ -109,7 +109,7 @@ def test_hostile_batch_skips_with_reasons_and_the_rest_lands(settings, corpus, t
     assert_citations_verbatim(assistant, answer)
     # A second run reports the same skips and changes nothing.
     again = assistant.ingest(progress=False)
-    assert {s.path for s in again.skipped} == set(expected_skips)
+    assert {Path(s.path).name for s in again.skipped} == set(expected_skips)
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, len(sources))
 
 
@@ -125,7 +125,7 @@ def test_file_over_the_cap_is_never_read(settings, corpus, monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", spy)
     report = Assistant(settings, embedder=CountingEmbedder()).ingest(progress=False)
-    assert [s.path for s in report.skipped] == ["huge.txt"] and "over the" in report.skipped[0].reason
+    assert [Path(s.path).name for s in report.skipped] == ["huge.txt"] and "over the" in report.skipped[0].reason
     assert "huge.txt" not in reads and report.added == 5
 
 
@@ -164,7 +164,7 @@ def test_two_megabyte_line_is_ingested_in_linear_time(settings, corpus):
     assert seconds < 180
     assert report.skipped == [] and report.added == 7
     assert_verbatim(assistant)
-    rows = assistant.store.get(sorted(assistant.manifest().chunk_ids))
+    rows = assistant.collection().get(sorted(assistant.manifest().chunk_ids))
     assert max(r["metadata"]["end"] - r["metadata"]["start"] for r in rows) <= MAX_LINE_CHARS
     hits = assistant.retrieve("How many grey herons did the Brindleford harbour master count?")
     assert any(h.source == "oneline.txt" and "4,711 grey herons" in h.text for h in hits[:3])
@@ -178,7 +178,7 @@ def test_chunking_long_lines_is_linear_and_verbatim(tmp_path):
     for size in (1_000, 100_000, 400_000):  # the first one only warms up the sentence model
         path = tmp_path / f"line{size}.txt"
         path.write_text("Title\n" + (sentence * (size // len(sentence) + 1))[:size], encoding="utf-8")
-        article = read_article(path, tmp_path, 10_000_000)
+        article = read_article(path, path.name, 10_000_000)
         started = time.perf_counter()
         chunks = chunker.chunk(article)
         timings[size] = time.perf_counter() - started
@@ -224,7 +224,7 @@ def test_unsplittable_article_is_skipped_and_the_batch_lands(settings, corpus, m
     monkeypatch.setattr(Chunker, "chunk", chunk)
     assistant = Assistant(settings, embedder=CountingEmbedder())
     report = assistant.ingest(progress=False)
-    assert [s.path for s in report.skipped] == ["poison.txt"]
+    assert [Path(s.path).name for s in report.skipped] == ["poison.txt"]
     assert "could not be split into chunks (TimeoutError" in report.skipped[0].reason
     assert report.added == 8 and "poison.txt" not in {d["source"] for d in assistant.documents()}
 
@@ -238,20 +238,20 @@ def test_file_deleted_between_discovery_and_reading_is_skipped(settings, corpus,
     victims = ["late_000.txt", SEEDS[0]]
     real_discover = rag.ingest.discover
 
-    def discover_then_delete(paths, root):
-        found, skipped = real_discover(paths, root)
-        assert {p.name for p in found} >= set(victims)
+    def discover_then_delete(targets):
+        found, skipped = real_discover(targets)
+        assert {f.path.name for f in found} >= set(victims)
         for name in victims:
             (corpus / name).unlink()
         return found, skipped
 
     monkeypatch.setattr(rag.ingest, "discover", discover_then_delete)
     report = assistant.ingest(progress=False)
-    reasons = {s.path: s.reason for s in report.skipped}
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
     assert set(reasons) == set(victims) and all("disappeared" in r for r in reasons.values())
     assert report.added == 1 and report.removed == 1  # late_001 lands; the deleted seed is purged
     assert {d["source"] for d in assistant.documents()} == (set(SEEDS) - {SEEDS[0]}) | {"late_001.txt"}
-    assert assistant.store.all_ids() == assistant.manifest().chunk_ids
+    assert assistant.collection().all_ids() == assistant.manifest().chunk_ids
 
 
 def test_file_deleted_while_its_batch_is_embedded_converges(settings, corpus):
@@ -268,7 +268,7 @@ def test_file_deleted_while_its_batch_is_embedded_converges(settings, corpus):
     assert first.added == 8 and first.skipped == []
     second = assistant.ingest(progress=False)
     assert second.removed == 1 and "gone_001.txt" not in {d["source"] for d in assistant.documents()}
-    assert assistant.store.all_ids() == assistant.manifest().chunk_ids
+    assert assistant.collection().all_ids() == assistant.manifest().chunk_ids
 
 
 # ---------------------------------------------------------------------------------- a damaged index
@@ -286,7 +286,7 @@ def test_missing_chroma_folder_with_intact_manifest_converges(settings, tmp_path
     report = fresh.ingest(progress=False)
     assert report.updated == 5 and report.chunks_embedded == sum(len(ids) for ids in before.values())
     assert {s: d.chunk_ids for s, d in fresh.manifest().docs.items()} == before
-    assert fresh.store.all_ids() == fresh.manifest().chunk_ids
+    assert fresh.collection().all_ids() == fresh.manifest().chunk_ids
     assert "26" in fresh.ask(REASSURANCE).text
 
 
@@ -294,7 +294,7 @@ def test_missing_chroma_folder_with_intact_manifest_converges(settings, tmp_path
 def test_damaged_bm25_folder_is_detected_and_rebuilt(settings, damage):
     assistant = Assistant(settings, embedder=CountingEmbedder())
     assistant.ingest(progress=False)
-    bm25 = assistant.paths.bm25
+    bm25 = assistant.keyword_dir(assistant.manifest())
     if damage == "garbled":
         for file in (bm25 / "index").rglob("*"):
             if file.is_file():

@@ -27,8 +27,8 @@ def index_snapshot(assistant: Assistant) -> dict:
     manifest = assistant.manifest()
     return {
         "docs": {s: (d.content_hash, tuple(d.chunk_ids)) for s, d in manifest.docs.items()},
-        "chroma_ids": sorted(assistant.store.all_ids()),
-        "bm25": (assistant.paths.bm25 / "generation").read_text(),
+        "chroma_ids": sorted(assistant.collection().all_ids()),
+        "bm25": (assistant.keyword_dir(assistant.manifest()) / "generation").read_text(),
     }
 
 
@@ -40,8 +40,8 @@ def test_ingest_seeds_counts_and_metadata(settings):
     status = assistant.status()
     assert status["documents"] == 5 and status["chunks"] == report.chunks
     assert status["embedding_model"].startswith("hashing")
-    assert assistant.store.count() == report.chunks
-    rows = assistant.store.get(sorted(assistant.manifest().chunk_ids))
+    assert assistant.collection().count() == report.chunks
+    rows = assistant.collection().get(sorted(assistant.manifest().chunk_ids))
     for row in rows:
         meta = row["metadata"]
         original = (settings.corpus_dir / meta["source"]).read_text(encoding="utf-8")
@@ -85,7 +85,7 @@ def test_delete_purges_and_add_indexes(settings, corpus):
     write_articles(corpus, 1, prefix="new")
     report = assistant.ingest(progress=False)
     assert (report.removed, report.added) == (1, 1)
-    sources = {r["metadata"]["source"] for r in assistant.store.get(sorted(assistant.store.all_ids()))}
+    sources = {r["metadata"]["source"] for r in assistant.collection().get(sorted(assistant.collection().all_ids()))}
     assert "002_bfcfc9118b72c1b9.txt" not in sources and "new_000.txt" in sources
 
 
@@ -112,13 +112,15 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_batch_lands(settings, corpu
     assert "latin.txt" in {d["source"] for d in assistant.documents()}
 
 
-def test_paths_outside_the_corpus_are_refused(settings, tmp_path):
-    from rag.types import NewsragError
-
+def test_folders_from_anywhere_share_one_index(settings, tmp_path):
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    with pytest.raises(NewsragError, match="outside the corpus"):
-        make(settings).ingest([elsewhere], progress=False)
+    write_articles(elsewhere, 2, prefix="town")
+    assistant = make(settings)
+    assistant.ingest(progress=False)
+    report = assistant.ingest([elsewhere], progress=False)
+    assert report.added == 2 and report.removed == 0
+    sources = {d["source"] for d in assistant.documents()}
+    assert len(sources) == 7 and {"town_000.txt", "town_001.txt"} <= sources
 
 
 def test_corrupted_manifest_is_detected_and_rebuild_recovers(settings):
@@ -143,8 +145,10 @@ def test_cli_ingest_json_and_status(settings, corpus, tmp_path):
     assert json.loads(result.stdout)["added"] == 5
     status = json.loads(run("status", "--json").stdout)
     assert status["documents"] == 5 and status["chunks"] > 5 and "data_dir" in status
-    bad = run("ingest", str(tmp_path))
-    assert bad.returncode == 2 and "outside the corpus" in bad.stderr and "Traceback" not in bad.stderr
+    bad = run("ingest", str(tmp_path / "no-such-folder"), "--json")
+    assert bad.returncode == 0 and "no such file or folder" in json.loads(bad.stdout)["skipped"][0]["reason"]
+    wrong = run("remove", "nope.txt", "--json")
+    assert wrong.returncode == 1 and "not in the index" in wrong.stdout and "Traceback" not in wrong.stderr
 
 
 CRASH_SCRIPT = textwrap.dedent(
@@ -191,13 +195,15 @@ def test_killed_ingest_converges_to_a_clean_index(tmp_path, corpus, point):
     clean = Assistant(Settings(data_dir=clean_dir, corpus_dir=corpus), embedder=CountingEmbedder())
     clean.ingest(progress=False)
     assert index_snapshot(crashed) == index_snapshot(clean)
-    assert crashed.store.count() == clean.store.count() == len(crashed.manifest().chunk_ids)
+    assert crashed.collection().count() == clean.collection().count() == len(crashed.manifest().chunk_ids)
 
 
-def test_regression_cli_passes_options_through_to_bench_and_evals():
+def test_regression_cli_passes_options_through_to_bench_and_evals(capsys):
     from ui.cli import build_parser, main
 
     args, extra = build_parser().parse_known_args(["bench", "--json", "x.json", "--limit", "3"])
     assert args.command == "bench" and [*extra, *args.rest] == ["--json", "x.json", "--limit", "3"]
-    with pytest.raises(SystemExit):
-        main(["status", "--bogus"])
+    assert main(["status", "--bogus"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert main(["list", "--json", "--bogus"]) == 2
+    assert json.loads(capsys.readouterr().out) == {"error": "unrecognized arguments: --bogus (see `newsrag list --help`)"}

@@ -188,3 +188,33 @@ def test_missing_shared_corpus_is_a_one_line_error(tmp_path, monkeypatch, capsys
     assert main(["--split", "test", "--embedding-backend", "hashing", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert "BBC corpus is missing" in err and len(err.splitlines()) == 1
+
+
+def test_dated_corpus_has_every_date_form_wire_copies_and_an_undated_article():
+    import difflib
+    import re
+
+    from evals.corpora import DATED_DIR
+
+    files = {p.name: p.read_text(encoding="utf-8") for p in DATED_DIR.iterdir() if p.is_file()}
+    assert len(files) >= 12 and {n.rsplit(".", 1)[1] for n in files} == {"html", "md", "txt"}
+    everything = "\n".join(files.values())
+    for form in (r'property="article:published_time" content="2025-', r'<meta name="date" content="2025-',
+                 r'"datePublished": "2025-', r"^date: 2025-\d\d-\d\d$", r"^RIVERTON, [A-Z][a-z]+ \d+, 2025 —",
+                 r"^\d{1,2} (January|February|March|April) 2025$"):
+        assert re.search(form, everything, re.M), form
+    assert not re.search(r"20\d\d-\d\d-\d\d|2025", files["old-mill-history.txt"])
+    strip = lambda html: re.sub(r"<[^>]+>", " ", html.split("<article>")[1].split("</article>")[0])  # noqa: E731
+    a, b = strip(files["flood-wall-gazette.html"]), strip(files["flood-wall-echo.html"])
+    assert difflib.SequenceMatcher(None, a, b).ratio() > 0.9
+
+
+def test_dated_gold_covers_filters_time_ranges_wire_copies_revisions_and_dates():
+    from evals.scoring import load_gold
+
+    items = load_gold(GOLD / "test" / "dated.jsonl")
+    assert sum(bool(i.filters) for i in items) >= 4
+    assert sum(i.expect_time_range is not None for i in items) >= 4
+    assert sum(bool(i.expect_also_in) for i in items) >= 2
+    assert sum(bool(i.superseded) for i in items) >= 1
+    assert sum(i.kind == "date" and i.direct is not None for i in items) >= 3

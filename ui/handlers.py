@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any, Iterator
 
 import gradio as gr
@@ -39,6 +40,28 @@ def parse_history(history: Any) -> list[dict]:
     return history  # items are checked by Assistant.stream
 
 
+def filters(sources: Any = None, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """The keyword filters for Assistant.stream, only those set: sources (names), since/until (ISO dates)."""
+    out: dict[str, Any] = {}
+    if isinstance(sources, str):
+        sources = [sources]
+    if sources:
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise NewsragError("sources must be a list of document names")
+        out["sources"] = [s for s in sources if s.strip()]
+    for name, value in (("since", since), ("until", until)):
+        value = (value or "").strip() if isinstance(value, str) else value
+        if not value:
+            continue
+        try:
+            out[name] = date.fromisoformat(str(value)).isoformat()
+        except ValueError as exc:
+            raise NewsragError(f"{name} must be a date like 2025-02-01 (got {str(value)[:40]!r})") from exc
+    if out.get("since") and out.get("until") and out["since"] > out["until"]:
+        raise NewsragError("since is after until: no article can match")
+    return out
+
+
 def clean_citation_id(citation_id: Any) -> str | None:
     """An id worth looking up, or None. The lookup itself is only a manifest membership test."""
     if not isinstance(citation_id, str):
@@ -59,12 +82,16 @@ class Handlers:
         self.assistant = assistant
 
     # ------------------------------------------------------------------------------ public API
-    def ask(self, question: str, history: list[dict] | str | None = None) -> Iterator[dict]:
-        """Answer a question over the corpus, streaming; history is the prior turns."""
+    def ask(
+        self, question: str, history: list[dict] | str | None = None, sources: list[str] | None = None,
+        since: str | None = None, until: str | None = None,
+    ) -> Iterator[dict]:
+        """Answer a question over the corpus, streaming; history is the prior turns; sources, since and
+        until (ISO dates) restrict the articles searched."""
         try:
             turns = parse_history(history)
             text = ""
-            for piece in self.assistant.stream(question, turns):
+            for piece in self.assistant.stream(question, turns, **filters(sources, since, until)):
                 if isinstance(piece, Answer):
                     yield {**piece.to_dict(), "partial": False}
                 else:
@@ -88,9 +115,10 @@ class Handlers:
         return {"chunk_id": cid, **article}
 
     def corpus(self) -> dict:
-        """What is indexed (no server paths)."""
+        """What is indexed (no file paths: a document's `path` stays on the server)."""
         status = self.assistant.status()
-        return {"status": {k: status[k] for k in PUBLIC_STATUS}, "documents": self.assistant.documents()}
+        documents = [{k: v for k, v in d.items() if k != "path"} for d in self.assistant.documents()]
+        return {"status": {k: status.get(k) for k in PUBLIC_STATUS}, "documents": documents}
 
     def reindex(self, progress=gr.Progress()) -> str:
         """Re-index the corpus folder (incremental: new, changed and deleted files)."""
@@ -106,21 +134,28 @@ class Handlers:
         return report.summary()
 
     # ------------------------------------------------------------------------------ the page
-    def page_status(self) -> tuple[str, str]:
-        return render.status_line(self.assistant.status()), render.corpus_table(self.assistant.documents())
+    @staticmethod
+    def _shown(turns: list[dict], question: str) -> list[dict]:
+        shown = [{"role": t["role"], "content": t["shown"]} for t in turns or []]
+        return shown + [{"role": "user", "content": render.chat_text(question)}]
 
-    def respond(self, message: str, turns: list[dict]):
-        """Stream one answer into the chat, then show its sources (or related passages)."""
+    def start(self, message: str, turns: list[dict]) -> tuple:
+        """At once, before the queue: the question in the chat with a pending reply; the box emptied."""
+        shown = self._shown(turns, message or "") + [{"role": "assistant", "content": render.PENDING_REPLY}]
+        pending = render.sources_panel(None, pending=True)
+        return (*_chat_outputs(shown, sources=pending, turns=turns), message or "")
+
+    def respond(self, message: str, turns: list[dict], sources=None, since=None, until=None):
+        """Stream one answer into the chat (replacing the pending reply), then show its sources."""
         turns = list(turns or [])  # [{"role", "content" (raw, for the assistant), "shown" (escaped HTML)}]
         history = [{"role": t["role"], "content": t["content"]} for t in turns]
         question = message or ""
-        shown = [{"role": t["role"], "content": t["shown"]} for t in turns]
-        shown.append({"role": "user", "content": render.chat_text(question)})
+        shown = self._shown(turns, question)
         pending = render.sources_panel(None, pending=True)
-        yield _chat_outputs(shown, sources=pending, turns=turns)
+        turn = len(turns) // 2 + 1  # numbers this answer's source cards (see render.card_id)
         answer, text = None, ""
         try:
-            for piece in self.assistant.stream(question, history):
+            for piece in self.assistant.stream(question, history, **filters(sources, since, until)):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
@@ -136,11 +171,7 @@ class Handlers:
             yield _chat_outputs(note, question, render.sources_panel(None, failed=True), turns=turns)
             return
         assert answer is not None
-        reply = render.chat_text(answer.text)
-        if answer.abstained and answer.related:
-            reply += "<br><em>The closest passages are listed under “Related passages (not an answer)”.</em>"
-        if answer.notice:
-            reply += f"<br><em>({render.chat_text(answer.notice)})</em>"
+        reply = render.answer_message(answer, turn)
         turns += [
             {"role": "user", "content": answer.question, "shown": shown[-1]["content"]},
             {"role": "assistant", "content": answer.text, "shown": reply},
@@ -150,7 +181,7 @@ class Handlers:
         ] + [{"source": p.source, "quote": p.text} for p in answer.related]
         yield _chat_outputs(
             shown + [{"role": "assistant", "content": reply}],
-            sources=render.sources_panel(answer, self.assistant.article_for_chunk),
+            sources=render.sources_panel(answer, self.assistant.article_for_chunk, turn=turn),
             related=render.related_panel(answer),
             turns=turns,
             spans=spans,

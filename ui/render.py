@@ -8,9 +8,11 @@ citation id in a `data-cid` attribute).
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Iterable
 
-from rag.types import Answer
+from rag.types import Answer, Citation
+from ui.web_dates import human_date, time_range_text
 
 PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
 RELATED_MAX_CHARS = 600
@@ -31,6 +33,45 @@ def esc(text: Any) -> str:
 def chat_text(text: str) -> str:
     """A chat message as safe HTML: escaped (quotes kept readable), newlines as <br>."""
     return _inert(html.escape(text or "", quote=False)).replace("\n", "<br>")
+
+
+# ------------------------------------------------------------------------------------------ answers
+PENDING_REPLY = '<em class="nr-pending">Searching the articles…</em>'
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def card_id(turn: int, marker: int) -> str:
+    """The id of a source card: per answer (turn), so an older answer's markers never point at a newer card."""
+    return f"nr-src-{int(turn)}-{int(marker)}"
+
+
+def linked_text(text: str, markers: Iterable[int], turn: int) -> str:
+    """Escaped answer text whose [n] markers (for cited n only) are anchor links to their source card."""
+    known = {int(m) for m in markers}
+
+    def link(match: re.Match) -> str:
+        n = int(match.group(1))
+        if n not in known:
+            return match.group(0)
+        return f'<a href="#{card_id(turn, n)}" title="Show source {n}">[{n}]</a>'
+
+    return MARKER.sub(link, chat_text(text))
+
+
+def answer_message(answer: Answer, turn: int) -> str:
+    """The chat bubble of a final answer: time range, the direct answer in bold, then the cited sentences."""
+    parts = []
+    scope = time_range_text(answer.time_range)
+    if scope:
+        parts.append(f"<em>{esc(scope)}</em>")
+    if answer.direct and not answer.abstained:
+        parts.append(f"<strong>{chat_text(answer.direct)}</strong>")
+    parts.append(linked_text(answer.text, [c.marker for c in answer.citations], turn))
+    if answer.abstained and answer.related:
+        parts.append("<em>The closest passages are listed under “Related passages (not an answer)”.</em>")
+    if answer.notice:
+        parts.append(f"<em>({chat_text(answer.notice)})</em>")
+    return "<br>".join(parts)
 
 
 # ---------------------------------------------------------------------------------------- passages
@@ -81,11 +122,35 @@ def shorten(text: str, limit: int) -> str:
 
 
 # ------------------------------------------------------------------------------------------- panels
-def sources_panel(answer: Answer | None, article_for_chunk=None, *, pending: bool = False, failed: bool = False) -> str:
+def also_in_line(also_in: list[str]) -> str:
+    if not also_in:
+        return ""
+    n = len(also_in)
+    names = ", ".join(esc(s) for s in also_in)
+    return f'<div class="nr-also">Also in {n} other article{"s" if n != 1 else ""}: <span class="nr-file">{names}</span></div>'
+
+
+def source_card(c: Citation, passage: str, turn: int) -> str:
+    published = f' · published {esc(human_date(c.published))}' if c.published else ""
+    return (
+        f'<div class="nr-card" id="{card_id(turn, c.marker)}" data-marker="{int(c.marker)}">'
+        f'<div class="nr-card-head"><span class="nr-marker">[{int(c.marker)}]</span> '
+        f'<span class="nr-title">{esc(c.title)}</span></div>'
+        f'<div class="nr-meta"><span class="nr-file">{esc(c.source)}</span>{published}</div>'
+        f'<blockquote class="nr-para">{passage}</blockquote>'
+        f"{also_in_line(c.also_in)}"
+        f'<button type="button" class="nr-open" data-cid="{esc(c.chunk_id)}">Open full article</button>'
+        "</div>"
+    )
+
+
+def sources_panel(
+    answer: Answer | None, article_for_chunk=None, *, pending: bool = False, failed: bool = False, turn: int = 0
+) -> str:
     """Cards for the sources cited by the last answer (and only those)."""
     head = '<div class="nr-panel nr-sources"><h3 class="nr-h">Sources</h3>'
     if pending:
-        return head + '<p class="nr-muted">Looking for sources…</p></div>'
+        return head + '<p class="nr-muted nr-pending">Searching the articles…</p></div>'
     if failed:
         return head + '<p class="nr-muted">No sources: the question was not answered.</p></div>'
     if answer is None:
@@ -102,15 +167,7 @@ def sources_panel(answer: Answer | None, article_for_chunk=None, *, pending: boo
             passage = quote_in_paragraph(text, c.quote, c.start, c.end)
         except Exception:  # the index changed under us: still show the verbatim quote
             passage = f"<mark>{esc(c.quote)}</mark>"
-        cards.append(
-            f'<div class="nr-card" data-marker="{int(c.marker)}">'
-            f'<div class="nr-card-head"><span class="nr-marker">[{int(c.marker)}]</span> '
-            f'<span class="nr-title">{esc(c.title)}</span></div>'
-            f'<div class="nr-file">{esc(c.source)}</div>'
-            f'<blockquote class="nr-para">{passage}</blockquote>'
-            f'<button type="button" class="nr-open" data-cid="{esc(c.chunk_id)}">Open full article</button>'
-            "</div>"
-        )
+        cards.append(source_card(c, passage, turn))
     return head + "".join(cards) + "</div>"
 
 
@@ -165,20 +222,6 @@ def article_view(article: dict[str, Any] | None, spans: Iterable[tuple[int, int]
     )
 
 
-def corpus_table(documents: list[dict[str, Any]]) -> str:
-    if not documents:
-        return '<p class="nr-muted">The index is empty. Put articles in the corpus folder and re-index.</p>'
-    rows = "".join(
-        f"<tr><td>{esc(d.get('title'))}</td><td class=\"nr-file\">{esc(d.get('source'))}</td>"
-        f"<td class=\"nr-num\">{int(d.get('chunks') or 0)}</td></tr>"
-        for d in documents
-    )
-    return (
-        '<table class="nr-table"><thead><tr><th>Title</th><th>File</th><th>Chunks</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-    )
-
-
 def status_line(status: dict[str, Any]) -> str:
     return (
         '<div class="nr-status">'
@@ -202,6 +245,10 @@ PANEL_CSS = """
 .nr-marker { color: var(--color-accent); margin-right: 0.25rem; }
 .nr-file { font-family: monospace; font-size: 0.8rem; color: var(--body-text-color-subdued);
   word-break: break-all; margin: 0.15rem 0 0.35rem; }
+.nr-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 0.15rem 0 0.35rem; }
+.nr-meta .nr-file { margin: 0; }
+.nr-also { font-size: 0.85rem; margin: 0 0 0.4rem; }
+.nr-card:target { outline: 2px solid var(--color-accent); }
 .nr-para { margin: 0.3rem 0 0.5rem; padding: 0 0 0 0.6rem; border-left: 3px solid var(--border-color-primary);
   white-space: pre-wrap; }
 mark { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }
@@ -215,11 +262,6 @@ mark { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }
 .nr-kicker { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.05em;
   color: var(--body-text-color-subdued); margin-top: 0.8rem; }
 .nr-url { font-family: monospace; }
-.nr-table { width: 100%; border-collapse: collapse; }
-.nr-table th, .nr-table td { text-align: left; padding: 0.3rem 0.5rem;
-  border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
-.nr-num { text-align: right; }
-.nr-table td.nr-file { color: var(--body-text-color); margin: 0; }
 .nr-status { font-size: 0.9rem; color: var(--body-text-color-subdued); }
 .nr-mode { color: var(--body-text-color); }
 """

@@ -1,0 +1,190 @@
+"""The collection side of the page: upload, remove, the document list, examples from the articles.
+
+Everything here goes through the Assistant's collection API (`upload`, `remove`, `documents`,
+`status`); no file on disk is touched except Gradio's own temporary copies of uploads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.types import IngestReport, NewsragError
+from ui import render
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_COUNT = 4  # example questions shown under the chat
+TOPIC_MAX_WORDS = 12  # a long first-sentence "title" is cut to this many words for an example question
+CORPUS_HEADERS = ["Source", "Title", "Published", "Chunks", "Origin"]
+REPORT_HEADERS = ["File", "Result", "Detail"]
+EMPTY_INDEX = (
+    "**The index is empty.** Add articles in the **Corpus** tab (drag and drop them onto the upload "
+    "box), or run `newsrag ingest PATH` on the server, then ask away."
+)
+
+
+# ---------------------------------------------------------------------------------------- rendering
+def corpus_rows(documents: list[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [d.get("source") or "", d.get("title") or "", d.get("published") or "", int(d.get("chunks") or 0),
+         str(d.get("origin") or "")]
+        for d in documents
+    ]
+
+
+def title_topic(title: str | None) -> str:
+    """A title fit for a question: one line, no trailing ellipsis or full stop, at most TOPIC_MAX_WORDS words."""
+    words = " ".join((title or "").split()).rstrip(" .…:;,!?").split(" ")
+    return " ".join(words[:TOPIC_MAX_WORDS]).rstrip(" .…:;,") if words != [""] else ""
+
+
+def example_questions(documents: list[dict[str, Any]], limit: int = EXAMPLE_COUNT) -> list[str]:
+    """Questions about a few indexed articles (the newest first), so the examples fit any corpus."""
+    newest = sorted(documents, key=lambda d: (d.get("published") or "", d.get("source") or ""), reverse=True)
+    questions: list[str] = []
+    for doc in newest:
+        topic = title_topic(doc.get("title"))
+        question = f"What do the articles say about “{topic}”?"
+        if topic and question not in questions:
+            questions.append(question)
+        if len(questions) == limit:
+            break
+    return questions
+
+
+def upload_rows(report: IngestReport, names: list[str], before: dict[str, str], after: dict[str, str],
+                uploads: Path) -> list[list[str]]:
+    """One row per uploaded file: added / updated / unchanged, or skipped with the reason.
+
+    `before`/`after` map each indexed file's path to its content hash around the upload."""
+    skipped = {Path(s.path).name: s.reason for s in report.skipped}
+    rows = []
+    for name in names:
+        path = str((uploads / Path(name).name).absolute())
+        if name in skipped or Path(name).name in skipped:
+            rows.append([name, "skipped", skipped.get(name) or skipped[Path(name).name]])
+        elif path not in after:
+            rows.append([name, "skipped", "not indexed"])
+        elif path not in before:
+            rows.append([name, "added", ""])
+        else:
+            rows.append([name, "updated" if before[path] != after[path] else "unchanged", ""])
+    return rows
+
+
+def remove_rows(report: IngestReport, names: list[str], after: set[str]) -> list[list[str]]:
+    skipped = {s.path: s.reason for s in report.skipped}
+    return [
+        [name, "skipped", skipped[name]] if name in skipped
+        else [name, "removed" if name not in after else "kept", ""]
+        for name in names
+    ]
+
+
+# ------------------------------------------------------------------------------------------ handlers
+class Collection:
+    """Handlers of the Corpus tab and of everything on the page that follows the collection."""
+
+    def __init__(self, assistant) -> None:
+        self.assistant = assistant
+
+    def _hashes(self) -> dict[str, str]:
+        """Indexed file path -> content hash: tells an updated upload from an unchanged one."""
+        return {d.path: d.content_hash for d in self.assistant.manifest().docs.values()}
+
+    def origin_label(self, origin: str) -> str:
+        uploads = getattr(getattr(self.assistant, "paths", None), "uploads", None)
+        return "uploaded" if uploads is not None and Path(origin) == Path(uploads) else origin
+
+    def signature(self, documents: list[dict[str, Any]]) -> str:
+        return hashlib.sha1(json.dumps(documents, sort_keys=True, default=str).encode()).hexdigest()
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the page shows of the collection, as plain values."""
+        documents = self.assistant.documents()
+        return {
+            "signature": self.signature(documents),
+            "status": render.status_line(self.assistant.status()),
+            "rows": [row[:-1] + [self.origin_label(row[-1])] for row in corpus_rows(documents)],
+            "sources": [d["source"] for d in documents],
+            "examples": [[q] for q in example_questions(documents)],
+        }
+
+    def page(self, picked_remove: list[str] | None = None, picked_filter: list[str] | None = None) -> tuple:
+        """(signature, status line, corpus table, remove picker, filter picker, examples, empty-index note)."""
+        snap = self.snapshot()
+        sources = snap["sources"]
+        return (
+            snap["signature"],
+            snap["status"],
+            snap["rows"],
+            gr.Dropdown(choices=sources, value=[s for s in picked_remove or [] if s in sources]),
+            gr.Dropdown(choices=sources, value=[s for s in picked_filter or [] if s in sources]),
+            gr.Dataset(samples=snap["examples"], visible=bool(snap["examples"])),
+            gr.Markdown(visible=not sources),
+        )
+
+    def refresh_if_changed(self, signature: str, picked_remove=None, picked_filter=None) -> tuple:
+        """The timer's check: redraw only when another process (or session) changed the index."""
+        page = self.page(picked_remove, picked_filter)
+        if page[0] == signature:
+            return tuple(gr.skip() for _ in page)
+        return page
+
+    def upload(self, files: list[str] | None, picked_remove=None, picked_filter=None, progress=gr.Progress()) -> tuple:
+        """Index the dropped files; returns (per-file report, summary, cleared upload box, *page)."""
+        paths = [Path(f) for f in files or []]
+        if not paths:
+            return (gr.skip(), gr.skip(), None, *self.page(picked_remove, picked_filter))
+        progress(0, desc=f"Indexing {len(paths)} file{'s' if len(paths) != 1 else ''}…")
+
+        def step(done: int, total: int, source: str) -> None:
+            progress((done, max(total, 1)), desc=f"Indexing {source}")
+
+        try:
+            payload = [(p.name, p.read_bytes()) for p in paths]
+            before = self._hashes()
+            report = self.assistant.upload(payload, on_progress=step)
+            rows = upload_rows(report, [n for n, _ in payload], before, self._hashes(), self.assistant.paths.uploads)
+            summary = report.summary()
+        except NewsragError as exc:
+            rows, summary = [[p.name, "failed", str(exc)] for p in paths], f"Upload failed: {exc}"
+        except Exception:
+            log.exception("upload failed")
+            rows, summary = [[p.name, "failed", "see the server log"] for p in paths], "Upload failed; see the server log."
+        finally:
+            for p in paths:  # Gradio's temporary copies: the assistant stores its own
+                p.unlink(missing_ok=True)
+        return (rows, summary, None, *self.page(picked_remove, picked_filter))
+
+    def remove(self, picked: list[str] | None, picked_filter=None, progress=gr.Progress()) -> tuple:
+        """Drop the picked documents; returns (per-file report, summary, *page)."""
+        picked = [s for s in picked or [] if isinstance(s, str) and s]
+        if not picked:
+            return ([], "Pick one or more documents to remove first.", *self.page([], picked_filter))
+        progress(0, desc=f"Removing {len(picked)} document{'s' if len(picked) != 1 else ''}…")
+        try:
+            report = self.assistant.remove(picked)
+            rows = remove_rows(report, picked, {d["source"] for d in self.assistant.documents()})
+            summary = report.summary()
+        except NewsragError as exc:
+            rows, summary = [[s, "failed", str(exc)] for s in picked], f"Removing failed: {exc}"
+        except Exception:
+            log.exception("remove failed")
+            rows, summary = [[s, "failed", "see the server log"] for s in picked], "Removing failed; see the server log."
+        return (rows, summary, *self.page([], picked_filter))
+
+    def pick_row(self, picked: list[str] | None, evt: gr.SelectData) -> list[str]:
+        """A click on a row of the document list adds that document to the remove picker."""
+        row = evt.row_value or []
+        source = row[0] if row else None
+        picked = list(picked or [])
+        if isinstance(source, str) and source and source not in picked:
+            picked.append(source)
+        return picked

@@ -59,6 +59,10 @@ class Assistant:
         self.embedder.embed_queries(["warm up"])
         if self.reranker is not None:
             self.reranker.warm_up()
+        if self.manifest().chunk_ids:
+            # Opening the index is the other cold cost (importing and connecting Chroma took ~6 s
+            # of a 10 s first answer on this machine): one retrieval opens the stores and retrievers.
+            self.retrieve("warm up")
 
     # ------------------------------------------------------------------ the collection
     def _ingester(self, on_progress: Progress | None = None, progress: bool = False) -> Ingester:

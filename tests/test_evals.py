@@ -218,3 +218,106 @@ def test_dated_gold_covers_filters_time_ranges_wire_copies_revisions_and_dates()
     assert sum(bool(i.expect_also_in) for i in items) >= 2
     assert sum(bool(i.superseded) for i in items) >= 1
     assert sum(i.kind == "date" and i.direct is not None for i in items) >= 3
+
+
+def gold_item(tmp_path: Path, **fields):
+    from evals.scoring import load_gold
+
+    row = {"id": "q", "question": "How much will the rail link cost?", "answers": [["2.1 billion"]],
+           "sources": ["new.md"], "answerable": True, **fields}
+    path = tmp_path / f"{len(list(tmp_path.iterdir()))}.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    return load_gold(path)[0]
+
+
+def answer_dict(text="It will cost £2.1 billion. [1]", direct=None, time_range=None, citations=None):
+    cites = citations if citations is not None else [
+        {"marker": 1, "source": "new.md", "quote": "x", "start": 0, "end": 1, "published": "2025-03-25", "also_in": []}]
+    return {"text": text, "direct": direct, "time_range": time_range, "citations": cites, "abstained": False,
+            "retrieved_sources": [c["source"] for c in cites], "timings": {"total_s": 0.01}}
+
+
+def test_news_verdicts(tmp_path):
+    from evals.metrics import judge, summarize
+
+    item = gold_item(tmp_path, direct="2.1 billion", filters={"since": "2025-03-01"},
+                     expect_time_range={"since": "2025-03-01", "until": None})
+    good = judge(item, answer_dict(direct="£2.1 billion", time_range={"since": "2025-03-01", "until": None}), True)
+    assert good.verdicts["direct_correct"] and good.verdicts["time_range_correct"]
+    assert good.verdicts["citations_within_filter"] == 1.0
+    old = {"marker": 2, "source": "old.html", "quote": "y", "start": 0, "end": 1, "published": "2025-02-03", "also_in": []}
+    undated = {**old, "source": "mill.txt", "published": None}
+    bad = judge(item, answer_dict(direct="1.8 billion", time_range={"since": "2025-03-01", "until": "2025-04-16"},
+                                  citations=[answer_dict()["citations"][0], old, undated]), True)
+    assert not bad.verdicts["direct_correct"] and not bad.verdicts["time_range_correct"]
+    assert bad.verdicts["citations_within_filter"] == 1 / 3  # an undated article is outside any date range
+    news = summarize([good, bad])["news"]
+    assert news["direct_accuracy"] == 0.5 and news["time_range_accuracy"] == 0.5
+
+
+def test_also_in_needs_both_copies_reported(tmp_path):
+    from evals.metrics import judge
+
+    item = gold_item(tmp_path, sources=["a.html", "b.html"], answers=[["650"]], expect_also_in=["a.html", "b.html"])
+    cite = {"marker": 1, "source": "a.html", "quote": "x", "start": 0, "end": 1, "published": None}
+    assert judge(item, answer_dict("650 homes [1]", citations=[{**cite, "also_in": ["b.html"]}]), True) \
+        .verdicts["also_in_correct"]
+    assert not judge(item, answer_dict("650 homes [1]", citations=[{**cite, "also_in": []}]), True) \
+        .verdicts["also_in_correct"]
+
+
+class FakeAnswer:
+    def __init__(self, data):
+        self.data = data
+
+    def to_dict(self):
+        return self.data
+
+
+class FilteringAssistant:
+    """Answers from a fixed table and records the restrictions it was asked with."""
+
+    def __init__(self):
+        self.calls = []
+
+    def documents(self):
+        return [{"source": "new.md"}]
+
+    def article(self, source):
+        return {"text": "x" * 10}
+
+    def ask(self, question, history=None, mode=None, sources=None, since=None, until=None):
+        self.calls.append({"sources": sources, "since": since, "until": until})
+        return FakeAnswer(answer_dict())
+
+
+def test_filters_reach_ask_and_an_api_without_them_is_reported(tmp_path):
+    from evals.__main__ import evaluate
+
+    item = gold_item(tmp_path, filters={"sources": ["new.md"], "until": "2025-03-31"})
+    fake = FilteringAssistant()
+    [record] = evaluate(fake, [item], "extractive")
+    assert fake.calls[-1] == {"sources": ["new.md"], "since": None, "until": "2025-03-31"}
+    assert record.verdicts["correct"] and record.verdicts["citations_within_filter"] == 1.0
+
+    class Older(FilteringAssistant):
+        def ask(self, question, history=None, mode=None):
+            return FakeAnswer(answer_dict())
+
+    [record] = evaluate(Older(), [item], "extractive")
+    assert not record.verdicts["correct"] and "does not accept" in record.answer["error"]
+
+
+def test_unknown_comparison_is_a_clear_error(capsys):
+    assert main(["--compare", "hybrid,fastest", "--embedding-backend", "hashing"]) == 2
+    assert "unknown configuration fastest" in capsys.readouterr().err
+
+
+def test_compare_writes_one_report_per_configuration(tmp_path, capsys):
+    gold = write_gold(tmp_path / "tiny.jsonl")
+    out = tmp_path / "out"
+    assert main(["--gold", str(gold), "--corpus", str(SEEDS), "--out", str(out), "--embedding-backend", "hashing",
+                 "--compare", "hybrid,bm25"]) == 0
+    assert json.loads((out / "bm25" / "report.json").read_text())["config"]["overrides"] == {"retriever": "bm25"}
+    assert (out / "hybrid" / "report.json").is_file()
+    assert "diff" in capsys.readouterr().out

@@ -105,7 +105,7 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_batch_lands(settings, corpu
     (corpus / "latin.txt").write_bytes("Le café coûte 3 euros à Zürich. Personne ne s'en plaint.".encode("cp1252"))
     assistant = make(settings)
     report = assistant.ingest(progress=False)
-    reasons = {s.path: s.reason for s in report.skipped}
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
     assert set(reasons) == {"empty.txt", "blank.txt", "binary.txt", "huge.txt"}
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"] and "cap" in reasons["huge.txt"]
     assert report.added == 6  # the seeds + the cp1252 article

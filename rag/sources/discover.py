@@ -2,8 +2,8 @@
 
 `root` of a found file is the folder the user named (resolved), or the file's own folder when a
 file was named directly; `relative` is its posix path under that root. Nothing is skipped silently:
-each `Skipped.path` is the absolute path of the file or folder (as `Found.path` is), so a caller
-can tell which indexed file it was.
+each `Skipped.path` names the file as found (like `Found.relative`: relative to the folder the user
+named), or the path as given when it does not exist.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def relative_name(path: Path, root: Path) -> str:
 
 
 def _consider(path: Path, root: Path, found: list[Found], skipped: list[Skipped]) -> None:
-    where = str(path)
+    where = relative_name(path, root)
     if path.is_symlink():
         target = path.resolve()
         if not target.exists():
@@ -64,13 +64,13 @@ def _walk(folder: Path, root: Path, found: list[Found], skipped: list[Skipped]) 
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        skipped.append(Skipped(str(folder), f"folder could not be read: {exc.strerror or exc}"))
+        skipped.append(Skipped(relative_name(folder, root) or ".", f"folder could not be read: {exc.strerror or exc}"))
         return
     for entry in entries:
         path = Path(entry.path)
         if entry.name.startswith("."):
             is_folder = entry.is_dir(follow_symlinks=False)
-            skipped.append(Skipped(str(path), "hidden folder" if is_folder else "hidden file"))
+            skipped.append(Skipped(relative_name(path, root), "hidden folder" if is_folder else "hidden file"))
         elif entry.is_dir(follow_symlinks=False):
             _walk(path, root, found, skipped)
         else:
@@ -85,10 +85,10 @@ def discover(targets: list[Path]) -> tuple[list[Found], list[Skipped]]:
     """
     found: list[Found] = []
     skipped: list[Skipped] = []
-    for target in targets:
-        target = Path(target).absolute()
+    for named in targets:
+        target = Path(named).absolute()
         if not target.exists() and not target.is_symlink():
-            skipped.append(Skipped(str(target), "no such file or folder"))
+            skipped.append(Skipped(str(named), "no such file or folder"))
         elif target.is_dir() and not target.is_symlink():
             root = target.resolve()
             _walk(root, root, found, skipped)

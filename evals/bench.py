@@ -196,8 +196,12 @@ def cold_start(data: Path, target: Path, question: str) -> float:
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=_child_env(), capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
     seconds = time.perf_counter() - started
-    if proc.returncode != 0 or not json.loads(proc.stdout).get("text"):
-        raise RuntimeError(f"cold-start ask failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    try:
+        answered = proc.returncode == 0 and bool(json.loads(proc.stdout).get("text"))
+    except ValueError:
+        answered = False
+    if not answered:  # the CLI reports --json errors on stdout, tracebacks on stderr
+        raise RuntimeError(f"cold-start ask failed ({proc.returncode}): {proc.stdout[-1000:]} {proc.stderr[-2000:]}")
     return round(seconds, 3)
 
 

@@ -4,31 +4,43 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test unit evals bench clean
+.PHONY: setup browser run test unit evals bench clean
 
 setup: $(STAMP)
 
 # torch first, from the local CPU wheel, so no later step pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "setup 1/4: virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@echo "setup 2/4: pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "setup 3/4: torch 2.13.0 (local CPU wheel; only the optional sentence-transformers path and the MiniLM export use it)"
+	@$(BIN)/python -m pip install --quiet torch==2.13.0
+	@echo "setup 4/4: newsrag and its dependencies (a few minutes on a fresh machine)"
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+	@echo "setup done"
+
+# The browser test drives Debian's chromium (never a downloaded browser).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "browser: chromium present"; else \
+	  echo "browser: installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; fi
 
 run: setup
 	$(BIN)/newsrag ingest
 	$(BIN)/newsrag serve
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
-	$(BIN)/python -m evals
+	$(BIN)/python -m evals --split test
 
 unit: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 evals: setup
-	$(BIN)/python -m evals
+	$(BIN)/python -m evals --split test
 
 bench: setup
 	$(BIN)/newsrag bench

@@ -128,6 +128,11 @@ def test_a_bare_date_line_is_a_heading(tmp_path):
     assert article.published == "2025-03-09"
 
 
+def test_an_overlong_title_is_capped(tmp_path):
+    article = read(write(tmp_path, "long.md", "# " + "word " * 200 + "\n\nBody text here.\n"))
+    assert len(article.title) <= Settings().title_max_chars + 1 and article.title.endswith("…")
+
+
 def test_readable_stem():
     assert readable_stem(Path("001_b3a78f4a513db0c2.txt")) == "001 b3a78f4a513db0c2"
     assert readable_stem(Path("my-story--final.md")) == "my story final"

@@ -138,6 +138,8 @@ def read_article(path: Path, source: str, max_bytes: int, options: ReadOptions |
         raise SkipFile("no article text left after removing boilerplate and headings")
     published = published or text_date(text, body_start, options.date_window_chars, options.date_window_lines)
     title = title_hint or (lay.headline and _title_text(lay.headline)) or meta_title or readable_stem(path)
+    if len(title) > options.title_max_chars:  # e.g. a Markdown heading that is a whole paragraph
+        title = title[: options.title_max_chars].rsplit(" ", 1)[0] + "…"
     return Article(
         source=source,
         text=text,

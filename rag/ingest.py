@@ -281,7 +281,7 @@ class Ingester:
             try:
                 article = read_article(item.path, source, self.max_file_bytes, self.read_options)
             except SkipFile as skip:
-                work.report.skipped.append(Skipped(path, str(skip)))
+                work.report.skipped.append(Skipped(item.relative, str(skip)))
                 continue
             existing = work.manifest.docs.get(source)
             if existing and existing.path == path and existing.content_hash == article.content_hash:
@@ -292,6 +292,7 @@ class Ingester:
 
     # ------------------------------------------------------------------ writing
     def _embed_and_commit(self, changed: list[tuple[Article, str, str]], work: _Work, save: bool) -> None:
+        """Skip reasons name files as discovery does: relative to the folder they were found in."""
         bar = _progress(sum(len(a.text) for a, _, _ in changed), self.progress)
         done = 0
         for i in range(0, len(changed), self.batch_docs):
@@ -305,7 +306,7 @@ class Ingester:
                 except Exception as exc:  # noqa: BLE001 - one unsplittable file must not sink the batch
                     reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
                     work.report.skipped.append(Skipped(
-                        item[1], f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})"))
+                        article.source, f"could not be split into chunks ({type(exc).__name__}{': ' + reason if reason else ''})"))
                     batch.remove(item)
                     continue
                 chunks += per_article[article.source]

@@ -80,6 +80,13 @@ class SearchRequest(Filters):
     top_k: int | None = Field(None, ge=1, le=50)
 
 
+def body_limit(settings: Any, method: str, path: str) -> int:
+    """The most a request body may hold (413 beyond): uploads get more room than JSON requests."""
+    if method == "POST" and path == PREFIX + "/documents":
+        return settings.api_max_upload_bytes
+    return settings.api_max_body_bytes
+
+
 def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     """(question, history): the last user message and the user/assistant turns before it."""
     turns = [m for m in messages if m.role in ("user", "assistant")]  # system prompts do not steer retrieval
@@ -185,7 +192,7 @@ async def completion_stream(
 def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
     """The /v1 routes; `slots` (ui.server.Slots) bounds the work running at once."""
     settings = assistant.settings
-    router = APIRouter(prefix=PREFIX, max_body_size=settings.api_max_body_bytes, strict_content_type=False)
+    router = APIRouter(prefix=PREFIX, max_body_size=body_limit(settings, "POST", ""), strict_content_type=False)
     created = int(time.time())
 
     def models() -> list[str]:
@@ -248,7 +255,7 @@ def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
         rows = await run_in_threadpool(assistant.documents)
         return {"object": "list", "data": [{k: v for k, v in row.items() if k not in PRIVATE_DOC_FIELDS} for row in rows]}
 
-    @router.post("/documents", max_body_size=settings.api_max_upload_bytes)
+    @router.post("/documents", max_body_size=body_limit(settings, "POST", PREFIX + "/documents"))
     async def upload(request: Request) -> dict:
         form = await request.form()
         try:

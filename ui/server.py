@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import socket
 import sys
+from functools import partial
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.settings import force_offline
 from rag.types import NewsragError
-from ui.api import PREFIX, add_api
+from ui.api import PREFIX, add_api, body_limit
 
 log = logging.getLogger(__name__)
 
@@ -73,30 +74,40 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal error; see the server log")
 
 
-class RequireKey:
-    """ASGI middleware: with a key configured, every /v1 request needs `Authorization: Bearer <key>`.
+class ApiGuard:
+    """ASGI middleware in front of /v1: the key (when configured), then the declared body size.
 
-    It runs before the body is read, so an unauthenticated client learns nothing but 401.
+    Both run before the body is read: an unauthenticated client learns nothing but 401, and an
+    oversized body is refused at once with a JSON 413 (the routes' own `max_body_size` still
+    counts the bytes of bodies sent without a length).
     """
 
-    def __init__(self, app: ASGIApp, key: str | None) -> None:
+    def __init__(self, app: ASGIApp, key: str | None, body_limit: Callable[[str, str], int]) -> None:
         self.app = app
         self.key = key.encode() if key else None
+        self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.key and scope["type"] == "http" and under_prefix(scope["path"]) and not self._authorized(scope):
-            response = error_response(
-                401, "missing or wrong API key: send 'Authorization: Bearer <NEWSRAG_API_KEY>'",
-                code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
-            )
-            await response(scope, receive, send)
-            return
+        if scope["type"] == "http" and under_prefix(scope["path"]):
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
-    def _authorized(self, scope: Scope) -> bool:
-        header = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, token = header.partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key)
+    def _refusal(self, scope: Scope) -> JSONResponse | None:
+        headers = dict(scope["headers"])
+        if self.key:
+            scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
+                return error_response(
+                    401, "missing or wrong API key: send 'Authorization: Bearer <NEWSRAG_API_KEY>'",
+                    code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
+                )
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.body_limit(scope["method"], scope["path"]):
+            return error_response(413, "the request body is too large")
+        return None
 
 
 def under_prefix(path: str) -> bool:
@@ -144,7 +155,7 @@ def create_app(assistant: Any, blocks: Any = None, on_ready: Callable[[], None] 
     app.state.ready = False
     settings = assistant.settings
     install_error_handlers(app)
-    app.add_middleware(RequireKey, key=settings.api_key)
+    app.add_middleware(ApiGuard, key=settings.api_key, body_limit=partial(body_limit, settings))
     add_api(app, assistant, Slots(settings.api_max_concurrent, settings.api_max_queued))
 
     @app.get("/healthz")
@@ -224,8 +235,8 @@ def serve(assistant: Any, host: str | None = None, port: int | None = None) -> N
     from ui.app import build_app
 
     settings = assistant.settings
-    host = host or settings.host
-    port = port or settings.port
+    host = host if host is not None else settings.host
+    port = port if port is not None else settings.port
     sock = claim_port(host, port)  # before the models load, so a busy port fails at once
     try:
         if not is_loopback(host) and not settings.api_key:

@@ -182,3 +182,17 @@ def test_a_running_assistant_sees_another_process_commit(tmp_path, two_folders):
     assert "archive/town_000.txt" in dense
     assert _cli(tmp_path, "ingest", "--rebuild").returncode == 0  # ... and switches the collection
     assert "archive/town_000.txt" in [_source(h) for h in assistant.retrieve("old mill weaving Ashby 1971")]
+
+
+def test_a_second_writer_fails_at_once_with_a_clear_message(tmp_path, two_folders):
+    from filelock import FileLock
+
+    news, _ = two_folders
+    assistant = make(tmp_path)
+    assistant.ingest([news])
+    with FileLock(str(assistant.paths.lock)):
+        with pytest.raises(NewsragError, match="another ingest or remove is writing"):
+            make(tmp_path).ingest([news])
+        with pytest.raises(NewsragError, match="another ingest or remove is writing"):
+            make(tmp_path).remove(["town_000.txt"])
+    assert len(assistant.documents()) == 4

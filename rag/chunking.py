@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from rag.corpus import Article
+from rag.sources import Article
 
 _WORD_TOKENS = re.compile(r"\w+|[^\w\s]")
 # Longer lines are cut (at a sentence end or whitespace, else hard) before the sentence splitter

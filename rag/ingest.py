@@ -270,10 +270,9 @@ class Ingester:
 
     def _classify(self, found: list[Found], work: _Work, previous: Manifest) -> list[tuple[Article, str, str]]:
         changed: list[tuple[Article, str, str]] = []
-        claimed: set[str] = set()  # a file that exists but cannot be read now keeps its old entry
+        claimed: set[str] = set()
         for item in found:
             path = _abs(item.path)
-            work.present.add(path)
             source, origin = self._source_for(item, work.manifest, previous)
             while source in claimed:  # two new files of one run wanting the same name
                 source = f"{Path(origin).name}/{source}"
@@ -282,7 +281,10 @@ class Ingester:
                 article = read_article(item.path, source, self.max_file_bytes, self.read_options)
             except SkipFile as skip:
                 work.report.skipped.append(Skipped(item.relative, str(skip)))
+                if item.path.exists():  # unreadable now: keep what was indexed rather than lose it
+                    work.present.add(path)
                 continue
+            work.present.add(path)
             existing = work.manifest.docs.get(source)
             if existing and existing.path == path and existing.content_hash == article.content_hash:
                 work.report.unchanged += 1

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from rag.chunking import Chunker, chunk_id, sentence_spans
-from rag.corpus import read_article
+from rag.sources import read_article
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 
 
 @pytest.mark.parametrize("path", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name)
 def test_chunks_are_verbatim_at_their_offsets(path):
-    article = read_article(path, SEEDS, 5_000_000)
+    article = read_article(path, path.name, 5_000_000)
     chunks = Chunker(160, 24).chunk(article)
     assert chunks
     original = path.read_text(encoding="utf-8")
@@ -25,7 +25,7 @@ def test_chunks_are_verbatim_at_their_offsets(path):
 
 
 def test_ids_are_deterministic_and_distinct():
-    article = read_article(SEEDS / "004_b7c3ddf9127e697c.txt", SEEDS, 5_000_000)
+    article = read_article(SEEDS / "004_b7c3ddf9127e697c.txt", "004_b7c3ddf9127e697c.txt", 5_000_000)
     first = [c.id for c in Chunker(160, 24).chunk(article)]
     second = [c.id for c in Chunker(160, 24).chunk(article)]
     assert first == second and len(set(first)) == len(first)
@@ -33,7 +33,7 @@ def test_ids_are_deterministic_and_distinct():
 
 
 def test_boilerplate_never_lands_in_a_chunk():
-    article = read_article(SEEDS / "001_b3a78f4a513db0c2.txt", SEEDS, 5_000_000)
+    article = read_article(SEEDS / "001_b3a78f4a513db0c2.txt", "001_b3a78f4a513db0c2.txt", 5_000_000)
     text = " ".join(c.text for c in Chunker(160, 24).chunk(article))
     assert "Comment (0)" not in text and "baoquocte.vn" not in text
 

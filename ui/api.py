@@ -192,7 +192,7 @@ async def completion_stream(
 def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
     """The /v1 routes; `slots` (ui.server.Slots) bounds the work running at once."""
     settings = assistant.settings
-    router = APIRouter(prefix=PREFIX, max_body_size=body_limit(settings, "POST", ""), strict_content_type=False)
+    router = APIRouter(prefix=PREFIX, strict_content_type=False)  # body limits: ui.server.ApiGuard
     created = int(time.time())
 
     def models() -> list[str]:
@@ -255,7 +255,7 @@ def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
         rows = await run_in_threadpool(assistant.documents)
         return {"object": "list", "data": [{k: v for k, v in row.items() if k not in PRIVATE_DOC_FIELDS} for row in rows]}
 
-    @router.post("/documents", max_body_size=body_limit(settings, "POST", PREFIX + "/documents"))
+    @router.post("/documents")
     async def upload(request: Request) -> dict:
         form = await request.form()
         try:

@@ -24,7 +24,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.settings import force_offline
 from rag.types import NewsragError
@@ -56,8 +56,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
-        if exc.status_code == 413:
-            message = "the request body is too large"
         return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -74,12 +72,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal error; see the server log")
 
 
-class ApiGuard:
-    """ASGI middleware in front of /v1: the key (when configured), then the declared body size.
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read past its limit; an HTTPException, so FastAPI passes it to our handler."""
 
-    Both run before the body is read: an unauthenticated client learns nothing but 401, and an
-    oversized body is refused at once with a JSON 413 (the routes' own `max_body_size` still
-    counts the bytes of bodies sent without a length).
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
+
+
+class ApiGuard:
+    """ASGI middleware in front of /v1: the key (when configured), then the body size.
+
+    The key and a declared Content-Length are checked before the body is read, so an
+    unauthenticated client learns nothing but 401 and an oversized body is refused at once; a body
+    sent without a length is counted as it arrives.
     """
 
     def __init__(self, app: ASGIApp, key: str | None, body_limit: Callable[[str, str], int]) -> None:
@@ -88,15 +93,28 @@ class ApiGuard:
         self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and under_prefix(scope["path"]):
-            refusal = self._refusal(scope)
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or not under_prefix(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        limit = self.body_limit(scope["method"], scope["path"])
+        refusal = self._refusal(dict(scope["headers"]), limit)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        received = 0
 
-    def _refusal(self, scope: Scope) -> JSONResponse | None:
-        headers = dict(scope["headers"])
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _refusal(self, headers: dict[bytes, bytes], limit: int) -> JSONResponse | None:
         if self.key:
             scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
             if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
@@ -105,7 +123,7 @@ class ApiGuard:
                     code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"},
                 )
         length = headers.get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.body_limit(scope["method"], scope["path"]):
+        if length.isdigit() and int(length) > limit:
             return error_response(413, "the request body is too large")
         return None
 

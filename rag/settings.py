@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(
         32, gt=0, description="Texts per embedding batch (batches are sorted by length; 16-32 is fastest on CPU)."
     )
+    embedding_base_url: str | None = Field(
+        None, description="OpenAI-compatible embeddings server, e.g. http://127.0.0.1:8080/v1 (implies backend 'remote')."
+    )
+    embedding_api_key: str = Field("not-needed", description="API key for the embeddings server, if it wants one.")
+    embedding_remote_model: str | None = Field(None, description="Embedding model name the server knows.")
+    embedding_timeout_s: float = Field(30.0, gt=0, description="Timeout of one remote embeddings request.")
+    embedding_remote_batch_size: int = Field(
+        64, gt=0, description="Texts per remote embeddings request (servers cap the inputs of one request)."
+    )
     embed_max_tokens: int = Field(
         512, ge=16, le=512,
         description="Cap on word pieces per embedded text; each model's own limit applies too (MiniLM 256, bge 512).",
@@ -202,7 +211,7 @@ class Settings(BaseSettings):
         16, ge=0, description="API requests allowed to wait for a slot; beyond this 429 with Retry-After."
     )
 
-    @field_validator("embedding_model_path", "model_cache_dir", "reranker_path", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
+    @field_validator("embedding_model_path", "model_cache_dir", "reranker_path", "embedding_base_url", "embedding_remote_model", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`.env.example` lists every setting; an empty value there means 'not set'."""

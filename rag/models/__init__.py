@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.types import NewsragError
+
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
     from rag.models.reranker import CrossEncoder
@@ -18,6 +20,8 @@ def make_embedder(settings: "Settings") -> "Embedder":
     """The one place an embedding backend is chosen. Model files are located (and verified or
     exported) on first use, so building an Assistant stays fast."""
     backend = settings.embedding_backend
+    if backend == "remote" or (settings.embedding_base_url and "embedding_backend" not in settings.model_fields_set):
+        return _remote(settings)
     if backend == "hashing":
         from rag.embeddings import HashingEmbedder
 
@@ -50,6 +54,19 @@ def make_embedder(settings: "Settings") -> "Embedder":
         return model_dir(None, "bge_small_en", "NEWSRAG_EMBEDDING_BACKEND", instead="choose another NEWSRAG_EMBEDDING_BACKEND")
 
     return OnnxEmbedder(BGE_SMALL, packaged, **options)
+
+
+def _remote(settings: "Settings") -> "Embedder":
+    if not settings.embedding_base_url or not settings.embedding_remote_model:
+        raise NewsragError(
+            "remote embeddings need NEWSRAG_EMBEDDING_BASE_URL and NEWSRAG_EMBEDDING_REMOTE_MODEL"
+        )
+    from rag.models.remote import RemoteEmbedder
+
+    return RemoteEmbedder(
+        settings.embedding_base_url, settings.embedding_remote_model, api_key=settings.embedding_api_key,
+        timeout_s=settings.embedding_timeout_s, batch_size=settings.embedding_remote_batch_size,
+    )
 
 
 def make_reranker(settings: "Settings") -> "CrossEncoder | None":

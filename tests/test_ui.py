@@ -226,3 +226,166 @@ def test_related_passages_are_labelled_not_an_answer():
     assert "Related passages (not an answer)" in html and "&lt;b&gt;close" in html
     assert render.related_panel(evil_answer()) == ""
     assert "Related passages" not in render.sources_panel(abstained)
+
+
+# ------------------------------------------------------------------------------- managing the collection
+UPLOADS = {
+    "harbour.txt": "Quuxville harbour reopens\nThe old harbour of Quuxville reopened on Friday after 14 months of repairs.\n",
+    "orchard.md": "---\ndate: 2025-02-14\n---\n# Zorbland orchard harvest\n\nFarmers in Zorbland picked 312 tonnes "
+    "of plums this autumn, the cooperative said.\nThe cooperative expects a smaller harvest next year.\n",
+    "notes.docx": "not an article format",
+}
+PLUMS = "How many tonnes of plums did farmers in Zorbland pick?"
+
+
+def rows_of(table) -> dict[str, list]:
+    """A Dataframe output ({"headers", "data"}) as {first cell: row}."""
+    return {row[0]: row for row in table["data"]}
+
+
+def test_upload_list_ask_cite_remove(client, tmp_path):
+    from gradio_client import handle_file
+
+    files = []
+    for name, text in UPLOADS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        files.append(handle_file(str(tmp_path / name)))
+    out = client.predict(files, [], [], api_name="/upload")
+    report, summary = rows_of(out[0]), out[1]
+    assert report["harbour.txt"][1] == "added" and report["orchard.md"][1] == "added", report
+    assert report["notes.docx"][1] == "skipped" and "unsupported" in report["notes.docx"][2], report
+    assert "added 2" in summary
+
+    docs = {d["source"]: d for d in client.predict(api_name="/corpus")["documents"]}
+    assert {"harbour.txt", "orchard.md"} <= set(docs) and "notes.docx" not in docs
+    assert docs["orchard.md"]["title"] == "Zorbland orchard harvest" and docs["orchard.md"]["published"] == "2025-02-14"
+    assert all("path" not in d for d in docs.values())  # no server file paths through the API
+
+    # The same bytes again: unchanged, nothing re-embedded.
+    again = rows_of(client.predict(files[:1], [], [], api_name="/upload")[0])
+    assert again["harbour.txt"][1] == "unchanged", again
+
+    final, _ = ask(client, PLUMS)
+    assert "312" in final["text"] and final["citations"][0]["source"] == "orchard.md", final
+    assert final["citations"][0]["published"] == "2025-02-14"
+
+    out = client.predict(["orchard.md"], [], api_name="/remove")
+    assert rows_of(out[0])["orchard.md"][1] == "removed" and "removed 1" in out[1], out[:2]
+    docs = {d["source"] for d in client.predict(api_name="/corpus")["documents"]}
+    assert "orchard.md" not in docs and "harbour.txt" in docs
+    after, _ = ask(client, PLUMS)
+    assert all(c["source"] != "orchard.md" for c in after["citations"])
+
+
+def test_page_follows_the_collection(assistant):
+    from ui.web_corpus import EMPTY_INDEX, Collection
+
+    col = Collection(assistant)
+    page = col.page(["gone.txt", CITED_FILE], [CITED_FILE])
+    signature, _, rows, remove_pick, filter_pick, examples, empty = page
+    assert {r[0] for r in rows} >= {CITED_FILE} and all(len(r) == 5 for r in rows)
+    assert remove_pick.value == [CITED_FILE] and filter_pick.value == [CITED_FILE]  # stale picks dropped
+    assert examples.raw_samples and all(s[0].startswith("What do we know about") for s in examples.raw_samples)
+    assert empty.visible is False
+    assert all(v == gr_skip() for v in col.refresh_if_changed(signature))  # nothing changed: nothing redrawn
+
+    rows, summary, *_ = col.remove(["nope.txt", CITED_FILE])
+    assert rows[0][:2] == ["nope.txt", "skipped"] and "not in the index" in rows[0][2], rows
+    assert rows[1] == [CITED_FILE, "removed", ""], rows
+    assert col.refresh_if_changed(signature)[0] != signature
+    assistant.remove([d["source"] for d in assistant.documents()])  # as another process could
+    page = col.refresh_if_changed(signature)
+    assert page[0] != signature and page[2] == [] and page[5].visible is False and page[6].visible is True
+    assert "newsrag ingest PATH" in EMPTY_INDEX and "upload" in EMPTY_INDEX.lower()
+
+
+def gr_skip():
+    import gradio as gr
+
+    return gr.skip()
+
+
+def test_examples_come_from_the_indexed_titles():
+    from ui.web_corpus import example_questions
+
+    docs = [
+        {"source": "004_b7c3ddf9127e697c.txt", "title": "004 b7c3ddf9127e697c", "published": None},
+        {"source": "a.txt", "title": "Tusk and Macron Discuss Ukraine, Focusing on Troop Security Guarantee"},
+        {"source": "b.txt", "title": "French President Emmanuel Macron on March 11 called on military leaders…"},
+        {"source": "c.md", "title": "Zorbland orchard harvest", "published": "2025-02-14"},
+    ]
+    questions = example_questions(docs, limit=3)
+    assert questions[0] == "What do we know about Zorbland orchard harvest?"  # the newest first
+    assert "What do we know about Tusk and Macron Discuss Ukraine?" in questions
+    assert not any("b7c3" in q for q in questions)  # a file name is no topic
+    assert all(len(q) <= 57 for q in questions)  # Gradio shows example labels whole up to about here
+    assert example_questions([]) == []
+
+
+# ------------------------------------------------------------------------------------ answers and filters
+def test_pending_reply_shows_at_once(assistant):
+    from ui import render
+    from ui.handlers import Handlers
+
+    chat, box, sources, *_rest, asked = Handlers(assistant).start(REASSURANCE, [])
+    assert chat[-2] == {"role": "user", "content": render.chat_text(REASSURANCE)}
+    assert chat[-1]["role"] == "assistant" and "Searching the articles" in chat[-1]["content"]
+    assert box == "" and asked == REASSURANCE and "Searching the articles" in sources
+
+
+def test_answer_shows_range_direct_then_linked_sentences():
+    from ui import render
+
+    answer = evil_answer()
+    answer.direct = "17 <b>bridges</b>"
+    answer.text += " Also [9]."
+    answer.time_range = {"since": "2025-02-01", "until": "2025-02-28"}
+    html = render.answer_message(answer, turn=3)
+    assert html.startswith("<em>Looking at articles from 1–28 February 2025</em><br><strong>17 &lt;b&gt;bridges")
+    assert '<a href="#nr-src-3-1" title="Show source 1">[1]</a>' in html
+    assert "[9]" in html and "#nr-src-3-9" not in html  # only cited markers link
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    panel = render.sources_panel(answer, lambda cid: {"text": EVIL}, turn=3)
+    assert 'id="nr-src-3-1"' in panel
+    assert render.time_range_text({"since": "2025-01-03", "until": "2025-02-28"}) == (
+        "Looking at articles from 3 January – 28 February 2025")
+    assert render.time_range_text({"since": None, "until": "2025-02-28"}) == (
+        "Looking at articles published up to 28 February 2025")
+    assert render.time_range_text(None) == ""
+
+
+def test_card_shows_published_date_and_wire_copies():
+    from ui import render
+
+    answer = evil_answer()
+    answer.citations[0].published = "2025-02-14"
+    answer.citations[0].also_in = ["copy<1>.txt", "copy2.txt"]
+    panel = render.sources_panel(answer, lambda cid: {"text": EVIL})
+    assert "published 14 February 2025" in panel
+    assert "Also in 2 other articles" in panel and "copy&lt;1&gt;.txt" in panel
+
+
+def test_bad_filters_are_friendly_errors(client):
+    assert "since must be a date" in client.predict(REASSURANCE, [], None, "2025-13-01", None, api_name="/ask")["error"]
+    assert "since is after until" in client.predict(REASSURANCE, [], None, "2025-03-01", "2025-02-01", api_name="/ask")["error"]
+
+
+def _engine_filters() -> bool:
+    import inspect
+
+    from rag.assistant import Assistant
+
+    return {"sources", "since", "until"} <= set(inspect.signature(Assistant.stream).parameters)
+
+
+@pytest.mark.skipif(not _engine_filters(), reason="Assistant.stream does not take sources/since/until yet")
+def test_filters_reach_the_assistant(client):
+    only, _ = ask_filtered(client, REASSURANCE, sources=["003_8f2d7b54467554ab.txt"])
+    assert all(c["source"] == "003_8f2d7b54467554ab.txt" for c in only["citations"]), only
+    none, _ = ask_filtered(client, REASSURANCE, since="2030-01-01")
+    assert none["citations"] == [] and none["time_range"] == {"since": "2030-01-01", "until": None}
+
+
+def ask_filtered(client, question: str, sources=None, since=None, until=None):
+    job = client.submit(question, [], sources, since, until, api_name="/ask")
+    return job.result(timeout=60), job.outputs()

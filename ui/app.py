@@ -161,12 +161,14 @@ def build_app(assistant) -> gr.Blocks:
                 changes = gr.Dataframe(
                     headers=REPORT_HEADERS, value=None, label="Last change, per file", interactive=False,
                     wrap=True, elem_id="nr-changes", column_count=len(REPORT_HEADERS),
+                    column_widths=["30%", "15%", "55%"],
                 )
                 report_box = gr.Textbox(label="Last change", lines=3, interactive=False, elem_id="nr-report")
                 corpus_df = gr.Dataframe(
                     first["rows"], headers=CORPUS_HEADERS, datatype=["str", "str", "str", "number", "str"],
                     label="Indexed documents", interactive=False, wrap=True, elem_id="nr-corpus",
                     column_count=len(CORPUS_HEADERS), show_search="search", max_height=600,
+                    column_widths=["22%", "36%", "12%", "8%", "22%"],
                 )
                 reindex_btn = gr.Button("Re-index corpus folder", variant="secondary", elem_id="nr-reindex")
         timer = gr.Timer(REFRESH_SECONDS)

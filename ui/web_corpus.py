@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from ui import render
 log = logging.getLogger(__name__)
 
 EXAMPLE_COUNT = 4  # example questions shown under the chat
-TOPIC_MAX_WORDS = 12  # a long first-sentence "title" is cut to this many words for an example question
+TOPIC_MAX_CHARS = 34  # an example's topic; Gradio cuts example labels at about 57 characters
 CORPUS_HEADERS = ["Source", "Title", "Published", "Chunks", "Origin"]
 REPORT_HEADERS = ["File", "Result", "Detail"]
 EMPTY_INDEX = (
@@ -38,19 +39,31 @@ def corpus_rows(documents: list[dict[str, Any]]) -> list[list[Any]]:
     ]
 
 
-def title_topic(title: str | None) -> str:
-    """A title fit for a question: one line, no trailing ellipsis or full stop, at most TOPIC_MAX_WORDS words."""
-    words = " ".join((title or "").split()).rstrip(" .…:;,!?").split(" ")
-    return " ".join(words[:TOPIC_MAX_WORDS]).rstrip(" .…:;,") if words != [""] else ""
+def title_topic(title: str | None, source: str = "") -> str:
+    """A title fit for a short question: its first clause, whole words up to TOPIC_MAX_CHARS, or ""
+    when the title is only the file's name (nothing to ask about)."""
+    text = " ".join((title or "").split())
+    stem = re.sub(r"[_\-.]+", " ", Path(source).stem).strip().lower()
+    if not text or re.sub(r"[_\-.]+", " ", text).strip().lower() == stem:
+        return ""
+    clause = re.split(r"[,:;–—|]\s|\s-\s", text)[0]
+    if len(clause.split()) >= 3:
+        text = clause
+    words, out = text.split(" "), ""
+    for word in words:
+        if len(out) + len(word) + 1 > TOPIC_MAX_CHARS:
+            break
+        out = f"{out} {word}".strip()
+    return out.rstrip(" .…:;,!?\"'“”‘’")
 
 
 def example_questions(documents: list[dict[str, Any]], limit: int = EXAMPLE_COUNT) -> list[str]:
-    """Questions about a few indexed articles (the newest first), so the examples fit any corpus."""
+    """Short questions about a few indexed articles (the newest first), so the examples fit any corpus."""
     newest = sorted(documents, key=lambda d: (d.get("published") or "", d.get("source") or ""), reverse=True)
     questions: list[str] = []
     for doc in newest:
-        topic = title_topic(doc.get("title"))
-        question = f"What do the articles say about “{topic}”?"
+        topic = title_topic(doc.get("title"), doc.get("source") or "")
+        question = f"What do we know about {topic}?"
         if topic and question not in questions:
             questions.append(question)
         if len(questions) == limit:
@@ -124,8 +137,8 @@ class Collection:
             snap["signature"],
             snap["status"],
             snap["rows"],
-            gr.Dropdown(choices=sources, value=[s for s in picked_remove or [] if s in sources]),
-            gr.Dropdown(choices=sources, value=[s for s in picked_filter or [] if s in sources]),
+            gr.Dropdown(choices=sources, multiselect=True, value=[s for s in picked_remove or [] if s in sources]),
+            gr.Dropdown(choices=sources, multiselect=True, value=[s for s in picked_filter or [] if s in sources]),
             gr.Dataset(samples=snap["examples"], visible=bool(snap["examples"])),
             gr.Markdown(visible=not sources),
         )

@@ -1,12 +1,11 @@
 """Dense (Chroma), BM25 and weighted reciprocal-rank-fused retrieval, as llama-index retrievers.
 
-Results are restricted to the chunks the manifest commits, so a query that runs while an ingest is
-writing sees the last consistent index, never half of a new one.
+They return chunk `NodeWithScore`s; `rag.postprocess.CommittedOnly` then keeps only the chunks the
+manifest commits, so a query that runs while an ingest is writing sees the last consistent index.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -16,21 +15,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from pydantic import PrivateAttr
 
 from rag.embeddings import Embedder
-
-
-@dataclass(frozen=True)
-class RetrievedChunk:
-    id: str
-    source: str
-    title: str
-    text: str
-    start: int
-    end: int
-    url: str
-    score: float
-    rank: int
-    sentences: tuple[tuple[int, int], ...] = ()  # relative to `start`
-    sentence_vectors: Any = None  # np.ndarray (n_sentences, dim) or None when not stored
 
 
 class EmbedderAdapter(BaseEmbedding):
@@ -101,60 +85,19 @@ class WeightedRRFRetriever(BaseRetriever):
         return [NodeWithScore(node=nodes[nid].node, score=fused[nid]) for nid in ranked]
 
 
-class CommittedOnly(BaseRetriever):
-    """Drops hits the manifest does not commit (orphans of an interrupted ingest)."""
-
-    def __init__(self, inner: BaseRetriever, committed: set[str], top_k: int) -> None:
-        super().__init__()
-        self._inner, self._committed, self._top_k = inner, committed, top_k
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = [h for h in self._inner.retrieve(query_bundle) if h.node.node_id in self._committed]
-        return hits[: self._top_k]
-
-
-def to_chunks(hits: list[NodeWithScore]) -> list[RetrievedChunk]:
-    import json
-
-    from rag.index import unpack_vectors
-
-    chunks = []
-    for rank, hit in enumerate(hits, start=1):
-        meta = hit.node.metadata
-        spans = tuple(tuple(s) for s in json.loads(meta.get("sentences") or "[]"))
-        packed = meta.get("sentence_vectors")
-        vectors = unpack_vectors(packed, len(spans)) if packed and spans else None
-        chunks.append(
-            RetrievedChunk(
-                id=hit.node.node_id,
-                source=str(meta.get("source", "")),
-                title=str(meta.get("title", "")),
-                text=hit.node.get_content(),
-                start=int(meta.get("start", 0)),
-                end=int(meta.get("end", 0)),
-                url=str(meta.get("url", "") or ""),
-                score=float(hit.score or 0.0),
-                rank=rank,
-                sentences=spans,  # type: ignore[arg-type]
-                sentence_vectors=vectors,
-            )
-        )
-    return chunks
-
-
 def build_retriever(
     mode: str,
     collection: Any,
     embedder: Embedder,
     bm25_path: Path,
     committed: set[str],
-    top_k: int,
     candidate_k: int,
     dense_weight: float,
     bm25_weight: float,
     rrf_k: int,
 ) -> BaseRetriever | None:
-    """The one place retrieval modes are chosen. None when the index is empty."""
+    """The one place retrieval modes are chosen: up to `candidate_k` fused chunks, best first.
+    None when the index is empty."""
     if not committed:
         return None
     parts: list[tuple[BaseRetriever, float]] = []
@@ -166,5 +109,4 @@ def build_retriever(
             parts.append((bm25, bm25_weight))
     if not parts:
         return None
-    inner = parts[0][0] if len(parts) == 1 else WeightedRRFRetriever(parts, rrf_k=rrf_k, top_k=candidate_k)
-    return CommittedOnly(inner, committed, top_k)
+    return parts[0][0] if len(parts) == 1 else WeightedRRFRetriever(parts, rrf_k=rrf_k, top_k=candidate_k)

@@ -158,7 +158,11 @@ class Settings(BaseSettings):
         0.05, ge=0, description="Sentence pre-score: weight of 1 / rank of its chunk after retrieval/reranking."
     )
     answer_min_logit: float = Field(
-        0.0, description="With the reranker: a sentence whose cross-encoder logit is below this is not an answer."
+        2.0, description="With the reranker: a sentence whose cross-encoder logit is below this is not an answer."
+    )
+    answer_confident_logit: float = Field(
+        6.0, description="With the reranker: from this logit on, a sentence may answer without spelling out every "
+        "name the question uses (it may say 'Kiev' or 'French' for 'Kyiv' or 'France'); below it, it must."
     )
     answer_relative_margin: float = Field(
         2.0, ge=0, description="With the reranker: a 2nd/3rd sentence must score within this many logits of the best."
@@ -176,8 +180,12 @@ class Settings(BaseSettings):
         0.7, ge=0, le=1, description="... or when this share of their (stemmed) content words is shared (Jaccard)."
     )
     yes_min_coverage: float = Field(
-        0.6, ge=0, le=1,
-        description="A yes/no answer needs a sentence holding this share of the question's content words ('No': half of it plus a negation).",
+        0.8, ge=0, le=1,
+        description="'Yes' needs a sentence naming the question's names and holding this share of its content words.",
+    )
+    no_min_coverage: float = Field(
+        0.3, ge=0, le=1,
+        description="'No' needs a negating sentence naming one of the question's names and holding this share of its content words.",
     )
     followup_source_bonus: float = Field(
         1.0, ge=0, description="With the reranker: logits added to a follow-up's sentences from the previous answer's sources."

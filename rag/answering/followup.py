@@ -1,18 +1,32 @@
-"""Turning an elliptical follow-up ("And how many were intercepted?") into a standalone query.
+"""Turning an elliptical follow-up ("And who announced it?") into something answerable.
 
 Rules, not a model: a question that leans on the conversation (a leading connective, a pronoun
-with nothing to refer to, or too few content words of its own) is joined to the previous user
-question, whose entities then steer retrieval.
+with nothing to refer to, or too few content words of its own) is joined to the conversation's
+topic question for retrieval. The previous answer travels along too: its sources are preferred
+(the follow-up asks about the same story) and its sentences are not said again (the follow-up
+asks for another facet of it).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from rag.answering.text import content_words
 
 _CONNECTIVE = re.compile(r"^\s*(and|but|also|so|then|what about|how about|and what|what of|or)\b", re.I)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|the same)\b", re.I)
+
+
+@dataclass
+class Conversation:
+    """What answering needs to know about the turn being answered."""
+
+    question: str  # the user's own words
+    query: str  # what retrieval and the cross-encoder see
+    follow_up: bool = False
+    previous_answer: str = ""  # the last assistant turn's text (its sentences are not repeated)
+    previous_sources: list[str] = field(default_factory=list)
 
 
 def is_follow_up(question: str) -> bool:
@@ -25,11 +39,21 @@ def is_follow_up(question: str) -> bool:
 
 
 def standalone_question(question: str, history: list[dict] | None) -> str:
-    """The question to retrieve with: itself, or itself plus the last user turn it depends on."""
+    """The question to retrieve with: itself, or the topic question it depends on plus itself."""
+    return resolve(question, history).query
+
+
+def resolve(question: str, history: list[dict] | None) -> Conversation:
     question = question.strip()
     if not is_follow_up(question):
-        return question
-    previous = [t["content"].strip() for t in (history or []) if t.get("role") == "user" and t.get("content")]
+        return Conversation(question, question)
+    turns = history or []
+    previous = [t["content"].strip() for t in turns if t.get("role") == "user" and t.get("content")]
     # A follow-up of a follow-up refers to the topic the conversation started from.
     anchor = next((p for p in reversed(previous) if not is_follow_up(p)), previous[-1] if previous else None)
-    return f"{anchor} {question}" if anchor else question
+    if not anchor:
+        return Conversation(question, question)
+    last = next((t for t in reversed(turns) if t.get("role") == "assistant"), {})
+    sources = [str(s) for s in last.get("sources") or [] if isinstance(s, str)]
+    anchor = anchor if anchor.rstrip().endswith("?") else anchor.rstrip() + "?"
+    return Conversation(question, f"{anchor} {question}", True, str(last.get("content") or ""), sources)

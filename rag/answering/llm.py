@@ -13,11 +13,13 @@ import re
 from typing import Any, Generator
 from urllib.parse import urlsplit
 
-from rag.answering.evidence import Evidence
-from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose, related_passages, should_abstain
+from llama_index.core.schema import NodeWithScore
+
+from rag.answering import nodes as N
+from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
+from rag.answering.followup import Conversation
 from rag.answering.verify import REFUSAL, PreviewBuffer, is_refusal, verify_answer
 from rag.embeddings import Embedder
-from rag.retrieval import RetrievedChunk
 from rag.settings import Settings
 from rag.types import NewsragError
 
@@ -45,9 +47,10 @@ StreamResult = Generator[str, None, tuple[Composed, str]]
 def answer_with_llm(
     settings: Settings,
     embedder: Embedder,
-    question: str,
+    conv: Conversation,
     history: list[dict],
-    evidence: list[Evidence],
+    chunks: list[NodeWithScore],
+    sentences: list[NodeWithScore],
     policy: Policy,
 ) -> StreamResult:
     """Yields the model's text as it streams (sanitised preview), returns (Composed, notice).
@@ -56,10 +59,10 @@ def answer_with_llm(
     abstention, or the extractive fallback.
     """
     llm = build_llm(settings)
-    if not evidence or should_abstain(question, evidence, policy):
-        return compose(question, evidence, policy), ""  # too little to go on: no model call
-    sources = pick_sources(evidence)
-    messages = build_messages(question, history, sources)
+    if not sentences or not answering_sentences(conv, sentences, policy):
+        return compose(conv, sentences, policy), ""  # too little to go on: no model call
+    sources = pick_sources(sentences, chunks)
+    messages = build_messages(conv.query, history, sources)
     preview = PreviewBuffer()
     parts: list[str] = []
     try:
@@ -71,16 +74,16 @@ def answer_with_llm(
                 yield piece
     except _request_errors() as exc:
         notice = f"The LLM request failed ({describe_failure(exc, settings)}); showing the extractive answer instead."
-        return compose(question, evidence, policy), notice
+        return compose(conv, sentences, policy), notice
     tail = preview.flush()
     if tail:
         yield tail
     raw = "".join(parts)
     if is_refusal(raw):
-        return Composed(NOT_IN_CORPUS, [], True, related_passages(evidence)), ""
+        return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), ""
     verified = verify_answer(raw, sources, embedder)
     if not verified.citations:
-        return compose(question, evidence, policy), UNVERIFIED
+        return compose(conv, sentences, policy), UNVERIFIED
     notice = ""
     if verified.dropped:
         notice = f"Removed {verified.dropped} sentence(s) of the LLM's answer that its sources did not support."
@@ -109,27 +112,30 @@ def build_llm(settings: Settings) -> Any:
     )
 
 
-def pick_sources(evidence: list[Evidence], limit: int = MAX_SOURCES) -> list[RetrievedChunk]:
+def pick_sources(sentences: list[NodeWithScore], chunks: list[NodeWithScore], limit: int = MAX_SOURCES) -> list[NodeWithScore]:
     """The distinct chunks behind the best evidence sentences, best first; [n] is index n-1."""
-    chunks: dict[str, RetrievedChunk] = {}
-    for ev in evidence:
-        chunks.setdefault(ev.chunk.id, ev.chunk)
-        if len(chunks) == limit:
+    by_id = {c.node.node_id: c for c in chunks}
+    picked: dict[str, NodeWithScore] = {}
+    for sent in sentences:
+        chunk = by_id.get(N.chunk_id(sent))
+        if chunk is not None:
+            picked.setdefault(N.chunk_id(sent), chunk)
+        if len(picked) == limit:
             break
-    return list(chunks.values())
+    return list(picked.values())
 
 
-def format_sources(sources: list[RetrievedChunk]) -> str:
+def format_sources(sources: list[NodeWithScore]) -> str:
     """Numbered, delimited sources; a source cannot close its own tag to smuggle in text."""
     blocks = []
     for n, chunk in enumerate(sources, start=1):
-        title = _TAG.sub(r"<\1src", chunk.title).replace('"', "'")
-        text = _TAG.sub(r"<\1src", chunk.text.strip())
-        blocks.append(f'<source id="{n}" title="{title}" file="{chunk.source}">\n{text}\n</source>')
+        title = _TAG.sub(r"<\1src", N.title(chunk)).replace('"', "'")
+        text = _TAG.sub(r"<\1src", N.text(chunk).strip())
+        blocks.append(f'<source id="{n}" title="{title}" file="{N.source(chunk)}">\n{text}\n</source>')
     return "\n\n".join(blocks)
 
 
-def build_messages(question: str, history: list[dict], sources: list[RetrievedChunk]) -> list[Any]:
+def build_messages(question: str, history: list[dict], sources: list[NodeWithScore]) -> list[Any]:
     """System rules, the last turns of the conversation, then the sources and the question."""
     from llama_index.core.llms import ChatMessage, MessageRole
 

@@ -1,4 +1,4 @@
-"""Small text helpers shared by the answering steps: content words, stems, numbers, entities."""
+"""Small text helpers shared by the answering steps (one copy each): words, stems, numbers, names."""
 
 from __future__ import annotations
 
@@ -17,12 +17,26 @@ STOPWORDS = frozenset(
     told many much did does do happen happened according article corpus news report reported""".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*%?", re.UNICODE)
-_NUMBER = re.compile(r"\d")
-# Questions whose answer is a number: evidence scoring favours, and answerability requires, one.
-WANTS_NUMBER = re.compile(
-    r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
-    r"what amount|what sum|what figure|how long|what year|which year|what target)\b",
+NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|half"
+)
+# A quantity as written: "26", "2.5%", "$10bn", "1,200", "twenty-six", "three million".
+_SCALE = r"(?:\s?(?:%|per ?cent\b|bn\b|m\b|k\b)|\s(?:million|billion|trillion|thousand)\b)?"
+NUMBER = re.compile(
+    rf"(?:(?:[$€£]|\b(?:EUR|USD|GBP))\s?)?(?<![\w.,])\d+(?:[.,]\d+)*(?:[-–]\d+(?:[.,]\d+)*)?{_SCALE}"
+    rf"|(?:(?:[$€£]|\b(?:EUR|USD|GBP))\s?)\d+(?:[.,]\d+)*{_SCALE}"
+    rf"|\b(?:{NUMBER_WORDS})(?:[\s-](?:{NUMBER_WORDS}))*\b",
     re.I,
+)
+_CAPITALISED = re.compile(r"[^\W\d_][\w’'.-]*")
+# Lower-case words inside a name: 'Bank of England', 'Ursula von der Leyen'.
+_PARTICLES = frozenset("of de der den von van du da di del la le bin al".split())
+# Words that are capitalised for grammar, not because they name something.
+_NOT_NAMES = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december mr mrs ms dr the a an i""".split()
 )
 
 
@@ -56,14 +70,45 @@ def stems(text: str) -> set[str]:
 
 
 def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+    return NUMBER.search(text) is not None
+
+
+def names(text: str) -> list[str]:
+    """Runs of capitalised words, not counting the text's first word: 'Emmanuel Macron', 'U.S.'.
+
+    A run may hold 'of'/'de' between capitals ('Bank of England'). Sentence-initial words are
+    skipped because their capital is grammar, unless the next word is capitalised too.
+    """
+    tokens = [(m.group(0), m.start(), m.end()) for m in _CAPITALISED.finditer(text)]
+    found: list[str] = []
+    run: list[tuple[str, int, int]] = []
+
+    def close() -> None:
+        while run and fold(run[-1][0]) in _PARTICLES:
+            run.pop()
+        if run:
+            found.append(text[run[0][1]:run[-1][2]].rstrip(".’'"))
+        run.clear()
+
+    for i, (token, s, e) in enumerate(tokens):
+        sentence_start = i == 0 or text[:s].rstrip().endswith((".", "!", "?", ":", '"', "“"))
+        is_cap = token[0].isupper() and fold(token).strip(".’'") not in _NOT_NAMES
+        if is_cap and sentence_start and fold(token) in STOPWORDS:
+            is_cap = False
+        joined = text[run[-1][2]:s].strip() == "" if run else True
+        next_joined = i + 1 < len(tokens) and tokens[i + 1][0][0].isupper() and not text[e:tokens[i + 1][1]].strip()
+        if is_cap and (not sentence_start or next_joined):
+            if run and not joined:
+                close()
+            run.append((token, s, e))
+        elif run and fold(token) in _PARTICLES and joined:
+            run.append((token, s, e))
+        else:
+            close()
+    close()
+    return found
 
 
 def entities(text: str) -> set[str]:
-    """Capitalised words not at the start of the text: names of people, places, bodies."""
-    found = set()
-    tokens = re.findall(r"[^\W\d_][\w’'.-]*", text)
-    for i, token in enumerate(tokens):
-        if i > 0 and token[0].isupper() and fold(token) not in STOPWORDS:
-            found.add(stem(fold(token).strip(".’'")))
-    return found
+    """Stems of the words of `names(text)`: what a sentence must share to name the same thing."""
+    return {stem(w) for name in names(text) for w in words(name) if w not in STOPWORDS}

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llama_index.core.schema import NodeWithScore
+
+from rag.answering import nodes as N
 from rag.answering.text import content_words, fold, stem, stems
 from rag.embeddings import Embedder
-from rag.retrieval import RetrievedChunk
 from rag.types import Citation
 
 REFUSAL = "The sources do not answer this question."
@@ -113,16 +115,12 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def lexical_support(claim: str, chunk: RetrievedChunk) -> float:
+def lexical_support(claim: str, chunk: NodeWithScore) -> float:
     words = content_words(claim)
     if not words:
         return 0.0
-    held = stems(chunk.title + " " + _factual_text(chunk))
+    held = stems(N.title(chunk) + " " + _factual_text(chunk))
     return sum(stem(w) in held for w in words) / len(words)
-
-
-def _spans(chunk: RetrievedChunk) -> list[tuple[int, int]]:
-    return list(chunk.sentences) or [(0, len(chunk.text))]
 
 
 def is_instruction(sentence: str) -> bool:
@@ -130,39 +128,40 @@ def is_instruction(sentence: str) -> bool:
     return _INSTRUCTION.search(sentence) is not None
 
 
-def _factual(chunk: RetrievedChunk) -> list[int]:
+def _factual(chunk: NodeWithScore) -> list[int]:
     """Indices of the chunk's sentences that may support a claim (not instructions to the model)."""
-    return [i for i, (s, e) in enumerate(_spans(chunk)) if not is_instruction(chunk.text[s:e])]
+    text = N.text(chunk)
+    return [i for i, (s, e) in enumerate(N.spans(chunk)) if not is_instruction(text[s:e])]
 
 
-def _factual_text(chunk: RetrievedChunk) -> str:
-    spans = _spans(chunk)
-    return " ".join(chunk.text[spans[i][0]:spans[i][1]] for i in _factual(chunk))
+def _factual_text(chunk: NodeWithScore) -> str:
+    spans, text = N.spans(chunk), N.text(chunk)
+    return " ".join(text[spans[i][0]:spans[i][1]] for i in _factual(chunk))
 
 
-def _sentence_vectors(chunk: RetrievedChunk, embedder: Embedder) -> np.ndarray:
-    spans = _spans(chunk)
-    vectors = chunk.sentence_vectors
+def _sentence_vectors(chunk: NodeWithScore, embedder: Embedder) -> np.ndarray:
+    spans = N.spans(chunk)
+    vectors = N.sentence_vectors(chunk)
     if vectors is None or len(vectors) != len(spans):
-        vectors = embedder.embed([chunk.text[s:e] for s, e in spans])
+        vectors = embedder.embed([N.text(chunk)[s:e] for s, e in spans])
     return np.asarray(vectors, dtype=np.float32)
 
 
-def best_sentence(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vectors: np.ndarray) -> tuple[int, float]:
+def best_sentence(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray) -> tuple[int, float]:
     """The chunk sentence closest to the claim; one that states the claim's numbers is preferred."""
     cosines = vectors @ claim_vector
     wanted = numbers(claim)
-    spans = _spans(chunk)
+    spans, text = N.spans(chunk), N.text(chunk)
     factual = _factual(chunk)
     if not factual:
         return 0, 0.0
-    candidates = [i for i in factual if wanted <= numbers(chunk.text[spans[i][0]:spans[i][1]])] if wanted else []
+    candidates = [i for i in factual if wanted <= numbers(text[spans[i][0]:spans[i][1]])] if wanted else []
     pool = candidates or factual
     best = max(pool, key=lambda i: (float(cosines[i]), -i))
     return best, max(float(cosines[i]) for i in factual)
 
 
-def supports(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vectors: np.ndarray) -> tuple[bool, int, float]:
+def supports(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
     if not _factual(chunk) or not numbers(claim) <= numbers(_factual_text(chunk)):
@@ -170,7 +169,7 @@ def supports(claim: str, claim_vector: np.ndarray, chunk: RetrievedChunk, vector
     return (lexical_support(claim, chunk) >= MIN_LEXICAL or cosine >= MIN_COSINE), index, cosine
 
 
-def verify_answer(answer: str, sources: list[RetrievedChunk], embedder: Embedder) -> Verified:
+def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder) -> Verified:
     """Keep only supported sentences; markers renumbered 1..m, one verbatim citation per marker."""
     cleaned = _SOURCE_WORD.sub(r"[\1]", sanitize(answer))
     sentences = [s for s in split_sentences(cleaned) if claim_text(s)]
@@ -220,19 +219,8 @@ def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _citation(marker: int, chunk: RetrievedChunk, index: int, cosine: float) -> Citation:
-    s, e = _spans(chunk)[index]
-    return Citation(
-        marker=marker,
-        source=chunk.source,
-        title=chunk.title,
-        chunk_id=chunk.id,
-        quote=chunk.text[s:e],
-        start=chunk.start + s,
-        end=chunk.start + e,
-        score=round(cosine, 4),
-        url=chunk.url or None,
-    )
+def _citation(marker: int, chunk: NodeWithScore, index: int, cosine: float) -> Citation:
+    return N.citation(marker, chunk, N.spans(chunk)[index], cosine)
 
 
 class PreviewBuffer:

@@ -1,0 +1,153 @@
+"""What kind of thing a question asks for, and whether a sentence holds one.
+
+Relevance is the cross-encoder's job; these few general checks only catch a relevant sentence
+that cannot be the answer: a "how many" question answered by a sentence without a number, a "who"
+question by a sentence naming nobody new.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from rag.answering.text import content_words, fold, has_number, names, stem
+
+_NUMBER_Q = re.compile(
+    r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
+    r"how old|what amount|what sum|what figure|how far|what target|to what (?:level|share|extent))\b",
+    re.I,
+)
+_DURATION_Q = re.compile(r"\bhow long\b", re.I)
+_DATE_Q = re.compile(r"\b(when|(?:what|which)(?: \w+)? (?:date|day|month|year|time))\b", re.I)
+_PERSON_Q = re.compile(r"\b(who|whom|whose)\b", re.I)
+_PLACE_Q = re.compile(r"\b(where|(?:what|which) (?:city|country|town|capital|region|state))\b", re.I)
+# "Which publication ...": the answer is a name the question lacks.
+_NAME_Q = re.compile(r"\bwhich\b", re.I)
+_YES_NO_Q = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)\b",
+    re.I,
+)
+_DURATION = re.compile(r"\b(years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))\b", re.I)
+_DATE = re.compile(
+    r"\b(\d{4}|\d{1,2}(?:st|nd|rd|th)|(?:\d{1,2} )?(?:january|february|march|april|(?-i:May)|june|july|august|"
+    r"september|october|november|december)(?: \d{1,2}(?:st|nd|rd|th)?\b)?|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|overnight|"
+    r"(?:last|next|this|earlier this|later this) (?:week|month|year|spring|summer|autumn|fall|winter)|"
+    r"(?:morning|afternoon|evening|weekend))\b",
+    re.I,
+)
+
+
+class Kind(str, Enum):
+    NUMBER = "number"
+    DURATION = "duration"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    NAME = "name"
+    YES_NO = "yes/no"
+    OTHER = "other"
+
+
+def question_kind(question: str) -> Kind:
+    """The answer type of the user's own question (the last one, for a merged follow-up)."""
+    q = question.strip()
+    if _DURATION_Q.search(q):
+        return Kind.DURATION
+    if _NUMBER_Q.search(q):
+        return Kind.NUMBER
+    if _DATE_Q.search(q):
+        return Kind.DATE
+    if _PERSON_Q.search(q):
+        return Kind.PERSON
+    if _PLACE_Q.search(q):
+        return Kind.PLACE
+    if _YES_NO_Q.match(q):
+        return Kind.YES_NO
+    if _NAME_Q.search(q):
+        return Kind.NAME
+    return Kind.OTHER
+
+
+_DEMONYM = re.compile(r"(?:n|an|ian|ese|i)$")
+
+
+def name_words(text: str) -> set[str]:
+    """Stemmed words with dots dropped, so 'U.S.' and 'US' are one name."""
+    return {stem(w) for w in re.findall(r"\w+", fold(text).replace(".", ""))}
+
+
+def same_word(a: str, b: str) -> bool:
+    """Equal, or one is the other's people/adjective form ('Estonia'/'Estonian', 'Ukraine'/'Ukrainian')."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    base = short.rstrip("aeiouy") or short
+    return len(base) >= 4 and long.startswith(base) and _DEMONYM.fullmatch(long[len(base):]) is not None
+
+
+def _in(word: str, pool: set[str]) -> bool:
+    return word in pool or any(same_word(word, p) for p in pool)
+
+
+def new_names(sentence: str, question: str) -> list[str]:
+    """Names in the sentence that name something the question does not.
+
+    Leading words the question uses are trimmed ('EU Commission President Ursula von der Leyen'
+    answers 'Who is the President of the EU Commission?'); a name that still shares a word with
+    the question is the question's own subject ('Polish Prime Minister Donald Tusk').
+    """
+    asked = name_words(question)
+    found = []
+    for name in names(sentence):
+        parts = name.split()
+        while parts and name_words(parts[0]) and all(_in(w, asked) for w in name_words(parts[0])):
+            parts.pop(0)
+        rest = " ".join(parts)
+        if rest and not any(_in(w, asked) for w in name_words(rest)):
+            found.append(rest)
+    return found
+
+
+def names_covered(question: str, passage: str) -> bool:
+    """Every name the question uses occurs in the passage (the sentence, its chunk and title)."""
+    held = name_words(passage)
+    return all(all(_in(w, held) for w in name_words(n)) for n in names(question))
+
+
+def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
+    """Whether the sentence holds the kind of thing asked for (yes/no and open questions: always)."""
+    if kind is Kind.NUMBER:
+        return has_number(sentence)
+    if kind is Kind.DURATION:
+        return _DURATION.search(sentence) is not None
+    if kind is Kind.DATE:
+        return _DATE.search(sentence) is not None
+    if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
+        return bool(new_names(sentence, question))
+    return True
+
+
+def date_expressions(sentence: str) -> list[re.Match[str]]:
+    return list(_DATE.finditer(sentence))
+
+
+def duration_expressions(sentence: str) -> list[re.Match[str]]:
+    return list(_DURATION.finditer(sentence))
+
+
+def adds_something(sentence: str, question: str, min_new_words: int) -> bool:
+    """A sentence that only restates the question answers nothing."""
+    asked = {stem(w) for w in content_words(question)}
+    novel = {stem(w) for w in content_words(sentence)} - asked
+    return len(novel) >= min_new_words or has_number(sentence)
+
+
+def own_question(question: str) -> str:
+    """The user's last question inside a standalone query (a follow-up is appended last)."""
+    parts = [p for p in re.split(r"(?<=\?)\s+", question.strip()) if p]
+    return parts[-1] if parts else question
+
+
+def folded_words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", fold(text)))

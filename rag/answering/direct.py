@@ -1,0 +1,151 @@
+"""The short answer ("26 nations", "Macron", "No") taken verbatim from the sentence that answers.
+
+Only for questions that ask for a number, a duration, a date, a name or yes/no; None otherwise
+or when the sentence does not plainly hold one. Every non yes/no answer is a substring of the
+cited sentence, so it can be checked against the quote.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
+from rag.answering.text import NUMBER, STOPWORDS, content_words, fold, names, stem
+
+_NEGATION = re.compile(
+    r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
+    r"|\b(declined|refused|failed|ruled out|denied|rejected)\b",
+    re.I,
+)
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
+_GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
+_NOUN_WINDOW = 3  # words between a number and the noun it counts ("26 European and allied nations")
+
+
+def direct_answer(kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float) -> str | None:
+    if kind is Kind.NUMBER:
+        return number_answer(question, sentence)
+    if kind is Kind.DURATION:
+        return duration_answer(sentence)
+    if kind is Kind.DATE:
+        return date_answer(sentence)
+    if kind is Kind.PERSON:
+        return person_answer(question, sentence)
+    if kind in (Kind.PLACE, Kind.NAME):
+        return name_answer(question, sentence)
+    if kind is Kind.YES_NO:
+        return yes_no(question, sentence, yes_min_coverage, no_min_coverage)
+    return None
+
+
+def number_answer(question: str, sentence: str) -> str | None:
+    """The number that counts what the question counts, with that noun: '26 nations'."""
+    asked = {fold(m.group(0)) for m in NUMBER.finditer(question)}
+    numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in asked]
+    if not numbers:
+        return None
+    counted = _counted_nouns(question)
+    best: tuple[int, str] | None = None  # (words between number and noun, answer)
+    for m in numbers:
+        for i, w in enumerate(re.finditer(r"[\w’'-]+", sentence[m.end():])):
+            if i >= _NOUN_WINDOW:
+                break
+            if stem(fold(w.group(0))) in counted:
+                if best is None or i < best[0]:
+                    best = (i, sentence[m.start(): m.end() + w.end()])
+                break
+    return best[1] if best else numbers[0].group(0).strip()
+
+
+def name_answer(question: str, sentence: str) -> str | None:
+    """The new name nearest to where the sentence echoes the question ('envoy ..., Steve Witkoff')."""
+    found = new_names(sentence, question)
+    if not found:
+        return None
+    return _nearest(question, sentence, found)
+
+
+def person_answer(question: str, sentence: str) -> str | None:
+    """A person is named in two or more words ('Ursula von der Leyen'); the title before the
+    name is dropped. The multi-word name nearest to the question's echo wins."""
+    people = [n for n in new_names(sentence, question) if len(n.split()) >= 2]
+    if not people:
+        return name_answer(question, sentence)
+    best = _nearest(question, sentence, people)
+    words = best.split()
+    capitals = [i for i, w in enumerate(words) if w[0].isupper()]
+    return " ".join(words[capitals[-2]:]) if len(capitals) >= 2 else best
+
+
+def _nearest(question: str, sentence: str, found: list[str]) -> str:
+    asked = {stem(w) for w in content_words(question)}
+    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked]
+    if not echoes:
+        return found[0]
+    return min(found, key=lambda name: min(abs(sentence.find(name) - e) for e in echoes))
+
+
+def _counted_nouns(question: str) -> set[str]:
+    m = _COUNTED.search(question)
+    if not m:
+        return set()
+    nouns = set()
+    for word in (g for g in m.groups() if g):
+        if fold(word) in STOPWORDS:
+            break
+        nouns.add(stem(fold(word)))
+    return nouns
+
+
+def duration_answer(sentence: str) -> str | None:
+    """'two weeks', 'more than three years': a number right before a unit of time."""
+    for unit in duration_expressions(sentence):
+        before = [m for m in NUMBER.finditer(sentence[: unit.start()]) if _GAP.match(sentence[m.end(): unit.start()])]
+        if before:
+            return sentence[before[-1].start(): unit.end()]
+    return None
+
+
+def date_answer(sentence: str) -> str | None:
+    """The first date expression, adjacent parts joined: 'Thursday, March 6', '2 March 2025'."""
+    found = date_expressions(sentence)
+    if not found:
+        return None
+    begin, finish = found[0].start(), found[0].end()
+    for m in found[1:]:
+        if not _GAP.match(sentence[finish: m.start()]):
+            break
+        finish = m.end()
+    return sentence[begin:finish]
+
+
+def negated(sentence: str, question: str = "") -> bool:
+    """The sentence denies something: a negation the question does not itself use ('Did X rule
+    out ...?' is answered yes by 'X ruled out ...'), or a question word with a negative prefix
+    ('likely' -> 'unlikely')."""
+    asked = {stem(w) for w in re.findall(r"\w+", fold(question))}
+    if any(stem(fold(m.group(0)).split()[0]) not in asked for m in _NEGATION.finditer(sentence)):
+        return True
+    return any(
+        len(w) > 5 and w[:2] in ("un", "in", "im") and stem(w[2:]) in asked or w[:3] in ("non", "dis") and stem(w[3:]) in asked
+        for w in re.findall(r"\w+", fold(sentence))
+    )
+
+
+def yes_no(question: str, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
+    """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise.
+
+    The sentence must be about the asked fact: it names every name the question names and holds
+    at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it negates).
+    """
+    asked = {stem(w) for w in content_words(question)}
+    if not asked:
+        return None
+    said = name_words(sentence)
+    named = [name_words(name) <= said for name in names(question)]
+    held = {stem(w) for w in content_words(sentence)}
+    coverage = len(asked & held) / len(asked)
+    if negated(sentence, question):
+        # Denials are terse ("the US did not send one"): one of the asked names is enough.
+        return "No" if (any(named) or not named) and coverage >= no_min_coverage else None
+    return "Yes" if all(named) and coverage >= min_coverage else None

@@ -77,5 +77,5 @@ def make_reranker(settings: "Settings") -> "CrossEncoder | None":
 
     return CrossEncoder(
         settings.reranker_path, max_tokens=settings.reranker_max_tokens,
-        batch_size=settings.embed_batch_size, threads=settings.onnx_threads,
+        batch_size=settings.reranker_batch_size, threads=settings.onnx_threads,
     )

@@ -26,7 +26,7 @@ class CrossEncoder:
     """
 
     def __init__(
-        self, path: Path | None = None, *, max_tokens: int = 256, batch_size: int = 32, threads: int = 0
+        self, path: Path | None = None, *, max_tokens: int = 256, batch_size: int = 8, threads: int = 0
     ) -> None:
         self.path = path
         self.name = PACKAGED_NAME if path is None else f"onnx:{Path(path).name}"

@@ -30,6 +30,30 @@ class CommittedOnly(BaseNodePostprocessor):
         return [n for n in nodes if n.node.node_id in self.committed]
 
 
+class MetadataFilter(BaseNodePostprocessor):
+    """Keeps chunks of the named sources and/or published within [since, until] (ISO dates;
+    an undated article passes no date filter)."""
+
+    sources: Optional[set[str]] = None
+    since: Optional[str] = None
+    until: Optional[str] = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MetadataFilter"
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: Optional[QueryBundle] = None) -> list[NodeWithScore]:
+        kept = []
+        for n in nodes:
+            day = N.published(n)
+            if self.sources is not None and N.source(n) not in self.sources:
+                continue
+            if (self.since or self.until) and (not day or (self.since and day < self.since) or (self.until and day > self.until)):
+                continue
+            kept.append(n)
+        return kept
+
+
 class CrossEncoderRerank(BaseNodePostprocessor):
     """Reorders the best `top_n` fused chunks by the cross-encoder's (question, title + chunk)
     logit and keeps `keep`; candidates beyond `top_n` are dropped (fusion ranked them lower)."""

@@ -37,3 +37,23 @@ def write_articles(folder: Path, count: int, prefix: str = "art") -> list[Path]:
         )
         paths.append(path)
     return paths
+
+
+class FakeCrossEncoder:
+    """The reranker's interface (`score`, `warm_up`) with a deterministic lexical score: the share
+    of the query's content stems the passage holds, scaled to the logit range (-3 .. 7)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        from rag.answering.text import stems
+
+        self.calls.append(len(passages))
+        asked = stems(query)
+        return np.array(
+            [10.0 * len(asked & stems(p)) / max(len(asked), 1) - 3.0 for p in passages], dtype=np.float32
+        )

@@ -1,64 +1,68 @@
-"""Answerability rules: a sentence must hold what the question asks for (no model needed)."""
+"""Answerability: the general answer-type checks (relevance itself is the cross-encoder's)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.answering.abstain import missing
-
-FORCE = 'Macron has announced that 26 nations have pledged to deploy troops to Ukraine as a "reassurance force".'
-DRONES = "Russia fired 112 strike and decoy drones across Ukraine overnight, 84 of which were intercepted or jammed."
+from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, same_word
 
 
-def test_a_real_answer_passes():
-    assert missing("How many nations pledged troops to the reassurance force?", FORCE) == []
-
-
-def test_number_must_count_the_asked_noun():
-    assert "no count of soldi/total" in " ".join(missing("How many soldiers will the force have in total?", FORCE)) or \
-        any(r.startswith("no count of") for r in missing("How many soldiers will the force have in total?", FORCE))
-    assert missing("How many drones did Russia fire?", DRONES) == []
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("How many bridges did the council open?", Kind.NUMBER),
+        ("How much did the hall cost?", Kind.NUMBER),
+        ("How long did the strike last?", Kind.DURATION),
+        ("When did the ferry stop?", Kind.DATE),
+        ("On what calendar date did the mayor resign?", Kind.DATE),
+        ("Who opened the library?", Kind.PERSON),
+        ("Where will the summit take place?", Kind.PLACE),
+        ("In which city will the summit take place?", Kind.PLACE),
+        ("Which newspaper broke the story?", Kind.NAME),
+        ("Did the council approve the budget?", Kind.YES_NO),
+        ("And is the bridge open?", Kind.YES_NO),
+        ("What did the report recommend?", Kind.OTHER),
+    ],
+)
+def test_question_kinds(question, kind):
+    assert question_kind(question) is kind
 
 
 def test_number_questions_need_a_number():
-    assert "no number" in missing("How many missiles will France deliver?", "France agreed to give Ukraine long-range missiles.")
+    q = "How many bridges did the council open?"
+    assert holds_kind(Kind.NUMBER, "The council opened three bridges last year.", q)
+    assert holds_kind(Kind.NUMBER, "The council opened 12 bridges.", q)
+    assert not holds_kind(Kind.NUMBER, "The council opened several bridges.", q)
 
 
-def test_how_long_needs_a_duration():
-    assert "no duration" in missing("How long did the war last?", "The meeting was attended by 35 countries.")
-    assert "no duration" not in missing("How long did the war last?", "The nearly three-year war in Ukraine goes on.")
-
-
-def test_when_needs_a_date():
-    assert "no date" in missing("When was the meeting held?", "The meeting was attended by 35 countries.")
-    assert missing("When did Macron call the meeting?", "Macron called the meeting on March 11 in Paris.") == []
+def test_durations_and_dates():
+    assert holds_kind(Kind.DURATION, "The strike lasted two weeks.", "How long did the strike last?")
+    assert not holds_kind(Kind.DURATION, "The strike ended.", "How long did the strike last?")
+    assert holds_kind(Kind.DATE, "The ferry stopped on March 11.", "When did the ferry stop?")
+    assert holds_kind(Kind.DATE, "The ferry stopped on Monday.", "When did the ferry stop?")
+    assert not holds_kind(Kind.DATE, "The ferry may stop soon.", "When did the ferry stop?")  # 'may' the verb
 
 
 def test_who_needs_a_name_the_question_lacks():
-    assert "no new name or place" in missing("Who is the Estonian diplomat expelled by Russia?",
-                                             "Russia announced the expulsion of an Estonian diplomat.")
-    assert missing("Who is the U.S. envoy for peace talks?", "The U.S. envoy for peace talks, Steve Witkoff, attended.") == []
+    q = "Who opened the Kestrel library in Dunmore?"
+    assert holds_kind(Kind.PERSON, "Mayor Alice Brennan opened the Kestrel library in Dunmore.", q)
+    assert not holds_kind(Kind.PERSON, "The Kestrel library in Dunmore was opened on a rainy day.", q)
 
 
-def test_question_entities_must_be_named_nearby():
-    reasons = missing("What percentage of GDP does Poland spend on defense?",
-                      "With the UK aiming to raise its defense budget to 2.5% of GDP, funds are needed.")
-    assert any("poland" in r for r in reasons)
+def test_a_title_the_question_uses_is_trimmed_from_the_name():
+    q = "Who is the President of the Harbour Board?"
+    assert new_names("Harbour Board President Ana de la Cruz spoke first.", q) == ["Ana de la Cruz"]
+    # A name sharing words with the question is the question's own subject, not an answer.
+    assert new_names("Prime Minister Jan Kowal will host the talks in Gdansk.", "Where will Jan Kowal host the talks?") == ["Gdansk"]
 
 
-@pytest.mark.parametrize("place, named", [("Moscow", "Russia"), ("Kyiv", "Ukraine"), ("Washington", "the U.S.")])
-def test_news_aliases_count_as_named(place, named):
-    sentence = f"{named} fired 112 drones overnight, 84 of which were intercepted."
-    assert not any("does not name" in r for r in missing(f"How many drones did {place} fire overnight?", sentence))
+def test_people_and_country_forms_are_one_name_without_alias_tables():
+    assert same_word("estonia", "estonian") and same_word("ukrain", "ukrainian")
+    assert not same_word("paris", "parish") and not same_word("franc", "frankfurt")
+    assert not names_covered("What did Paris decide?", "The parish council decided.")
+    assert not names_covered("What does Poland spend on defence?", "The UK spends 2.5% of GDP on defence.")
+    assert names_covered("What did the Estonian envoy say?", "Estonia's envoy said no.")
 
 
-def test_meta_reference_constrains_the_passage_not_the_sentence():
-    question = "How long had the war lasted, according to the article on the Tusk-Macron talks?"
-    sentence = "European powers want to end the nearly three-year war in Ukraine."
-    assert missing(question, sentence, article="Tusk and Macron Discuss Ukraine. " + sentence) == []
-    assert any("tusk" in r for r in missing(question, sentence, article=sentence))
-
-
-def test_restating_the_question_is_not_an_answer():
-    assert "adds nothing to the question" in missing("What was agreed at Zelenskyy's private meeting with Witkoff?",
-                                                     "Zelenskyy also held a private meeting with Witkoff.")
+def test_sentence_initial_capital_is_grammar_not_a_name():
+    assert new_names("Furthermore, the mayor resigned.", "Who resigned?") == []

@@ -33,3 +33,44 @@ def test_follow_up_without_history_stays_as_is():
 def test_detection():
     assert is_follow_up("What about Germany?") and is_follow_up("Why?")
     assert not is_follow_up("How many nations pledged troops to the reassurance force?")
+
+
+# ------------------------------------------------------------ facets of the previous answer
+from fakes import FakeCrossEncoder  # noqa: E402
+from test_postprocess import chunk  # noqa: E402
+from llama_index.core.schema import QueryBundle  # noqa: E402
+
+from rag.answering.extractive import Policy, compose  # noqa: E402
+from rag.answering.followup import resolve  # noqa: E402
+from rag.embeddings import HashingEmbedder  # noqa: E402
+from rag.postprocess import SentenceEvidence  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+BRIDGES = "How many bridges did the Kell council open this spring?"
+STORY = chunk(
+    "c1",
+    "The Kell council opened 14 bridges this spring, mayor Alice Brennan announced. "
+    "The bridges cost far less than planned. Crews from Dunmore built most of them.",
+)
+
+
+def answer(question: str, history: list[dict] | None = None):
+    conv = resolve(question, history)
+    sentences = SentenceEvidence(HashingEmbedder(), FakeCrossEncoder()).postprocess_nodes([STORY], QueryBundle(query_str=conv.query))
+    policy = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
+    return conv, compose(conv, sentences, policy)
+
+
+def test_previous_sources_travel_with_the_follow_up():
+    history = [{"role": "user", "content": BRIDGES}, {"role": "assistant", "content": "x [1]", "sources": ["a.txt"]}]
+    conv = resolve("And who announced it?", history)
+    assert conv.follow_up and conv.previous_sources == ["a.txt"] and conv.query.startswith(BRIDGES)
+
+
+def test_another_facet_is_answered_without_repeating_the_previous_sentence():
+    _, first = answer(BRIDGES)
+    assert first.direct == "14 bridges" and "mayor Alice Brennan" in first.text
+    history = [{"role": "user", "content": BRIDGES}, {"role": "assistant", "content": first.text, "sources": ["a.txt"]}]
+    _, second = answer("And who built them?", history)
+    assert not second.abstained and second.text.startswith("Crews from Dunmore")
+    assert first.citations[0].quote not in second.text

@@ -32,7 +32,7 @@ from rag.answering.verify import (
     verify_answer,
 )
 from rag.embeddings import HashingEmbedder
-from rag.retrieval import RetrievedChunk
+from llama_index.core.schema import NodeWithScore, TextNode
 from rag.types import Answer, NewsragError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,15 +260,17 @@ def test_verify_answer_on_a_handmade_chunk():
     text = "Russia fired 112 drones overnight. Of those, 84 were intercepted or jammed."
     spans = ((0, 34), (35, len(text)))
     embedder = HashingEmbedder()
-    chunk = RetrievedChunk("c1", "a.txt", "Drones", text, 100, 100 + len(text), "", 1.0, 1, spans,
-                           embedder.embed([text[s:e] for s, e in spans]))
+    vectors = embedder.embed([text[s:e] for s, e in spans])
+    chunk = NodeWithScore(node=TextNode(id_="c1", text=text, metadata={
+        "source": "a.txt", "title": "Drones", "start": 100, "end": 100 + len(text),
+        "sentences": json.dumps(spans), "sentence_vectors": vectors}), score=1.0)
     verified = verify_answer("84 drones were intercepted or jammed [1]. 90 were intercepted [1]. Cats purr [1].",
                              [chunk], embedder)
     assert verified.text == "84 drones were intercepted or jammed [1]."
     assert verified.dropped == 2 and len(verified.citations) == 1
     c = verified.citations[0]
     assert c.quote == "Of those, 84 were intercepted or jammed." and (c.start, c.end) == (135, 100 + len(text))
-    assert np.isclose(np.linalg.norm(chunk.sentence_vectors[1]), 1.0)
+    assert np.isclose(np.linalg.norm(vectors[1]), 1.0)
 
 
 def test_preview_never_releases_half_an_image():

@@ -1,0 +1,63 @@
+"""The node postprocessors, one by one, on hand-made chunk nodes and a fake cross-encoder."""
+
+from __future__ import annotations
+
+import json
+
+from fakes import FakeCrossEncoder
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from rag.answering import nodes as N
+from rag.embeddings import HashingEmbedder
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, MetadataFilter, SentenceEvidence
+
+
+def chunk(cid: str, text: str, start: int = 100, source: str = "a.txt", published: str = "") -> NodeWithScore:
+    spans, at = [], 0
+    for piece in text.split(". "):
+        s = text.index(piece, at)
+        e = min(len(text), s + len(piece) + 1)
+        spans.append([s, e])
+        at = e
+    meta = {"source": source, "title": "Harbour news", "start": start, "end": start + len(text),
+            "sentences": json.dumps(spans), "published": published}
+    return NodeWithScore(node=TextNode(id_=cid, text=text, metadata=meta), score=1.0)
+
+
+BRIDGE = chunk("c1", "The council met on Monday. Crews built 14 bridges over the Kell river. The mayor thanked them.")
+FERRY = chunk("c2", "The ferry was suspended after a storm. Repairs will take two weeks.", source="b.txt", published="2025-01-08")
+
+
+def test_committed_only_drops_orphans():
+    kept = CommittedOnly(committed={"c2"}).postprocess_nodes([BRIDGE, FERRY])
+    assert [n.node.node_id for n in kept] == ["c2"]
+
+
+def test_metadata_filter_by_source_and_date():
+    assert [N.source(n) for n in MetadataFilter(sources={"b.txt"}).postprocess_nodes([BRIDGE, FERRY])] == ["b.txt"]
+    assert [N.source(n) for n in MetadataFilter(since="2025-01-01").postprocess_nodes([BRIDGE, FERRY])] == ["b.txt"]
+    assert MetadataFilter(until="2024-12-31").postprocess_nodes([BRIDGE, FERRY]) == []
+
+
+def test_rerank_orders_by_the_cross_encoder_and_keeps_the_best():
+    reranker = FakeCrossEncoder()
+    out = CrossEncoderRerank(reranker, top_n=2, keep=1).postprocess_nodes([BRIDGE, FERRY], query_str="How long will ferry repairs take?")
+    assert [n.node.node_id for n in out] == ["c2"] and reranker.calls == [2]
+
+
+def test_sentence_evidence_has_absolute_offsets_and_cross_encodes_only_the_short_list():
+    reranker = FakeCrossEncoder()
+    evidence = SentenceEvidence(HashingEmbedder(), reranker, candidates=2)
+    out = evidence.postprocess_nodes([BRIDGE, FERRY], QueryBundle(query_str="How many bridges did crews build?"))
+    assert len(out) == 5 and reranker.calls == [2]
+    best = out[0]
+    assert N.is_sentence(best) and N.text(best).startswith("Crews built 14 bridges")
+    assert N.text(BRIDGE)[N.start(best) - 100: N.end(best) - 100] == N.text(best)
+    assert N.chunk_id(best) == "c1" and N.logit(best) is not None
+    assert all(n.score is None for n in out[2:])  # not cross-encoded: never an answer
+
+
+def test_without_a_reranker_the_prescore_orders():
+    out = SentenceEvidence(HashingEmbedder(), None).postprocess_nodes([BRIDGE, FERRY], QueryBundle(query_str="ferry storm suspended"))
+    assert N.text(out[0]).startswith("The ferry was suspended") and N.logit(out[0]) is None
+    assert [n.score for n in out] == sorted((n.score for n in out), reverse=True)

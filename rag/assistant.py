@@ -22,7 +22,7 @@ from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atom
 from rag.ingest import Ingester, IndexPaths, Progress
 from rag.sources import SUPPORTED_SUFFIXES, ReadOptions
 from rag.models import make_embedder, make_reranker
-from rag.postprocess import CommittedOnly, CrossEncoderRerank, SentenceEvidence
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, MetadataFilter, SentenceEvidence
 from rag.retrieval import build_retriever
 from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Skipped
@@ -250,9 +250,12 @@ class Assistant:
         """The BM25 folder the committed manifest names (its `index/` may be absent when empty)."""
         return self.paths.keyword / (manifest.bm25_dir or "none")
 
-    def retrieve(self, query: str, mode: str | None = None, top_k: int | None = None) -> list[NodeWithScore]:
-        """The best chunks for `query`: fused candidates, committed only, reranked by the
-        cross-encoder when there is one, `top_k` kept, each with its sentence vectors."""
+    def retrieve(
+        self, query: str, mode: str | None = None, top_k: int | None = None, *,
+        sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+    ) -> list[NodeWithScore]:
+        """The best chunks for `query`: fused candidates, committed only, within the filters,
+        reranked by the cross-encoder when there is one, `top_k` kept, each with its sentence vectors."""
         mode = mode or self.settings.retriever
         if mode not in ("hybrid", "dense", "bm25"):
             raise NewsragError(f"unknown retriever '{mode}': use hybrid, dense or bm25")
@@ -269,6 +272,8 @@ class Assistant:
         bundle = QueryBundle(query_str=query)
         keep = top_k or self.settings.top_k
         hits = CommittedOnly(committed=committed).postprocess_nodes(retriever.retrieve(bundle), bundle)
+        if sources or since or until:
+            hits = MetadataFilter(sources=set(sources) if sources else None, since=since, until=until).postprocess_nodes(hits, bundle)
         if self.reranker is not None:
             hits = CrossEncoderRerank(self.reranker, self.settings.rerank_top_n, keep).postprocess_nodes(hits, bundle)
         return self._with_sentence_vectors(hits[:keep])
@@ -290,20 +295,22 @@ class Assistant:
         return copies
 
     # ------------------------------------------------------------------ answering
-    def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None) -> Answer:
-        return drain(self.stream(question, history, mode))
+    def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None, **filters: Any) -> Answer:
+        return drain(self.stream(question, history, mode, **filters))
 
     def stream(
-        self, question: str, history: list[dict] | None = None, mode: str | None = None
+        self, question: str, history: list[dict] | None = None, mode: str | None = None, *,
+        sources: list[str] | None = None, since: str | None = None, until: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Yields text pieces as they are ready, then the final Answer (whose text is authoritative)."""
+        """Yields text pieces as they are ready, then the final Answer (whose text is authoritative).
+        `sources` (document names) and `since`/`until` (ISO dates, inclusive) restrict the evidence."""
         question, history = self._validate(question, history)
         mode = mode or self.settings.mode
         if mode not in ("extractive", "llm"):
             raise NewsragError(f"unknown mode '{mode}': use extractive or llm")
         started = time.perf_counter()
         conv = resolve(question, history)
-        chunks = self.retrieve(conv.query)
+        chunks = self.retrieve(conv.query, sources=sources, since=since, until=until)
         retrieved = time.perf_counter()
         sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=conv.query))
         notice = ""
@@ -329,6 +336,7 @@ class Assistant:
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},
             direct=composed.direct,
+            time_range={k: v for k, v in (("since", since), ("until", until)) if v} or None,
         )
 
     def _validate(self, question: str, history: list[dict] | None) -> tuple[str, list[dict]]:

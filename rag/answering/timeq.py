@@ -109,6 +109,11 @@ def _dmy(day: dt.date, with_month: bool = True, with_year: bool = True) -> str:
                      *([str(day.year)] if with_year else [])])
 
 
+def format_date(day: dt.date) -> str:
+    """'10 May 2025'."""
+    return _dmy(day)
+
+
 def format_range(since: dt.date | None, until: dt.date | None) -> str:
     """'1–28 February 2025', '3–9 March 2025', '28 February – 3 March 2025', 'since 14 April 2025'."""
     if since is None and until is None:

@@ -42,8 +42,6 @@ def scope(question: str, now: dt.date = WED) -> TimeScope:
         ("What happened on 9 March 2025?", "2025-03-09", "2025-03-09"),
         ("What happened on March 9, 2025?", "2025-03-09", "2025-03-09"),
         ("What happened on 2025-03-09?", "2025-03-09", "2025-03-09"),
-        ("What happened on Monday?", "2025-04-14", "2025-04-14"),
-        ("What happened last Wednesday?", "2025-04-09", "2025-04-09"),
         ("What happened between 3 and 9 March 2025?", "2025-03-03", "2025-03-09"),
         ("What happened between 28 February and 3 March 2025?", "2025-02-28", "2025-03-03"),
         ("What happened between December and February?", "2024-12-01", "2025-02-28"),
@@ -108,6 +106,9 @@ def test_longest_phrase_wins() -> None:
         "What happened on 30 February?",
         "What happened between 9 and 3 March 2025?",  # an empty range
         "What happened in the last zero days?",
+        # an event 'on Thursday' is often reported the day after: a weekday alone is no filter
+        "Where did the ministers meet on Thursday?",
+        "What happened last Wednesday?",
     ],
 )
 def test_no_time_phrase(question: str) -> None:
@@ -145,7 +146,15 @@ def test_since_weekday_when_now_is_that_weekday() -> None:
     assert scope("since Monday", monday).since == d("2025-04-07")
     assert scope("since Tuesday", monday).since == d("2025-04-08")
     assert scope("since Sunday", monday).since == d("2025-04-13")
-    assert scope("on Monday", monday).since == monday  # 'on' includes today
+
+
+def test_overlaps_tells_event_times_from_article_times() -> None:
+    earliest, latest = d("2025-01-08"), WED
+    assert not scope("Which singer did he manage between 1960 and 1973?").overlaps(earliest, latest)
+    assert not scope("What happened before 2025?").overlaps(earliest, latest)
+    assert scope("What happened in February?").overlaps(earliest, latest)
+    assert scope("What happened since Monday?").overlaps(earliest, latest)
+    assert scope("What happened in 2024?").overlaps(d("2024-12-31"), latest)
 
 
 def test_contains() -> None:

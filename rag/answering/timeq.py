@@ -59,6 +59,11 @@ class TimeScope:
             "until": self.until.isoformat() if self.until else None,
         }
 
+    def overlaps(self, earliest: dt.date, latest: dt.date) -> bool:
+        """Whether the range meets the corpus's dated span; 'between 1960 and 1973' in a 2025 corpus
+        names the time of an event, not of the articles, and is no filter."""
+        return (self.since is None or self.since <= latest) and (self.until is None or self.until >= earliest)
+
     def contains(self, published: dt.date | None) -> bool:
         """Whether an article of this date is in range; an undated article never is."""
         if published is None:
@@ -173,8 +178,6 @@ def _span(p: _Partial, now: dt.date) -> Span | None:
 
 def _relative(text: str, now: dt.date, strict_weekday: bool) -> Span | None:
     t = " ".join(text.lower().split())
-    if t.startswith("last ") and t[5:] in WEEKDAYS:
-        return _relative(t[5:], now, strict_weekday=True)
     if t in WEEKDAYS:
         pick = weekday_before if strict_weekday else weekday_on_or_before
         day = pick(now, WEEKDAYS[t])
@@ -246,6 +249,14 @@ def _one(fn: Callable[[Span], tuple[dt.date | None, dt.date | None] | None], str
     return resolve
 
 
+def _on(m: re.Match[str], now: dt.date) -> tuple[dt.date | None, dt.date | None] | None:
+    """One day; not a weekday: an event 'on Thursday' is often reported the day after."""
+    if m["a"].lower() in WEEKDAYS:
+        return None
+    span = _expr(m["a"], now)
+    return span if span is not None and span[0] == span[1] else None
+
+
 _Resolver = Callable[[re.Match[str], dt.date], "tuple[dt.date | None, dt.date | None] | None"]
 _DAY_EXPR = rf"(?:{EXPR}|{DAYNUM})"
 _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
@@ -254,12 +265,12 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (re.compile(rf"{_LEAD}\bsince\s+(?P<a>{EXPR})", _FLAGS), _one(lambda s: (s[0], None), strict=True)),
     (re.compile(rf"{_LEAD}\bafter\s+(?P<a>{EXPR})", _FLAGS), _one(lambda s: (s[1] + dt.timedelta(days=1), None))),
     (re.compile(rf"{_LEAD}\bbefore\s+(?P<a>{EXPR})", _FLAGS), _one(lambda s: (None, s[0] - dt.timedelta(days=1)))),
-    (re.compile(rf"{_LEAD}\bon\s+(?P<a>{EXPR})", _FLAGS), _one(lambda s: s if s[0] == s[1] else None)),
+    (re.compile(rf"{_LEAD}\bon\s+(?P<a>{EXPR})", _FLAGS), _on),
     (re.compile(rf"{_LEAD}\b(?:in|during)\s+(?P<a>{EXPR}|may\b)", _FLAGS), _one(lambda s: s)),
     (re.compile(rf"{_LEAD}\b(?:(?:over|in|during)\s+)?the\s+(?:past|last)\s+(?:(?P<n>\d+|[a-z]+)\s+)?{_UNIT}\b",
                 _FLAGS), _past),
-    (re.compile(rf"{_LEAD}\b(?P<a>today|yesterday|(?:this|last)\s+(?:week|month|year)\b|last\s+{WEEKDAY})", _FLAGS),
-     _one(lambda s: s, strict=True)),
+    (re.compile(rf"{_LEAD}\b(?P<a>today|yesterday|(?:this|last)\s+(?:week|month|year)\b)", _FLAGS),
+     _one(lambda s: s)),
 ]
 
 

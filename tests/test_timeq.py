@@ -85,6 +85,8 @@ def test_phrase_is_removed_from_the_question() -> None:
     reported = scope("Which company will build a base at the docks, as reported in March 2025?")
     assert reported.phrase == "in March 2025"
     assert reported.question == "Which company will build a base at the docks?"
+    possessive = scope("Which film won at this year's Berlin festival?")
+    assert possessive.phrase == "this year's" and possessive.question == "Which film won at Berlin festival?"
     middle = scope("Since Monday, which bus has been running?")
     assert middle.question == "which bus has been running?"
 

@@ -269,7 +269,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (re.compile(rf"{_LEAD}\b(?:in|during)\s+(?P<a>{EXPR}|may\b)", _FLAGS), _one(lambda s: s)),
     (re.compile(rf"{_LEAD}\b(?:(?:over|in|during)\s+)?the\s+(?:past|last)\s+(?:(?P<n>\d+|[a-z]+)\s+)?{_UNIT}\b",
                 _FLAGS), _past),
-    (re.compile(rf"{_LEAD}\b(?P<a>today|yesterday|(?:this|last)\s+(?:week|month|year)\b)", _FLAGS),
+    (re.compile(rf"{_LEAD}\b(?P<a>today|yesterday|(?:this|last)\s+(?:week|month|year)\b)(?:['’]s\b)?", _FLAGS),
      _one(lambda s: s)),
 ]
 

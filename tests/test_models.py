@@ -49,6 +49,20 @@ def test_reranker_empty_and_truncation(reranker) -> None:
     assert np.isfinite(score)  # a passage far beyond 512 pieces is truncated, not an error
 
 
+@pytest.mark.slow
+def test_reranker_is_thread_safe_from_a_cold_start() -> None:
+    """Several UI threads may hit a not-yet-loaded reranker at once: one load, the same scores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.models.reranker import CrossEncoder
+
+    ce = CrossEncoder(threads=1)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: ce.score(QUESTION, [IRRELEVANT, RELEVANT]), range(8)))
+    assert all(r.argmax() == 1 for r in results)
+    assert all(np.allclose(r, results[0], atol=1e-4) for r in results)  # same batch, same scores
+
+
 def test_reranker_settings_wiring() -> None:
     from rag.models import make_reranker
     from rag.settings import Settings
@@ -246,3 +260,14 @@ def test_minilm_export_is_atomic_and_done_once(tmp_path: Path, monkeypatch: pyte
     first = export.minilm_int8(source, tmp_path / "models")
     second = export.minilm_int8(source, tmp_path / "models")
     assert first == second == tmp_path / "models" / export.MINILM_DIR and len(calls) == 1
+
+
+@pytest.mark.slow
+def test_assistant_builds_and_warms_the_models(settings) -> None:
+    from rag.assistant import Assistant
+
+    assistant = Assistant(settings)
+    assert assistant.reranker is not None and assistant.reranker._session is None  # lazy until needed
+    assistant.warm_up()
+    assert assistant.reranker._session is not None
+    assert Assistant(settings.model_copy(update={"rerank": False})).reranker is None

@@ -19,7 +19,7 @@ from rag.answering.followup import resolve
 from rag.chunking import Chunker
 from rag.embeddings import Embedder, QueryCache
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
-from rag.ingest import Ingester, IndexPaths, Progress
+from rag.ingest import DedupOptions, Ingester, IndexPaths, Progress
 from rag.sources import SUPPORTED_SUFFIXES, ReadOptions
 from rag.models import make_embedder, make_reranker
 from rag.postprocess import CommittedOnly, CrossEncoderRerank, MetadataFilter, SentenceEvidence
@@ -70,6 +70,8 @@ class Assistant:
             self.paths, self.store, self.embedder, self.chunker, self.settings.max_file_bytes,
             collection_prefix=self.settings.collection, batch_docs=self.settings.ingest_batch_docs,
             progress=progress, on_progress=on_progress, read_options=ReadOptions.from_settings(self.settings),
+            dedup=DedupOptions(self.settings.dedup_threshold, self.settings.dedup_shingle_words,
+                               self.settings.dedup_num_perm, self.settings.dedup_min_words),
         )
 
     def ingest(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
+from datetime import date
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,11 +27,22 @@ import numpy as np
 
 from rag.chunking import Chunk, Chunker
 from rag.embeddings import Embedder
+from rag.index.dedup import assign_groups, decode_signature, encode_signature, signature
 from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Skipped
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, current source)
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """Near-duplicate (wire copy) grouping; see the dedup_* Settings."""
+
+    threshold: float = 0.7
+    shingle_words: int = 5
+    num_perm: int = 128
+    min_words: int = 25
 
 
 @dataclass
@@ -105,8 +118,10 @@ class Ingester:
         self, paths: IndexPaths, store: VectorStore, embedder: Embedder, chunker: Chunker,
         max_file_bytes: int, collection_prefix: str, batch_docs: int, progress: bool = True,
         on_progress: Progress | None = None, read_options: ReadOptions | None = None,
+        dedup: DedupOptions | None = None,
     ) -> None:
         self.read_options = read_options
+        self.dedup = dedup or DedupOptions()
         self.paths, self.store, self.embedder, self.chunker = paths, store, embedder, chunker
         self.max_file_bytes = max_file_bytes
         self.prefix = collection_prefix
@@ -316,9 +331,10 @@ class Ingester:
             work.report.chunks_embedded += len(chunks)
             entries = {a.source: self._entry(a, path, origin, per_article[a.source]) for a, path, origin in batch}
             for article, _, _ in batch:
+                entries[article.source].signature = self._signature(article)
                 self.articles.put(article.content_hash, article.text)
             work.collection.upsert(chunks, vectors, sentence_vectors,
-                                   {s: {"url": e.url, "published": e.published, "group": e.group} for s, e in entries.items()})
+                                   {s: {"url": e.url, "published": e.published} for s, e in entries.items()})
             stale: list[str] = []
             for source, entry in entries.items():
                 previous = work.manifest.docs.get(source)
@@ -346,6 +362,29 @@ class Ingester:
             published=getattr(article, "published", None), author=getattr(article, "author", None),
             site_name=getattr(article, "site_name", None), kind=getattr(article, "kind", "txt"),
         )
+
+    def _signature(self, article: Article) -> str:
+        """MinHash of the body only: outlets reprinting one wire story differ in headline and chrome."""
+        body = "\n".join(article.text[s:e] for s, e in article.blocks)
+        d = self.dedup
+        return encode_signature(signature(body, num_perm=d.num_perm, k=d.shingle_words, min_words=d.min_words))
+
+    def _regroup(self, manifest: Manifest) -> None:
+        """Group wire copies over the whole index (an earlier copy arriving later takes over the
+        group's name); a group is named by its earliest member."""
+        docs = []
+        for doc in manifest.docs.values():
+            try:
+                sig = decode_signature(doc.signature) if doc.signature else []
+            except ValueError:
+                sig = []
+            published = date.fromisoformat(doc.published) if doc.published else None
+            docs.append((doc.source, published, sig))
+        groups = assign_groups(docs, threshold=self.dedup.threshold, num_perm=self.dedup.num_perm)
+        sizes = Counter(groups.values())
+        for doc in manifest.docs.values():
+            group = groups.get(doc.source, doc.source)
+            doc.group = group if sizes[group] > 1 else None
 
     def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Embed each distinct sentence once; a chunk's vector is the normalised mean of its
@@ -386,6 +425,7 @@ class Ingester:
         """Build the keyword index of the new chunk set, commit the manifest naming both, then
         delete what no manifest names any more (the replaced collection, old keyword folders)."""
         manifest = work.manifest
+        self._regroup(manifest)
         generation = manifest.generation()
         folder = self.paths.keyword / manifest.bm25_dir if manifest.bm25_dir else None
         if not (manifest.bm25_generation == generation and folder and bm25_loads(folder, bool(manifest.chunk_ids))):

@@ -11,7 +11,7 @@ from typing import Any
 
 from rag.types import NewsragError
 
-PLAIN_KEYS = ("source", "title", "start", "end", "position", "url", "published", "published_num", "group", "sentences")
+PLAIN_KEYS = ("source", "title", "start", "end", "position", "url", "published", "published_num", "sentences")
 
 
 def keyword_text(title: str, text: str) -> str:

@@ -31,7 +31,6 @@ def chunk_metadata(chunk: Chunk, doc: dict[str, Any], sentence_vectors: np.ndarr
         "published": published,
         # Sortable number for Chroma `where` filters; 0 = the article states no date.
         "published_num": int(published.replace("-", "")) if published else 0,
-        "group": doc.get("group") or "",
         "sentences": json.dumps([list(s) for s in chunk.sentences]),
         "sentence_vectors": pack_vectors(sentence_vectors),
     }

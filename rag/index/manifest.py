@@ -33,7 +33,8 @@ class DocEntry:
     author: str | None = None
     site_name: str | None = None
     kind: str = "txt"
-    group: str | None = None  # near-duplicate group (wire copies): the group's first source
+    group: str | None = None  # near-duplicate group (wire copies): the earliest member's source
+    signature: str = ""  # MinHash of the article body (rag.index.dedup), to regroup without re-reading
 
 
 @dataclass

@@ -123,10 +123,10 @@ class HashingEmbedder:
 
 
 class QueryCache:
-    """The query side of an embedder: everything it embeds is a question (`embed` = `embed_queries`).
-
-    Remembers the last few single-question vectors: retrieval and evidence scoring both need the
-    query's vector, and embedding it twice doubled answer latency."""
+    """Wraps an embedder and remembers the last few single-question vectors of `embed_queries`:
+    retrieval and evidence scoring both need the query's vector, and embedding it twice doubled
+    answer latency. `embed` (passages) passes straight through: a passage never gets a query's
+    instruction (bge), so callers must say which one they embed."""
 
     def __init__(self, inner: Embedder, size: int = 64) -> None:
         from collections import OrderedDict
@@ -147,7 +147,7 @@ class QueryCache:
             self._cache.clear()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return self.embed_queries(texts)
+        return self.inner.embed(texts)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != 1:

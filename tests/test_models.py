@@ -271,3 +271,21 @@ def test_assistant_builds_and_warms_the_models(settings) -> None:
     assistant.warm_up()
     assert assistant.reranker._session is not None
     assert Assistant(settings.model_copy(update={"rerank": False})).reranker is None
+
+
+def test_query_cache_keeps_queries_and_passages_apart() -> None:
+    """Only questions get a model's query instruction, and only questions are cached."""
+    from rag.embeddings import HashingEmbedder, QueryCache
+
+    class Instructed(HashingEmbedder):
+        def embed_queries(self, texts):
+            return self.embed([f"represent this question {t}" for t in texts])
+
+    inner = Instructed()
+    cache = QueryCache(inner)
+    text = "how many drones"
+    assert np.allclose(cache.embed([text]), HashingEmbedder().embed([text]))
+    asked = cache.embed_queries([text])
+    assert np.allclose(asked, inner.embed_queries([text])) and not np.allclose(asked, cache.embed([text]))
+    before = inner.texts_embedded
+    assert np.allclose(cache.embed_queries([text]), asked) and inner.texts_embedded == before

@@ -80,6 +80,7 @@ def test_bench_fast_smoke(tmp_path: Path, corpus: Path, monkeypatch: pytest.Monk
     from evals.bench import main
 
     monkeypatch.setenv("NEWSRAG_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("NEWSRAG_RERANK", "false")  # the cross-encoder is the slow test's business
     source, limit = _source_and_limit(corpus, 8)
     out = tmp_path / "bench.json"
     assert main(["--corpus", str(source), "--limit", str(limit), "--questions", "3", "--json", str(out)]) == 0

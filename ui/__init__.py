@@ -1,5 +1,3 @@
-"""The Gradio web UI: `build_app(assistant)` and `serve(assistant, host, port)` (see ui.app)."""
-
-from ui.app import build_app, launch_options, serve
-
-__all__ = ["build_app", "launch_options", "serve"]
+"""newsrag's interfaces on `rag.Assistant`: the CLI (`ui.cli`), the Gradio page (`ui.app`), the
+HTTP API and server (`ui.api`, `ui.server`). Nothing is imported here, so `newsrag ask` never
+pays for loading Gradio."""

@@ -58,7 +58,7 @@ class CrossEncoderRerank(BaseNodePostprocessor):
     """Reorders the best `top_n` fused chunks by the cross-encoder's (question, title + chunk)
     logit and keeps `keep`; candidates beyond `top_n` are dropped (fusion ranked them lower)."""
 
-    top_n: int = 10
+    top_n: int = 6
     keep: int = 6
     _reranker: Any = PrivateAttr()
 
@@ -88,7 +88,7 @@ class SentenceEvidence(BaseNodePostprocessor):
     logit (the rest follow, unscored); without one, the pre-score is the score.
     """
 
-    candidates: int = 16
+    candidates: int = 10
     dense_weight: float = 0.5
     lexical_weight: float = 0.4
     rank_weight: float = 0.05

@@ -147,10 +147,10 @@ class Settings(BaseSettings):
         0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
     )
     rerank_top_n: int = Field(
-        10, ge=1, le=100, description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept."
+        6, ge=1, le=100, description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept."
     )
     sentence_candidates: int = Field(
-        16, ge=1, le=100,
+        10, ge=1, le=100,
         description="Sentences (best by pre-score) the cross-encoder scores against the question; ~25-35 ms each on 2 cores.",
     )
     evidence_dense_weight: float = Field(

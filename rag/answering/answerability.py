@@ -93,19 +93,20 @@ def _in(word: str, pool: set[str]) -> bool:
 def new_names(sentence: str, question: str) -> list[str]:
     """Names in the sentence that name something the question does not.
 
-    Leading words the question uses are trimmed ('EU Commission President Ursula von der Leyen'
-    answers 'Who is the President of the EU Commission?'); a name that still shares a word with
-    the question is the question's own subject ('Polish Prime Minister Donald Tusk').
+    A name keeps only its words after the last one the question uses: 'French Defense Minister
+    Sébastien Lecornu' answers 'Who is the defense minister?' as 'Sébastien Lecornu', and
+    'Prime Minister Donald Tusk' names nothing new to 'Where did Donald Tusk go?'.
     """
     asked = name_words(question)
     found = []
     for name in names(sentence):
         parts = name.split()
-        while parts and name_words(parts[0]) and all(_in(w, asked) for w in name_words(parts[0])):
-            parts.pop(0)
-        rest = " ".join(parts)
-        if rest and not any(_in(w, asked) for w in name_words(rest)):
-            found.append(rest)
+        used = [i for i, part in enumerate(parts) if any(_in(w, asked) for w in name_words(part))]
+        rest = parts[used[-1] + 1:] if used else parts
+        while rest and fold(rest[0]) in ("of", "de", "the", "and"):
+            rest = rest[1:]
+        if rest:
+            found.append(" ".join(rest))
     return found
 
 

@@ -79,10 +79,16 @@ def person_answer(question: str, sentence: str) -> str | None:
 
 def _nearest(question: str, sentence: str, found: list[str]) -> str:
     asked = {stem(w) for w in content_words(question)}
-    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked]
+    echoes = [m.span() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked]
     if not echoes:
         return found[0]
-    return min(found, key=lambda name: min(abs(sentence.find(name) - e) for e in echoes))
+
+    def gap(name: str) -> int:
+        s = sentence.find(name)
+        e = s + len(name)
+        return min(s - ee if s >= ee else es - e if es >= e else 0 for es, ee in echoes)
+
+    return min(found, key=gap)
 
 
 def _counted_nouns(question: str) -> set[str]:

@@ -78,7 +78,7 @@ def name_words(text: str) -> set[str]:
 
 
 def same_word(a: str, b: str) -> bool:
-    """Equal, or one is the other's people/adjective form ('Estonia'/'Estonian', 'Ukraine'/'Ukrainian')."""
+    """Equal, or one is the other's people/adjective form ('Estonia'/'Estonian', 'Albania'/'Albanian')."""
     if a == b:
         return True
     short, long = sorted((a, b), key=len)
@@ -95,7 +95,7 @@ def new_names(sentence: str, question: str) -> list[str]:
 
     A name keeps only its words after the last one the question uses: 'French Defense Minister
     Sébastien Lecornu' answers 'Who is the defense minister?' as 'Sébastien Lecornu', and
-    'Prime Minister Donald Tusk' names nothing new to 'Where did Donald Tusk go?'.
+    'Mayor Alice Brennan' names nothing new to 'Where did Alice Brennan go?'.
     """
     asked = name_words(question)
     found = []

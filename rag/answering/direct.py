@@ -1,4 +1,4 @@
-"""The short answer ("26 nations", "Macron", "No") taken verbatim from the sentence that answers.
+"""The short answer ("14 bridges", "Brennan", "No") taken verbatim from the sentence that answers.
 
 Only for questions that ask for a number, a duration, a date, a name or yes/no; None otherwise
 or when the sentence does not plainly hold one. Every non yes/no answer is a substring of the
@@ -19,7 +19,7 @@ _NEGATION = re.compile(
 )
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
-_NOUN_WINDOW = 3  # words between a number and the noun it counts ("26 European and allied nations")
+_NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
 
 
 def direct_answer(kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float) -> str | None:
@@ -39,7 +39,7 @@ def direct_answer(kind: Kind, question: str, sentence: str, yes_min_coverage: fl
 
 
 def number_answer(question: str, sentence: str) -> str | None:
-    """The number that counts what the question counts, with that noun: '26 nations'."""
+    """The number that counts what the question counts, with that noun: '14 bridges'."""
     asked = {fold(m.group(0)) for m in NUMBER.finditer(question)}
     numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in asked]
     if not numbers:
@@ -58,7 +58,7 @@ def number_answer(question: str, sentence: str) -> str | None:
 
 
 def name_answer(question: str, sentence: str) -> str | None:
-    """The new name nearest to where the sentence echoes the question ('envoy ..., Steve Witkoff')."""
+    """The new name nearest to where the sentence echoes the question ('harbour pilot, Tom Okafor')."""
     found = new_names(sentence, question)
     if not found:
         return None

@@ -74,7 +74,7 @@ def has_number(text: str) -> bool:
 
 
 def names(text: str) -> list[str]:
-    """Runs of capitalised words, not counting the text's first word: 'Emmanuel Macron', 'U.S.'.
+    """Runs of capitalised words, not counting the text's first word: 'Alice Brennan', 'U.K.'.
 
     A run may hold 'of'/'de' between capitals ('Bank of England'). Sentence-initial words are
     skipped because their capital is grammar, unless the next word is capitalised too.

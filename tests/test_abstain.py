@@ -66,3 +66,11 @@ def test_people_and_country_forms_are_one_name_without_alias_tables():
 
 def test_sentence_initial_capital_is_grammar_not_a_name():
     assert new_names("Furthermore, the mayor resigned.", "Who resigned?") == []
+
+
+def test_the_questions_own_figures_pick_the_passage():
+    q = "How many towns attended the meeting where 14 towns signed?"
+    assert names_covered(q, "Officials said 14 towns signed. The meeting drew 35 towns.")
+    assert not names_covered(q, "The meeting drew 34 towns.")
+    assert not names_covered(q, "The meeting drew 34 towns.", lenient=True)
+    assert names_covered("Which three towns signed?", "Dunmore, Kent and Sussex signed.")

@@ -87,7 +87,7 @@ def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], poli
         if (
             holds_kind(kind, text, conv.question)
             and adds_something(text, conv.question, policy.min_new_words)
-            and (value >= policy.confident or names_covered(conv.question, f"{N.title(sent)} {N.meta(sent).get('context', '')} {text}"))
+            and names_covered(conv.question, f"{N.title(sent)} {N.meta(sent).get('context', '')} {text}", lenient=value >= policy.confident)
         ):
             ranked.append((value, sent))
     ranked.sort(key=lambda pair: (-pair[0], N.key(pair[1])))

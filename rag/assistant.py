@@ -276,7 +276,7 @@ class Assistant:
         hits = CommittedOnly(committed=committed).postprocess_nodes(retriever.retrieve(bundle), bundle)
         if sources or since or until:
             hits = MetadataFilter(sources=set(sources) if sources else None, since=since, until=until).postprocess_nodes(hits, bundle)
-        if self.reranker is not None:
+        if self.reranker is not None and self.settings.rerank_top_n:
             hits = CrossEncoderRerank(self.reranker, self.settings.rerank_top_n, keep).postprocess_nodes(hits, bundle)
         return self._with_sentence_vectors(hits[:keep])
 

@@ -147,7 +147,9 @@ class Settings(BaseSettings):
         0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
     )
     rerank_top_n: int = Field(
-        6, ge=1, le=100, description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept."
+        6, ge=0, le=100,
+        description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept. 0: chunks keep the "
+        "fusion order and only sentences are cross-encoded (about a third of the reranking time).",
     )
     sentence_candidates: int = Field(
         10, ge=1, le=100,

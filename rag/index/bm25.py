@@ -35,11 +35,13 @@ def build_bm25(rows: list[dict[str, Any]], root: Path, generation: str) -> str:
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))
     try:
         if rows:
-            nodes = [
-                TextNode(id_=r["id"], text=keyword_text(r["metadata"].get("title", ""), r["text"]),
-                         metadata={k: r["metadata"][k] for k in PLAIN_KEYS if k in r["metadata"]})
-                for r in rows
-            ]
+            nodes = []
+            for r in rows:
+                meta = {k: r["metadata"][k] for k in PLAIN_KEYS if k in r["metadata"]}
+                # BM25Retriever indexes get_content(EMBED): without this, offsets, file names and
+                # the sentence-span JSON would be indexed as words.
+                nodes.append(TextNode(id_=r["id"], text=keyword_text(meta.get("title", ""), r["text"]),
+                                      metadata=meta, excluded_embed_metadata_keys=list(meta)))
             retriever = BM25Retriever.from_defaults(
                 nodes=nodes, similarity_top_k=min(10, len(nodes)), stemmer=Stemmer.Stemmer("english"),
                 language="english",

@@ -17,6 +17,7 @@ from rag.index.atomic import atomic_write_text
 from rag.types import NewsragError
 
 MANIFEST_VERSION = 2
+KEYWORD_FORMAT = "bm25-text-only-v2"  # part of the generation: a new keyword format rebuilds the index
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Manifest:
 
     def generation(self) -> str:
         """Changes whenever the committed chunk set changes; the BM25 index records it."""
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(KEYWORD_FORMAT.encode())
         for cid in sorted(self.chunk_ids):
             digest.update(cid.encode())
         return digest.hexdigest()[:16]

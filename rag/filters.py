@@ -1,0 +1,144 @@
+"""Which documents a question may draw on: chosen sources and a publication-date range.
+
+A filter is resolved against the committed manifest into the set of allowed chunk ids; dense
+retrieval gets the same restriction as a Chroma `where` (source and the sortable publication date)
+and BM25 as a weight mask, so nothing outside the filter is retrieved, cited or listed as related.
+An undated article is outside every date filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from rag.index.manifest import Manifest
+from rag.types import NewsragError
+
+
+def parse_day(value: str | dt.date | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise NewsragError(f"--{name} must be a date like 2025-02-28, not '{value}'") from None
+
+
+@dataclass(frozen=True)
+class DocFilter:
+    sources: frozenset[str] | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @classmethod
+    def build(cls, sources: Iterable[str] | None, since: Any, until: Any) -> "DocFilter":
+        chosen = frozenset(str(s) for s in sources) if sources else None
+        start, end = parse_day(since, "since"), parse_day(until, "until")
+        if start and end and start > end:
+            raise NewsragError(f"the date range is empty: since {start} is after until {end}")
+        return cls(chosen, start, end)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sources) or self.since is not None or self.until is not None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    def narrow(self, since: dt.date | None, until: dt.date | None) -> "DocFilter":
+        """The intersection with a range read from the question."""
+        start = max(filter(None, (self.since, since)), default=None)
+        end = min(filter(None, (self.until, until)), default=None)
+        return DocFilter(self.sources, start, end)
+
+    def admits(self, source: str, published: str | None) -> bool:
+        if self.sources is not None and source not in self.sources:
+            return False
+        if not self.dated:
+            return True
+        if not published:
+            return False
+        day = dt.date.fromisoformat(published)
+        return (self.since is None or day >= self.since) and (self.until is None or day <= self.until)
+
+    def check_sources(self, manifest: Manifest) -> None:
+        unknown = sorted((self.sources or set()) - set(manifest.docs))
+        if unknown:
+            raise NewsragError(f"not in the index: {', '.join(unknown[:5])} (see `newsrag list`)")
+
+    def allowed(self, manifest: Manifest) -> tuple[set[str], set[str]]:
+        """(sources, chunk ids) the filter admits."""
+        sources = {d.source for d in manifest.docs.values() if self.admits(d.source, d.published)}
+        return sources, {cid for s in sources for cid in manifest.docs[s].chunk_ids}
+
+    def chroma_where(self, sources: set[str]) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = [{"source": {"$in": sorted(sources)}}]
+        if self.dated:
+            clauses.append({"published_num": {"$gte": _num(self.since) if self.since else 1}})
+        if self.until:
+            clauses.append({"published_num": {"$lte": _num(self.until)}})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _num(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+class FilteredDense(BaseRetriever):
+    """Chroma nearest neighbours under a `where` clause (llama-index's vector retriever cannot
+    express `$in`; the query vector comes from the same cached query embedder)."""
+
+    def __init__(self, collection: Any, embed_query: Any, where: dict[str, Any], top_k: int) -> None:
+        super().__init__()
+        self._collection, self._embed, self._where, self._top_k = collection, embed_query, where, top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        vector = self._embed(query_bundle.query_str)
+        got = self._collection.query(query_embeddings=[list(map(float, vector))], n_results=self._top_k,
+                                     where=self._where, include=["documents", "metadatas", "distances"])
+        hits = []
+        for cid, text, meta, distance in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+            node = metadata_dict_to_node(meta, text=text)
+            node.id_ = cid
+            hits.append(NodeWithScore(node=node, score=1.0 - float(distance)))
+        return hits
+
+
+class MaskedBM25(BaseRetriever):
+    """The shared BM25 index, scoring only the allowed chunks (a per-query weight mask, so the
+    cached retriever itself is never mutated by concurrent questions)."""
+
+    def __init__(self, base: Any, allowed: set[str], top_k: int) -> None:
+        import numpy as np
+
+        super().__init__()
+        self._base = base
+        self._mask = np.array([1 if entry.get("node_id") in allowed else 0 for entry in base.corpus])
+        self._top_k = max(1, min(top_k, int(self._mask.sum())))
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        import bm25s
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+        if not self._mask.any():
+            return []
+        base = self._base
+        tokens = bm25s.tokenize(query_bundle.query_str, stemmer=None if base.skip_stemming else base.stemmer,
+                                token_pattern=base.token_pattern, show_progress=False)
+        indexes, scores = base.bm25.retrieve(tokens, k=self._top_k, show_progress=False, weight_mask=self._mask)
+        hits = []
+        for idx, score in zip(indexes[0], scores[0]):
+            if score <= 0:
+                continue
+            entry = idx if isinstance(idx, dict) else base.corpus[int(idx)]
+            hits.append(NodeWithScore(node=metadata_dict_to_node(entry), score=float(score)))
+        return hits

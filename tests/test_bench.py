@@ -109,6 +109,10 @@ def test_bench_anchor_smoke(tmp_path: Path, corpus: Path) -> None:
     r = json.loads(out.read_text())
     _check_common(r, limit)
     assert r["retrieval"]["hybrid"]["hit@5"] >= 0.8  # a headline finds its own (headline-less) article
+    # The default reranks; the retrievers alone are reported too, for the anchor (which has no reranker).
+    assert set(r["retrieval_without_rerank"]) == {"hybrid", "dense", "bm25"}
+    for mode, m in r["retrieval_without_rerank"].items():
+        _check_quality(m, f"{mode} without rerank")
 
     a = r["vs_anchor"]
     assert a["ingest_seconds"]["newsrag"] == r["ingest"]["seconds"]
@@ -117,5 +121,6 @@ def test_bench_anchor_smoke(tmp_path: Path, corpus: Path) -> None:
     _check_quality(a["retrieval"], "anchor")
     assert a["retrieval"]["hit@5"] >= 0.8  # the anchor really retrieved: same model, same task
     assert a["newsrag_retrieval"] == r["retrieval"]
+    assert a["newsrag_retrieval_without_rerank"] == r["retrieval_without_rerank"]
     assert a["chunks"]["newsrag"] == r["ingest"]["chunks"] and a["chunks"]["anchor"] >= limit
     assert a["peak_rss_mb"]["newsrag"] == r["peak_rss_mb"] and a["peak_rss_mb"]["anchor"] > 50

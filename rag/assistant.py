@@ -5,6 +5,7 @@ The CLI, the UI and the evals all stand on `Assistant`; nothing else wires parts
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -16,14 +17,16 @@ from rag.answering import drain
 from rag.answering import nodes as N
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose
 from rag.answering.followup import resolve
+from rag.answering.timeq import resolve_time
 from rag.chunking import Chunker
 from rag.embeddings import Embedder, QueryCache
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
 from rag.ingest import DedupOptions, Ingester, IndexPaths, Progress
 from rag.sources import SUPPORTED_SUFFIXES, ReadOptions
 from rag.models import make_embedder, make_reranker
-from rag.postprocess import CommittedOnly, CrossEncoderRerank, MetadataFilter, SentenceEvidence
-from rag.retrieval import build_retriever
+from rag.filters import DocFilter, FilteredDense, MaskedBM25
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
+from rag.retrieval import WeightedRRFRetriever, bm25_retriever, build_retriever
 from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Skipped
 
@@ -211,32 +214,6 @@ class Assistant:
         return self.article(source)
 
     # ------------------------------------------------------------------ retrieval
-    def _retrieve_once_more_if_switched(self, retriever: Any, bundle: Any, mode: str, top_k: int | None) -> list:
-        """Another process may switch the collection or replace the keyword index between our
-        manifest read and the query: reopen, rebuild the retriever from the new manifest, retry once."""
-        try:
-            return retriever.retrieve(bundle)
-        except NewsragError:
-            raise
-        except Exception:  # noqa: BLE001 - any store error here means our handles are stale
-            with self._lock:
-                self.store.reopen()
-                self._invalidate()
-                manifest = self.manifest()
-                fresh = self._build_retriever(mode, top_k, manifest)
-            return fresh.retrieve(bundle) if fresh is not None else []
-
-    def _build_retriever(self, mode: str, top_k: int | None, manifest: Manifest) -> Any:
-        if not manifest.docs:
-            raise NewsragError(EMPTY_INDEX)
-        if not manifest.chunk_ids:
-            return None
-        return build_retriever(
-            mode, self.chunk_collection(manifest).raw, self.queries, self.keyword_dir(manifest),
-            manifest.chunk_ids, top_k or self.settings.top_k, self.settings.candidate_k,
-            self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
-        )
-
     def chunk_collection(self, manifest: Manifest) -> ChunkCollection:
         """The Chroma collection the committed manifest names (a rebuild switches it)."""
         self._check_queryable(manifest)
@@ -252,33 +229,77 @@ class Assistant:
         """The BM25 folder the committed manifest names (its `index/` may be absent when empty)."""
         return self.paths.keyword / (manifest.bm25_dir or "none")
 
+    def _retriever(self, mode: str, manifest: Manifest, flt: DocFilter) -> Any:
+        """Fused candidates of the committed index; a filter restricts both retrievers up front
+        (a Chroma `where` and a BM25 weight mask), so a narrow filter never starves the results."""
+        if not manifest.docs:
+            raise NewsragError(EMPTY_INDEX)
+        collection = self.chunk_collection(manifest).raw
+        if not flt.active:
+            if mode not in self._retrievers:
+                self._retrievers[mode] = build_retriever(
+                    mode, collection, self.queries, self.keyword_dir(manifest), manifest.chunk_ids,
+                    self.settings.candidate_k, self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
+                )
+            return self._retrievers[mode]
+        allowed_sources, allowed_ids = flt.allowed(manifest)
+        if not allowed_ids:
+            return None
+        parts = []
+        if mode in ("dense", "hybrid"):
+            embed = lambda q: self.queries.embed_queries([q])[0]  # noqa: E731
+            parts.append((FilteredDense(collection, embed, flt.chroma_where(allowed_sources), self.settings.candidate_k),
+                          self.settings.dense_weight))
+        if mode in ("bm25", "hybrid"):
+            if "bm25-base" not in self._retrievers:
+                self._retrievers["bm25-base"] = bm25_retriever(self.keyword_dir(manifest), self.settings.candidate_k)
+            base = self._retrievers["bm25-base"]
+            if base is not None:
+                parts.append((MaskedBM25(base, allowed_ids, self.settings.candidate_k), self.settings.bm25_weight))
+        if len(parts) == 1:
+            return parts[0][0]
+        return WeightedRRFRetriever(parts, rrf_k=self.settings.rrf_k, top_k=self.settings.candidate_k) if parts else None
+
     def retrieve(
         self, query: str, mode: str | None = None, top_k: int | None = None, *,
         sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+        doc_filter: DocFilter | None = None,
     ) -> list[NodeWithScore]:
-        """The best chunks for `query`: fused candidates, committed only, within the filters,
-        reranked by the cross-encoder when there is one, `top_k` kept, each with its sentence vectors."""
+        """The best chunks for `query`: fused candidates within the filters, committed only, one
+        copy per group of wire copies, reranked by the cross-encoder when configured, `top_k` kept,
+        each with its sentence vectors."""
         mode = mode or self.settings.retriever
         if mode not in ("hybrid", "dense", "bm25"):
             raise NewsragError(f"unknown retriever '{mode}': use hybrid, dense or bm25")
-        with self._lock:
-            manifest = self.manifest()
-            if mode not in self._retrievers:
-                self._retrievers[mode] = build_retriever(
-                    mode, self.chunk_collection(manifest).raw, self.queries, self.keyword_dir(manifest), manifest.chunk_ids,
-                    self.settings.candidate_k, self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
-                )
-            retriever, committed = self._retrievers[mode], manifest.chunk_ids
-        if retriever is None:
-            return []
+        flt = doc_filter or DocFilter.build(sources, since, until)
         bundle = QueryBundle(query_str=query)
+        for attempt in (1, 2):
+            with self._lock:
+                manifest = self.manifest()
+                flt.check_sources(manifest)
+                retriever = self._retriever(mode, manifest, flt)
+            if retriever is None:
+                return []
+            try:
+                candidates = retriever.retrieve(bundle)
+                break
+            except NewsragError:
+                raise
+            except Exception:  # noqa: BLE001 - another process switched the index under us
+                if attempt == 2:
+                    raise
+                with self._lock:  # reopen, rebuild from the new manifest, retry once
+                    self.store.reopen()
+                    self._invalidate()
         keep = top_k or self.settings.top_k
-        hits = CommittedOnly(committed=committed).postprocess_nodes(retriever.retrieve(bundle), bundle)
-        if sources or since or until:
-            hits = MetadataFilter(sources=set(sources) if sources else None, since=since, until=until).postprocess_nodes(hits, bundle)
+        hits = CommittedOnly(committed=manifest.chunk_ids).postprocess_nodes(candidates, bundle)
+        hits = OneCopyPerGroup(groups=self._groups(manifest)).postprocess_nodes(hits, bundle)
         if self.reranker is not None and self.settings.rerank_top_n:
             hits = CrossEncoderRerank(self.reranker, self.settings.rerank_top_n, keep).postprocess_nodes(hits, bundle)
         return self._with_sentence_vectors(hits[:keep])
+
+    def _groups(self, manifest: Manifest) -> dict[str, str]:
+        return {d.source: d.group for d in manifest.docs.values() if d.group}
 
     def _with_sentence_vectors(self, hits: list[NodeWithScore]) -> list[NodeWithScore]:
         """Private copies of the hits (BM25's nodes are shared); BM25 hits carry no sentence
@@ -312,9 +333,10 @@ class Assistant:
             raise NewsragError(f"unknown mode '{mode}': use extractive or llm")
         started = time.perf_counter()
         conv = resolve(question, history)
-        chunks = self.retrieve(conv.query, sources=sources, since=since, until=until)
+        flt, query, scope = self._scope(question, conv.query, sources, since, until)
+        chunks = self.retrieve(query, doc_filter=flt)
         retrieved = time.perf_counter()
-        sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=conv.query))
+        sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=query))
         notice = ""
         if mode == "llm":
             from rag.answering.llm import answer_with_llm
@@ -327,9 +349,9 @@ class Assistant:
         finished = time.perf_counter()
         yield Answer(
             question=question,
-            standalone_question=conv.query,
+            standalone_question=query,
             text=composed.text,
-            citations=composed.citations,
+            citations=self._with_copies(composed.citations),
             abstained=composed.abstained,
             mode=mode,
             related=composed.related,
@@ -338,8 +360,39 @@ class Assistant:
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},
             direct=composed.direct,
-            time_range={k: v for k, v in (("since", since), ("until", until)) if v} or None,
+            time_range=_range_dict(flt) if flt.dated else None,
         )
+
+    def _scope(self, question: str, query: str, sources: Any, since: Any, until: Any) -> tuple[DocFilter, str, Any]:
+        """The explicit filters, narrowed by a time phrase in the user's own question ("in February
+        2025", "last week") resolved against the reference date (default: the newest article's).
+        A phrase is a publication filter only when some indexed articles fall in its range;
+        otherwise ("in 1997" over undated articles) it describes the event and stays in the query."""
+        flt = DocFilter.build(sources, since, until)
+        dates = sorted(d.published for d in self.manifest().docs.values() if d.published)
+        if not dates:
+            return flt, query, None
+        now = self.settings.reference_date or dt.date.fromisoformat(dates[-1])
+        scope = resolve_time(question, now)
+        if scope is None or not scope.overlaps(dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])):
+            return flt, query, None
+        cleaned = query.replace(scope.phrase, " ").replace("  ", " ").strip() if scope.phrase in query else query
+        return flt.narrow(scope.since, scope.until), cleaned, scope
+
+    def _with_copies(self, citations: list) -> list:
+        """Each citation names the other copies of its wire story (`also_in`)."""
+        manifest = self.manifest()
+        members: dict[str, list[str]] = {}
+        for doc in sorted(manifest.docs.values(), key=lambda d: (d.published or "9999", d.source)):
+            if doc.group:
+                members.setdefault(doc.group, []).append(doc.source)
+        for citation in citations:
+            doc = manifest.docs.get(citation.source)
+            if doc is not None and doc.group:
+                citation.also_in = [s for s in members[doc.group] if s != citation.source]
+            if doc is not None and not citation.published:
+                citation.published = doc.published
+        return citations
 
     def _validate(self, question: str, history: list[dict] | None) -> tuple[str, list[dict]]:
         if not isinstance(question, str) or not question.strip():
@@ -362,6 +415,10 @@ class Assistant:
             turns.append(kept)
         limit = self.settings.max_history_turns
         return question.strip(), (turns[-limit:] if limit else [])
+
+
+def _range_dict(flt: DocFilter) -> dict[str, str | None]:
+    return {"since": flt.since.isoformat() if flt.since else None, "until": flt.until.isoformat() if flt.until else None}
 
 
 def _pieces(composed: Composed) -> Iterator[str]:

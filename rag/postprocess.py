@@ -30,28 +30,27 @@ class CommittedOnly(BaseNodePostprocessor):
         return [n for n in nodes if n.node.node_id in self.committed]
 
 
-class MetadataFilter(BaseNodePostprocessor):
-    """Keeps chunks of the named sources and/or published within [since, until] (ISO dates;
-    an undated article passes no date filter)."""
+class OneCopyPerGroup(BaseNodePostprocessor):
+    """A wire story reprinted by several outlets counts once: of each group of near-duplicate
+    articles only one copy's chunks stay, the group's earliest copy when it was retrieved, else
+    the best-ranked copy (its quote must be verbatim in the article it cites)."""
 
-    sources: Optional[set[str]] = None
-    since: Optional[str] = None
-    until: Optional[str] = None
+    groups: dict[str, str] = Field(default_factory=dict)  # source -> group id (the earliest copy)
 
     @classmethod
     def class_name(cls) -> str:
-        return "MetadataFilter"
+        return "OneCopyPerGroup"
 
     def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: Optional[QueryBundle] = None) -> list[NodeWithScore]:
-        kept = []
-        for n in nodes:
-            day = N.published(n)
-            if self.sources is not None and N.source(n) not in self.sources:
-                continue
-            if (self.since or self.until) and (not day or (self.since and day < self.since) or (self.until and day > self.until)):
-                continue
-            kept.append(n)
-        return kept
+        if not self.groups:
+            return nodes
+        present = [N.source(n) for n in nodes]
+        keeper: dict[str, str] = {}
+        for source in present:  # best-ranked first
+            group = self.groups.get(source)
+            if group is not None and group not in keeper:
+                keeper[group] = group if group in present else source
+        return [n for n in nodes if N.source(n) not in self.groups or keeper[self.groups[N.source(n)]] == N.source(n)]
 
 
 class CrossEncoderRerank(BaseNodePostprocessor):

@@ -89,8 +89,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     # The short answer (a number, date, name, "Yes"/"No") taken verbatim from a cited sentence, or None.
     direct: str | None = None
-    # The date range the question was restricted to: {"since": "YYYY-MM-DD", "until": "YYYY-MM-DD"} or None.
-    time_range: dict[str, str] | None = None
+    # The publication-date range the answer was restricted to: {"since": "YYYY-MM-DD", "until":
+    # "YYYY-MM-DD"} (an open end is None, e.g. "since Monday"), or None when unrestricted.
+    time_range: dict[str, str | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

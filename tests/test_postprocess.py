@@ -9,7 +9,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag.answering import nodes as N
 from rag.embeddings import HashingEmbedder
-from rag.postprocess import CommittedOnly, CrossEncoderRerank, MetadataFilter, SentenceEvidence
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
 
 
 def chunk(cid: str, text: str, start: int = 100, source: str = "a.txt", published: str = "") -> NodeWithScore:
@@ -33,10 +33,11 @@ def test_committed_only_drops_orphans():
     assert [n.node.node_id for n in kept] == ["c2"]
 
 
-def test_metadata_filter_by_source_and_date():
-    assert [N.source(n) for n in MetadataFilter(sources={"b.txt"}).postprocess_nodes([BRIDGE, FERRY])] == ["b.txt"]
-    assert [N.source(n) for n in MetadataFilter(since="2025-01-01").postprocess_nodes([BRIDGE, FERRY])] == ["b.txt"]
-    assert MetadataFilter(until="2024-12-31").postprocess_nodes([BRIDGE, FERRY]) == []
+def test_one_copy_per_wire_group_prefers_the_earliest():
+    groups = {"a.txt": "b.txt", "b.txt": "b.txt"}  # a wire story: b.txt is the earliest copy
+    assert [N.source(n) for n in OneCopyPerGroup(groups=groups).postprocess_nodes([BRIDGE, FERRY])] == ["b.txt"]
+    assert [N.source(n) for n in OneCopyPerGroup(groups={"a.txt": "z.txt"}).postprocess_nodes([BRIDGE, FERRY])] == ["a.txt", "b.txt"]
+    assert [N.source(n) for n in OneCopyPerGroup().postprocess_nodes([BRIDGE, FERRY])] == ["a.txt", "b.txt"]
 
 
 def test_rerank_orders_by_the_cross_encoder_and_keeps_the_best():

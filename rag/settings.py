@@ -147,7 +147,7 @@ class Settings(BaseSettings):
         0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
     )
     rerank_top_n: int = Field(
-        6, ge=0, le=100,
+        0, ge=0, le=100,
         description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept. 0: chunks keep the "
         "fusion order and only sentences are cross-encoded (about a third of the reranking time).",
     )

@@ -222,6 +222,20 @@ class Settings(BaseSettings):
         description="Ranking scores this close (in the score's own units; fused RRF scores step ~0.0003 per rank) "
         "are a tie, broken newest article first.",
     )
+    answer_recency_tie_logit: float = Field(
+        0.25, ge=0,
+        description="With the reranker: answering sentences whose cross-encoder logits are this close are a tie, "
+        "the newest article's first (a quarter of a logit is well inside the cross-encoder's noise between rewordings).",
+    )
+    answer_recency_tie_prescore: float = Field(
+        0.01, ge=0,
+        description="Without the reranker: answering sentences whose pre-scores (0-1) are this close are a tie, newest first.",
+    )
+    answer_revision_candidates: int = Field(
+        6, ge=1, le=50,
+        description="The best answering sentences (shown or not) checked for a different figure of the answer's quantity "
+        "in an article of another date: the newest figure leads, the earlier one follows with its date.",
+    )
 
     # --- optional LLM (any OpenAI-compatible server)
     llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1 (Ollama).")

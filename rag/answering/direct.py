@@ -7,8 +7,10 @@ cited sentence, so it can be checked against the quote.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from rag.answering import dayref
 from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
 from rag.answering.text import NUMBER, STOPWORDS, content_words, fold, names, stem
 
@@ -22,13 +24,17 @@ _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
 
 
-def direct_answer(kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float) -> str | None:
+def direct_answer(
+    kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float,
+    published: dt.date | None = None,
+) -> str | None:
+    """`published` is the date of the sentence's article: "on Monday" becomes a calendar day."""
     if kind is Kind.NUMBER:
         return number_answer(question, sentence)
     if kind is Kind.DURATION:
         return duration_answer(sentence)
     if kind is Kind.DATE:
-        return date_answer(sentence)
+        return when_answer(sentence, published)
     if kind is Kind.PERSON:
         return person_answer(question, sentence)
     if kind in (Kind.PLACE, Kind.NAME):
@@ -123,6 +129,33 @@ def date_answer(sentence: str) -> str | None:
             break
         finish = m.end()
     return sentence[begin:finish]
+
+
+def when_answer(sentence: str, published: dt.date | None) -> str | None:
+    """The sentence's date; a day it names relative to its article ("on Monday", "yesterday",
+    "last Friday") resolved against the article's date: "Monday 24 March 2025". An explicit date
+    stays as written, unless it is only the dateline ("RIVERTON, March 11, 2025 —")."""
+    found = date_answer(sentence)
+    dateline = found is not None and _dateline(sentence, found)
+    if published is None or (found is not None and _explicit(found) and not dateline):
+        return found
+    resolved = dayref.resolve_day_reference(sentence, published)  # skips a dateline
+    if resolved is None:
+        return found
+    phrase, day = resolved
+    if _explicit(phrase):
+        return phrase if dateline else found
+    return dayref.format_day(day)
+
+
+def _explicit(expression: str) -> bool:
+    """A date written with its numbers ('3 March', '2031') rather than named relative to the article."""
+    return any(ch.isdigit() for ch in expression)
+
+
+def _dateline(sentence: str, expression: str) -> bool:
+    at = sentence.find(expression)
+    return at >= 0 and re.match(r"\s*[—–-]\s", sentence[at + len(expression):]) is not None
 
 
 def negated(sentence: str, question: str = "") -> bool:

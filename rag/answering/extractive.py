@@ -2,11 +2,14 @@
 cited, a direct short answer when the question asks for one, or an honest abstention.
 
 No generative model: every word of an answer is quoted from an article, so it cannot invent a
-number. The same fact found in two articles is said once and cited to both.
+number. The same fact found in two articles is said once and cited to both. When articles of
+different dates give different figures for the answer's quantity, the newest leads and the earlier
+follows; among equally good sentences the newest article's comes first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -17,6 +20,7 @@ from rag.answering import nodes as N
 from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered, question_kind
 from rag.answering.direct import direct_answer, yes_no
 from rag.answering.followup import Conversation
+from rag.answering.recency import Claim, compose_revision, conflicting_figures, latest_revision, recency_tiebreak
 from rag.answering.text import stems
 from rag.settings import Settings
 from rag.types import Citation, Passage
@@ -40,6 +44,8 @@ class Policy:
     no_min_coverage: float
     min_new_words: int
     source_bonus: float  # logits added to sentences from the previous answer's sources
+    recency_tie: float = 0.0  # scores this close are a tie, the newest article first
+    revision_candidates: int = 6  # answering sentences checked for a revised figure
 
     @classmethod
     def from_settings(cls, s: Settings, reranked: bool) -> "Policy":
@@ -56,6 +62,8 @@ class Policy:
             no_min_coverage=s.no_min_coverage,
             min_new_words=s.answer_min_new_words,
             source_bonus=s.followup_source_bonus if reranked else 0.0,
+            recency_tie=s.answer_recency_tie_logit if reranked else s.answer_recency_tie_prescore,
+            revision_candidates=s.answer_revision_candidates,
         )
 
     def close(self, best: float, other: float) -> bool:
@@ -70,10 +78,14 @@ class Composed:
     related: list[Passage]
     direct: str | None = None
     used: list[NodeWithScore] = field(default_factory=list)
+    # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 February 2025) [2]"
+    # when the answer's figure was revised; its markers are the answer's.
+    revision: str | None = None
 
 
 def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) -> list[NodeWithScore]:
-    """Sentences that may answer: scored high enough, holding what is asked, not said before; best first."""
+    """Sentences that may answer: scored high enough, holding what is asked, not said before; best
+    first, near-ties (`policy.recency_tie`) newest article first."""
     kind = question_kind(conv.question)
     said = _squash(conv.previous_answer) if conv.follow_up else ""
     ranked = []
@@ -91,6 +103,7 @@ def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], poli
         ):
             ranked.append((value, sent))
     ranked.sort(key=lambda pair: (-pair[0], N.key(pair[1])))
+    ranked = recency_tiebreak(ranked, lambda pair: pair[0], lambda pair: _published(pair[1]), policy.recency_tie)
     return [sent for _, sent in ranked]
 
 
@@ -107,20 +120,72 @@ def compose(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) 
             None,
         )
         groups = [[deciding or best]]
+        revision = None
     else:
-        groups = _groups(best, passing[1:], policy)
+        revision = _revision(best, passing[: policy.revision_candidates])
+        if revision is not None:
+            newest = revision[0]
+            passing = [newest] + [s for s in passing if s is not newest]
+        groups = _groups(passing[0], passing[1:], policy)
+        if revision is not None:
+            groups = _with_earlier(groups, revision[1], policy)
     lead = groups[0][0]
-    direct = direct_answer(kind, conv.question, N.text(lead), policy.yes_min_coverage, policy.no_min_coverage)
-    groups = _readable_order(groups)
-    parts, citations, used = [], [], []
+    direct = direct_answer(kind, conv.question, N.text(lead), policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
+    groups = _readable_order(groups, pinned=2 if revision is not None else 1)
+    parts, citations, used, markers_of = [], [], [], {}
     for group in groups:
         markers = []
         for sent in group:
             citations.append(N.citation(len(citations) + 1, sent))
             markers.append(f"[{len(citations)}]")
             used.append(sent)
+        markers_of[id(group[0])] = "".join(markers)
         parts.append(f"{N.text(group[0]).strip()} {''.join(markers)}")
-    return Composed(" ".join(parts), citations, False, [], direct, used)
+    note = None
+    if revision is not None:
+        newest, earlier = revision
+        note = compose_revision(_claim(newest), _claim(earlier), cite=(f" {markers_of[id(newest)]}", f" {markers_of[id(earlier)]}"))
+    return Composed(" ".join(parts), citations, False, [], direct, used, note)
+
+
+def _published(sent: NodeWithScore) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(N.published(sent) or "")
+    except ValueError:
+        return None
+
+
+def _claim(sent: NodeWithScore) -> Claim:
+    return Claim(N.text(sent), N.source(sent), _published(sent), N.score(sent))
+
+
+def _revision(best: NodeWithScore, candidates: list[NodeWithScore]) -> tuple[NodeWithScore, NodeWithScore] | None:
+    """(newest, earlier) sentences giving different figures for the best sentence's quantity from
+    articles of different dates, or None. Only figures the best sentence disagrees with count, so
+    an unrelated figure among the candidates does not displace the answer."""
+    mine = _claim(best)
+    if mine.published is None:
+        return None
+    rivals = {id(s): s for s in candidates if s is not best and conflicting_figures(mine, _claim(s)) is not None}
+    if not rivals:
+        return None
+    by_claim = {id(best): best, **rivals}
+    claims = {key: _claim(s) for key, s in by_claim.items()}
+    pair = latest_revision(list(claims.values()))
+    if pair is None:
+        return None
+    back = {id(claim): key for key, claim in claims.items()}
+    return by_claim[back[id(pair[0])]], by_claim[back[id(pair[1])]]
+
+
+def _with_earlier(groups: list[list[NodeWithScore]], earlier: NodeWithScore, policy: Policy) -> list[list[NodeWithScore]]:
+    """The earlier figure's sentence right after the lead, shown even when it scored below the
+    usual cut; a runner-up gives way if the answer is full."""
+    own = next((g for g in groups[1:] if g[0] is earlier), None)
+    rest = [[s for s in g if s is not earlier] for g in groups[1:] if g is not own]
+    rest = [g for g in rest if g]
+    kept = [groups[0], own or [earlier], *rest]
+    return kept[: max(policy.max_sentences, 2)]
 
 
 def _groups(best: NodeWithScore, rest: list[NodeWithScore], policy: Policy) -> list[list[NodeWithScore]]:
@@ -157,15 +222,18 @@ def _squash(text: str) -> str:
 
 
 def _same_fact(a: NodeWithScore, b: NodeWithScore, policy: Policy) -> bool:
+    if conflicting_figures(_claim(a), _claim(b)) is not None:
+        return False  # alike but for the figure: a revision, not a copy
     if float(np.dot(N.vector(a), N.vector(b))) >= policy.duplicate_cosine:
         return True
     sa, sb = stems(N.text(a)), stems(N.text(b))
     return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= policy.duplicate_overlap
 
 
-def _readable_order(groups: list[list[NodeWithScore]]) -> list[list[NodeWithScore]]:
-    """The best sentence first; the others by article, each in the order the article tells it."""
+def _readable_order(groups: list[list[NodeWithScore]], pinned: int = 1) -> list[list[NodeWithScore]]:
+    """The first `pinned` groups as they are (the answer, and an earlier figure); the others by
+    article, each in the order the article tells it."""
     order: dict[str, int] = {}
     for group in groups:
         order.setdefault(N.source(group[0]), len(order))
-    return groups[:1] + sorted(groups[1:], key=lambda g: (order[N.source(g[0])], N.start(g[0])))
+    return groups[:pinned] + sorted(groups[pinned:], key=lambda g: (order[N.source(g[0])], N.start(g[0])))

@@ -1,0 +1,159 @@
+"""News-aware answers: the newest figure first when articles disagree, recency breaks ties, and
+"on Monday" in a "when" answer becomes the calendar day of the article's week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fakes import FakeCrossEncoder
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from test_postprocess import chunk
+
+from rag.answering import nodes as N
+from rag.answering.answerability import Kind
+from rag.answering.direct import direct_answer, when_answer
+from rag.answering.extractive import Policy, answering_sentences, compose
+from rag.answering.followup import resolve
+from rag.embeddings import HashingEmbedder
+from rag.postprocess import SentenceEvidence
+from rag.settings import Settings
+
+COST = "How much will the Vale Line rail link cost?"
+# The older article echoes the question more closely, so it outscores the newer one.
+OLD = chunk("old", "The Vale Line rail link will cost £1.8 billion, the council announced.", source="announced.html",
+            published="2025-02-03")
+NEW = chunk("new", "Its estimated price has risen to £2.1 billion, the Vale Line authority said.", start=0,
+            source="revised.md", published="2025-03-25")
+
+
+def sentences(question: str, chunks: list[NodeWithScore]) -> list[NodeWithScore]:
+    return SentenceEvidence(HashingEmbedder(), FakeCrossEncoder()).postprocess_nodes(chunks, QueryBundle(query_str=question))
+
+
+def ask(question: str, chunks: list[NodeWithScore], **settings):
+    policy = Policy.from_settings(Settings(**{"answer_min_logit": -10.0, **settings}), reranked=True)
+    return compose(resolve(question, None), sentences(question, chunks), policy)
+
+
+def test_the_old_article_scores_higher_on_its_own():
+    scored = sentences(COST, [OLD, NEW])
+    assert N.source(scored[0]) == "announced.html" and N.score(scored[0]) > N.score(scored[1])
+
+
+def test_a_revised_figure_is_answered_newest_first_with_the_earlier_one_after_it():
+    answer = ask(COST, [OLD, NEW])
+    assert answer.text == (
+        "Its estimated price has risen to £2.1 billion, the Vale Line authority said. [1] "
+        "The Vale Line rail link will cost £1.8 billion, the council announced. [2]"
+    )
+    assert [c.source for c in answer.citations] == ["revised.md", "announced.html"]
+    assert answer.direct == "£2.1 billion"
+    assert answer.revision == "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 February 2025) [2]"
+
+
+def test_the_earlier_figure_is_added_even_below_the_usual_cut():
+    # The newer sentence scores best here; the older one is far below the margin of further sentences.
+    new = chunk("new", "The Vale Line rail link will now cost £2.1 billion, the authority said.", start=0,
+                source="revised.md", published="2025-03-25")
+    old = chunk("old", "Officials put the price of the Vale Line at £1.8 billion.", source="announced.html", published="2025-02-03")
+    scored = sentences(COST, [old, new])
+    assert N.score(scored[0]) - N.score(scored[1]) > 0.5
+    answer = ask(COST, [old, new], answer_relative_margin=0.5)
+    assert [c.source for c in answer.citations] == ["revised.md", "announced.html"]
+    assert answer.text.startswith("The Vale Line rail link will now cost £2.1 billion") and answer.direct == "£2.1 billion"
+    # Without a date on the older article there is no revision to tell: the usual cut applies.
+    undated = chunk("old", N.text(old), source="announced.html")
+    assert [c.source for c in ask(COST, [undated, new], answer_relative_margin=0.5).citations] == ["revised.md"]
+
+
+def test_articles_of_one_date_are_not_a_revision():
+    same_day = chunk("new", N.text(NEW), start=0, source="revised.md", published="2025-02-03")
+    answer = ask(COST, [OLD, same_day])
+    assert answer.citations[0].source == "announced.html" and answer.revision is None
+    assert answer.direct == "£1.8 billion"
+
+
+def test_a_figure_of_another_quantity_is_no_revision():
+    other = chunk("new", "The Vale Line rail link will need 3 new stations, the authority said.", start=0,
+                  source="revised.md", published="2025-03-25")
+    answer = ask(COST, [OLD, other])
+    assert answer.citations[0].source == "announced.html" and answer.revision is None
+
+
+def test_near_identical_sentences_with_different_figures_are_not_merged_as_one_fact():
+    a = chunk("a", "The Vale Line rail link will cost £1.8 billion, officials said.", source="a.txt", published="2025-02-03")
+    b = chunk("b", "The Vale Line rail link will cost £2.1 billion, officials said.", start=0, source="b.txt",
+              published="2025-03-25")
+    answer = ask(COST, [a, b])
+    assert answer.text.count("[") == 2 and "£2.1 billion" in answer.text and "£1.8 billion" in answer.text
+    assert answer.text.startswith("The Vale Line rail link will cost £2.1 billion")
+
+
+def _scored(text: str, score: float, published: str, source: str) -> NodeWithScore:
+    node = sentences(COST, [chunk(source, text, source=source, published=published)])[0]
+    node.score = score
+    return node
+
+
+def test_recency_breaks_near_ties_in_the_score_s_own_units():
+    older = _scored("The Vale Line rail link budget was set by the council in spring.", 5.0, "2025-02-03", "a.txt")
+    newer = _scored("The Vale Line rail link budget is the largest the region has seen.", 4.9, "2025-03-25", "b.txt")
+    far = _scored("The Vale Line rail link budget covers stations and trains alike.", 4.0, "2025-04-01", "c.txt")
+    conv = resolve("What is the Vale Line rail link budget?", None)
+    tied = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
+    assert tied.recency_tie == 0.25
+    assert [N.source(s) for s in answering_sentences(conv, [older, newer, far], tied)] == ["b.txt", "a.txt", "c.txt"]
+    strict = Policy.from_settings(Settings(answer_min_logit=-10.0, answer_recency_tie_logit=0.0), reranked=True)
+    assert [N.source(s) for s in answering_sentences(conv, [older, newer, far], strict)] == ["a.txt", "b.txt", "c.txt"]
+    # The pre-score (no reranker) has its own, smaller unit.
+    assert Policy.from_settings(Settings(), reranked=False).recency_tie == Settings().answer_recency_tie_prescore
+
+
+# ------------------------------------------------------------------ dates inside answers
+MONDAY = "Inspectors found cracks in two of the pontoon's floats on Monday morning, the council said."
+JAN_8 = dt.date(2025, 1, 8)  # a Wednesday
+
+
+def test_a_weekday_becomes_the_calendar_day_of_the_article_s_week():
+    assert when_answer(MONDAY, JAN_8) == "Monday 6 January 2025"
+    assert when_answer("The ferry stopped running yesterday.", JAN_8) == "Tuesday 7 January 2025"
+    assert when_answer("The mayor visited last Friday.", JAN_8) == "Friday 3 January 2025"
+    assert when_answer("The ferry will run again on Monday.", JAN_8) == "Monday 13 January 2025"
+
+
+def test_explicit_dates_stay_as_written_and_undated_articles_keep_the_weekday():
+    assert when_answer("The ferry returned on 3 March, the council said on Monday.", JAN_8) == "3 March"
+    assert when_answer("The line will open in 2031, officials said on Monday.", JAN_8) == "2031"
+    assert when_answer(MONDAY, None) == "Monday morning"
+    # A dateline is the paper's date, not the event's.
+    assert when_answer("RIVERTON, January 8, 2025 — The ferry was suspended yesterday.", JAN_8) == "Tuesday 7 January 2025"
+
+
+def test_when_questions_get_the_resolved_day_through_compose():
+    story = chunk("f", "The Kell river ferry was suspended. " + MONDAY, source="ferry.txt", published="2025-01-08")
+    answer = ask("On what date did inspectors find the cracks in the pontoon floats?", [story])
+    assert answer.direct == "Monday 6 January 2025" and answer.citations[0].published == "2025-01-08"
+    assert direct_answer(Kind.DATE, "When?", MONDAY, 0.8, 0.3) == "Monday morning"  # no date given: as written
+
+
+# ------------------------------------------------------------------ the dated corpus, real models
+DATED = Path(__file__).resolve().parents[1] / "evals" / "corpora" / "dated"
+
+
+@pytest.mark.slow
+def test_dated_corpus_rail_link_cost_is_the_revised_figure(tmp_path):
+    import shutil
+
+    from rag.assistant import Assistant
+
+    corpus = tmp_path / "dated"
+    shutil.copytree(DATED, corpus)
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus))
+    assistant.ingest(progress=False)
+    answer = assistant.ask("How much will the Vale Line rail link cost?")
+    assert not answer.abstained
+    assert answer.text.index("£2.1 billion") < answer.text.find("£1.8 billion") or "£1.8 billion" not in answer.text
+    assert answer.citations[0].source == "rail-link-cost-revised.md"
+    assert answer.direct is not None and "2.1 billion" in answer.direct

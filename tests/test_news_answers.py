@@ -138,6 +138,14 @@ def test_when_questions_get_the_resolved_day_through_compose():
     assert direct_answer(Kind.DATE, "When?", MONDAY, 0.8, 0.3) == "Monday morning"  # no date given: as written
 
 
+def test_a_dateline_is_not_the_answer_to_when():
+    story = chunk("f", "RIVERTON, January 8, 2025 — The Kell river ferry was suspended after damage to its pontoon. "
+                  "Inspectors found the damage on Monday morning.", source="ferry.txt", published="2025-01-08")
+    answer = ask("On what date did inspectors find the damage to the Kell river ferry pontoon?", [story])
+    assert answer.text.startswith("Inspectors found the damage on Monday morning.")
+    assert answer.direct == "Monday 6 January 2025"
+
+
 # ------------------------------------------------------------------ the dated corpus, real models
 DATED = Path(__file__).resolve().parents[1] / "evals" / "corpora" / "dated"
 

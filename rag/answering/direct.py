@@ -148,6 +148,15 @@ def when_answer(sentence: str, published: dt.date | None) -> str | None:
     return dayref.format_day(day)
 
 
+# "RIVERTON, January 8, 2025 — ": the paper's place and date before the story, not a fact of it.
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'’-]+,\s+[^—–\n]{3,30}?\d\s*[—–-]\s+")
+
+
+def without_dateline(sentence: str) -> str:
+    """The sentence without a leading dateline, so the paper's date is not taken for the answer's."""
+    return _DATELINE.sub("", sentence, count=1)
+
+
 def _explicit(expression: str) -> bool:
     """A date written with its numbers ('3 March', '2031') rather than named relative to the article."""
     return any(ch.isdigit() for ch in expression)

@@ -18,7 +18,7 @@ from llama_index.core.schema import NodeWithScore
 
 from rag.answering import nodes as N
 from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered, question_kind
-from rag.answering.direct import direct_answer, yes_no
+from rag.answering.direct import direct_answer, without_dateline, yes_no
 from rag.answering.followup import Conversation
 from rag.answering.recency import Claim, compose_revision, conflicting_figures, latest_revision, recency_tiebreak
 from rag.answering.text import stems
@@ -97,7 +97,7 @@ def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], poli
         if value < policy.min_score or (said and _squash(text) in said):
             continue
         if (
-            holds_kind(kind, text, conv.question)
+            holds_kind(kind, without_dateline(text), conv.question)
             and adds_something(text, conv.question, policy.min_new_words)
             and names_covered(conv.question, f"{N.title(sent)} {N.meta(sent).get('context', '')} {text}", lenient=value >= policy.confident)
         ):

@@ -232,5 +232,16 @@ def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
     wait_for_text(page, "#nr-corpus", "orchard.md")
     shot(page, "7-removed")
 
+    # Filters: a bad date is a friendly message; the document picker offers the indexed documents.
+    page.get_by_role("tab", name="Ask").click()
+    page.locator("#nr-filters").get_by_text("Filters: which articles to search").click()
+    page.locator("#nr-since input, #nr-since textarea").first.fill("2025-13-01")
+    ask(page, PLUMS)
+    wait_for_text(page, "#nr-chat", "since must be a date like 2025-02-01")
+    page.locator("#nr-filter-sources input").first.click()
+    wait_for_text(page, "body", "orchard.md")
+    shot(page, "8-filters")
+    page.keyboard.press("Escape")
+
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.outside_requests == []  # type: ignore[attr-defined]

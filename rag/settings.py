@@ -236,6 +236,12 @@ class Settings(BaseSettings):
         description="The best answering sentences (shown or not) checked for a different figure of the answer's quantity "
         "in an article of another date: the newest figure leads, the earlier one follows with its date.",
     )
+    answer_revision_shared_words: int = Field(
+        3, ge=0,
+        description="Two figures are one quantity revised only when their sentences (with titles) share this many content "
+        "words besides the question's and the figures' ('Riverton', 'Kellford', 'transport' ...); a budget's £3 million "
+        "and a flood wall's £6.5 million share ~1.",
+    )
 
     # --- optional LLM (any OpenAI-compatible server)
     llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1 (Ollama).")

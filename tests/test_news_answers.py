@@ -22,10 +22,10 @@ from rag.settings import Settings
 
 COST = "How much will the Vale Line rail link cost?"
 # The older article echoes the question more closely, so it outscores the newer one.
-OLD = chunk("old", "The Vale Line rail link will cost £1.8 billion, the council announced.", source="announced.html",
-            published="2025-02-03")
-NEW = chunk("new", "Its estimated price has risen to £2.1 billion, the Vale Line authority said.", start=0,
-            source="revised.md", published="2025-03-25")
+OLD = chunk("old", "The Vale Line rail link will cost £1.8 billion, the Riverton and Kellford transport authority announced.",
+            source="announced.html", published="2025-02-03")
+NEW = chunk("new", "Its estimated price has risen to £2.1 billion, the Vale Line transport authority for Riverton and Kellford said.",
+            start=0, source="revised.md", published="2025-03-25")
 
 
 def sentences(question: str, chunks: list[NodeWithScore]) -> list[NodeWithScore]:
@@ -45,8 +45,8 @@ def test_the_old_article_scores_higher_on_its_own():
 def test_a_revised_figure_is_answered_newest_first_with_the_earlier_one_after_it():
     answer = ask(COST, [OLD, NEW])
     assert answer.text == (
-        "Its estimated price has risen to £2.1 billion, the Vale Line authority said. [1] "
-        "The Vale Line rail link will cost £1.8 billion, the council announced. [2]"
+        "Its estimated price has risen to £2.1 billion, the Vale Line transport authority for Riverton and Kellford said. [1] "
+        "The Vale Line rail link will cost £1.8 billion, the Riverton and Kellford transport authority announced. [2]"
     )
     assert [c.source for c in answer.citations] == ["revised.md", "announced.html"]
     assert answer.direct == "£2.1 billion"
@@ -55,9 +55,10 @@ def test_a_revised_figure_is_answered_newest_first_with_the_earlier_one_after_it
 
 def test_the_earlier_figure_is_added_even_below_the_usual_cut():
     # The newer sentence scores best here; the older one is far below the margin of further sentences.
-    new = chunk("new", "The Vale Line rail link will now cost £2.1 billion, the authority said.", start=0,
-                source="revised.md", published="2025-03-25")
-    old = chunk("old", "Officials put the price of the Vale Line at £1.8 billion.", source="announced.html", published="2025-02-03")
+    new = chunk("new", "The Vale Line rail link will now cost £2.1 billion, the Riverton and Kellford transport authority said.",
+                start=0, source="revised.md", published="2025-03-25")
+    old = chunk("old", "Riverton and Kellford transport officials put the price of the Vale Line at £1.8 billion.",
+                source="announced.html", published="2025-02-03")
     scored = sentences(COST, [old, new])
     assert N.score(scored[0]) - N.score(scored[1]) > 0.5
     answer = ask(COST, [old, new], answer_relative_margin=0.5)
@@ -82,10 +83,23 @@ def test_a_figure_of_another_quantity_is_no_revision():
     assert answer.citations[0].source == "announced.html" and answer.revision is None
 
 
+def test_an_amount_from_another_story_is_no_revision():
+    wall = chunk("w", "The Kell river flood wall will cost £6.5 million, with £1.2 million from the council.",
+                 source="wall.html", published="2025-01-10")
+    budget = chunk("b", "The council budget includes £3 million to repair potholes and £1.2 million for Kell river flood defences.",
+                   start=0, source="budget.md", published="2025-01-29")
+    question = "How much will the Kell river flood wall cost?"
+    answer = ask(question, [wall, budget])
+    assert answer.citations[0].source == "wall.html" and answer.revision is None and answer.direct == "£6.5 million"
+    # The guard is what keeps it out: without it the newer amount would be taken for a revision.
+    assert ask(question, [wall, budget], answer_revision_shared_words=0).citations[0].source == "budget.md"
+
+
 def test_near_identical_sentences_with_different_figures_are_not_merged_as_one_fact():
-    a = chunk("a", "The Vale Line rail link will cost £1.8 billion, officials said.", source="a.txt", published="2025-02-03")
-    b = chunk("b", "The Vale Line rail link will cost £2.1 billion, officials said.", start=0, source="b.txt",
-              published="2025-03-25")
+    a = chunk("a", "The Vale Line rail link will cost £1.8 billion, the Riverton and Kellford transport authority said.",
+              source="a.txt", published="2025-02-03")
+    b = chunk("b", "The Vale Line rail link will cost £2.1 billion, the Riverton and Kellford transport authority said.",
+              start=0, source="b.txt", published="2025-03-25")
     answer = ask(COST, [a, b])
     assert answer.text.count("[") == 2 and "£2.1 billion" in answer.text and "£1.8 billion" in answer.text
     assert answer.text.startswith("The Vale Line rail link will cost £2.1 billion")

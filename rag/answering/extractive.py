@@ -20,7 +20,7 @@ from rag.answering import nodes as N
 from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered, question_kind
 from rag.answering.direct import direct_answer, without_dateline, yes_no
 from rag.answering.followup import Conversation
-from rag.answering.recency import Claim, compose_revision, conflicting_figures, latest_revision, recency_tiebreak
+from rag.answering.recency import Claim, compose_revision, conflicting_figures, extract_figures, latest_revision, recency_tiebreak
 from rag.answering.text import stems
 from rag.settings import Settings
 from rag.types import Citation, Passage
@@ -46,6 +46,7 @@ class Policy:
     source_bonus: float  # logits added to sentences from the previous answer's sources
     recency_tie: float = 0.0  # scores this close are a tie, the newest article first
     revision_candidates: int = 6  # answering sentences checked for a revised figure
+    revision_shared_words: int = 3  # ... that share this many words with the answer beyond the question's
 
     @classmethod
     def from_settings(cls, s: Settings, reranked: bool) -> "Policy":
@@ -64,6 +65,7 @@ class Policy:
             source_bonus=s.followup_source_bonus if reranked else 0.0,
             recency_tie=s.answer_recency_tie_logit if reranked else s.answer_recency_tie_prescore,
             revision_candidates=s.answer_revision_candidates,
+            revision_shared_words=s.answer_revision_shared_words,
         )
 
     def close(self, best: float, other: float) -> bool:
@@ -122,7 +124,7 @@ def compose(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) 
         groups = [[deciding or best]]
         revision = None
     else:
-        revision = _revision(best, passing[: policy.revision_candidates])
+        revision = _revision(conv.question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
         if revision is not None:
             newest = revision[0]
             passing = [newest] + [s for s in passing if s is not newest]
@@ -159,14 +161,18 @@ def _claim(sent: NodeWithScore) -> Claim:
     return Claim(N.text(sent), N.source(sent), _published(sent), N.score(sent))
 
 
-def _revision(best: NodeWithScore, candidates: list[NodeWithScore]) -> tuple[NodeWithScore, NodeWithScore] | None:
+def _revision(question: str, best: NodeWithScore, candidates: list[NodeWithScore], shared_words: int) -> tuple[NodeWithScore, NodeWithScore] | None:
     """(newest, earlier) sentences giving different figures for the best sentence's quantity from
-    articles of different dates, or None. Only figures the best sentence disagrees with count, so
-    an unrelated figure among the candidates does not displace the answer."""
+    articles of different dates, or None. Only a figure the best sentence disagrees with, in a
+    sentence of the same story, counts, so an unrelated amount does not displace the answer."""
     mine = _claim(best)
     if mine.published is None:
         return None
-    rivals = {id(s): s for s in candidates if s is not best and conflicting_figures(mine, _claim(s)) is not None}
+    topic = _story_words(best) - stems(question)
+    rivals = {
+        id(s): s for s in candidates
+        if s is not best and conflicting_figures(mine, _claim(s)) is not None and len(topic & _story_words(s)) >= shared_words
+    }
     if not rivals:
         return None
     by_claim = {id(best): best, **rivals}
@@ -176,6 +182,14 @@ def _revision(best: NodeWithScore, candidates: list[NodeWithScore]) -> tuple[Nod
         return None
     back = {id(claim): key for key, claim in claims.items()}
     return by_claim[back[id(pair[0])]], by_claim[back[id(pair[1])]]
+
+
+def _story_words(sent: NodeWithScore) -> set[str]:
+    """The content stems of a sentence and its title, figures ('£2.1 billion', '12 people') left out."""
+    text = N.text(sent)
+    for figure in extract_figures(text):
+        text = text.replace(figure.text, " ")
+    return {w for w in stems(f"{N.title(sent)} {text}") if not any(ch.isdigit() for ch in w)}
 
 
 def _with_earlier(groups: list[list[NodeWithScore]], earlier: NodeWithScore, policy: Policy) -> list[list[NodeWithScore]]:

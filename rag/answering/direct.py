@@ -60,7 +60,14 @@ def number_answer(question: str, sentence: str) -> str | None:
                 if best is None or i < best[0]:
                     best = (i, sentence[m.start(): m.end() + w.end()])
                 break
-    return best[1] if best else numbers[0].group(0).strip()
+    if best:
+        return best[1]
+    # No counted noun ("how many were intercepted?"): the number nearest the question's own words.
+    asked_words = {stem(w) for w in content_words(question)}
+    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked_words]
+    if not echoes:
+        return numbers[0].group(0).strip()
+    return min(numbers, key=lambda m: min(abs(m.start() - e) for e in echoes)).group(0).strip()
 
 
 def name_answer(question: str, sentence: str) -> str | None:

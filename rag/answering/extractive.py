@@ -86,7 +86,8 @@ class Composed:
 
 
 def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) -> list[NodeWithScore]:
-    """Sentences that may answer: scored high enough, holding what is asked, not said before; best
+    """Sentences that may answer: scored high enough, holding what is asked, said before only when
+    nothing new qualifies (a follow-up's facet may sit in the same sentence); best
     first, near-ties (`policy.recency_tie`) newest article first."""
     kind = question_kind(conv.question)
     said = _squash(conv.previous_answer) if conv.follow_up else ""
@@ -96,14 +97,19 @@ def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], poli
             continue
         text = N.text(sent)
         value = N.score(sent) + (policy.source_bonus if N.source(sent) in conv.previous_sources else 0.0)
-        if value < policy.min_score or (said and _squash(text) in said):
+        if value < policy.min_score:
             continue
+        repeated = bool(said) and _squash(text) in said
         if (
             holds_kind(kind, without_dateline(text), conv.question)
             and adds_something(text, conv.question, policy.min_new_words)
             and names_covered(conv.question, f"{N.title(sent)} {N.meta(sent).get('context', '')} {text}", lenient=value >= policy.confident)
         ):
-            ranked.append((value, sent))
+            ranked.append((value, sent, repeated))
+    # A follow-up asks for another facet: a sentence already said answers it only when no new
+    # sentence qualifies (then its other figure or name is the direct answer).
+    fresh = [(v, s) for v, s, r in ranked if not r]
+    ranked = fresh or [(v, s) for v, s, _ in ranked]
     ranked.sort(key=lambda pair: (-pair[0], N.key(pair[1])))
     ranked = recency_tiebreak(ranked, lambda pair: pair[0], lambda pair: _published(pair[1]), policy.recency_tie)
     return [sent for _, sent in ranked]

@@ -361,6 +361,7 @@ class Assistant:
                      "total_s": round(finished - started, 4)},
             direct=composed.direct,
             time_range=_range_dict(flt) if flt.dated else None,
+            revision=getattr(composed, "revision", None),
         )
 
     def _scope(self, question: str, query: str, sources: Any, since: Any, until: Any) -> tuple[DocFilter, str, Any]:

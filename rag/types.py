@@ -92,6 +92,9 @@ class Answer:
     # The publication-date range the answer was restricted to: {"since": "YYYY-MM-DD", "until":
     # "YYYY-MM-DD"} (an open end is None, e.g. "since Monday"), or None when unrestricted.
     time_range: dict[str, str | None] | None = None
+    # When articles of different dates give different figures: "£2.1 billion (25 March 2025) [1];
+    # earlier reported as £1.8 billion (3 February 2025) [2]" (newest first, each part cited), or None.
+    revision: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,7 @@ class Answer:
             "direct": self.direct,
             "text": self.text,
             "time_range": dict(self.time_range) if self.time_range else None,
+            "revision": self.revision,
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "mode": self.mode,

@@ -80,6 +80,8 @@ def format_answer(answer) -> str:
         lines.append(f"(looking at articles from {answer.time_range['since']} to {answer.time_range['until']})")
     if answer.direct:
         lines.append(f"Answer: {answer.direct}")
+    if answer.revision:
+        lines.append(f"Revised: {answer.revision}")
     lines.append(answer.text)
     if answer.notice:
         lines.append(f"({answer.notice})")

@@ -66,6 +66,8 @@ def answer_message(answer: Answer, turn: int) -> str:
         parts.append(f"<em>{esc(scope)}</em>")
     if answer.direct and not answer.abstained:
         parts.append(f"<strong>{chat_text(answer.direct)}</strong>")
+    if answer.revision and not answer.abstained:
+        parts.append(f"<em>{linked_text(answer.revision, [c.marker for c in answer.citations], turn)}</em>")
     parts.append(linked_text(answer.text, [c.marker for c in answer.citations], turn))
     if answer.abstained and answer.related:
         parts.append("<em>The closest passages are listed under “Related passages (not an answer)”.</em>")

@@ -318,8 +318,11 @@ class Assistant:
         return copies
 
     # ------------------------------------------------------------------ answering
-    def ask(self, question: str, history: list[dict] | None = None, mode: str | None = None, **filters: Any) -> Answer:
-        return drain(self.stream(question, history, mode, **filters))
+    def ask(
+        self, question: str, history: list[dict] | None = None, mode: str | None = None, *,
+        sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+    ) -> Answer:
+        return drain(self.stream(question, history, mode, sources=sources, since=since, until=until))
 
     def stream(
         self, question: str, history: list[dict] | None = None, mode: str | None = None, *,

@@ -60,7 +60,7 @@ def gold_sets(args: argparse.Namespace) -> dict[str, list[GoldItem]]:
 def corpus_folder(name: str, args: argparse.Namespace, workdir: Path) -> Path:
     if name == "custom":
         return args.corpus or prepare("seeds", workdir)
-    return prepare(name, workdir)
+    return prepare(name, workdir, args.split)
 
 
 def quotes_valid(answer: dict[str, Any], texts: dict[str, str]) -> bool:

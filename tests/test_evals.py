@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from evals.__main__ import main
 from evals.metrics import check_thresholds
 
@@ -165,20 +167,34 @@ def test_every_gold_answer_is_quotable_from_each_of_its_sources():
             assert read_article(corpus, source), f"{corpus}/{item.id}: unknown copy {source}"
 
 
-def test_bbc_gold_covers_every_listed_article_and_only_those():
+@pytest.mark.parametrize(("split", "articles", "per_article_min", "n_distractors", "n_unanswerable"),
+                         [("test", 30, 2, 60, 20), ("dev", 20, 1, 40, 15)])
+def test_bbc_gold_covers_every_listed_article_and_only_those(
+    split, articles, per_article_min, n_distractors, n_unanswerable
+):
     from collections import Counter
 
-    from evals.corpora import bbc_articles
+    from evals.corpora import BBC_LISTS, bbc_articles
     from evals.scoring import load_gold
 
-    gold_articles, distractors = bbc_articles()
-    items = load_gold(GOLD / "test" / "bbc.jsonl")
+    gold_articles, distractors = bbc_articles(BBC_LISTS[split])
+    items = load_gold(GOLD / split / "bbc.jsonl")
     per_article = Counter(s for i in items for s in i.sources)
-    assert set(per_article) == set(gold_articles) and len(gold_articles) >= 30
-    assert min(per_article.values()) >= 2
+    assert set(per_article) == set(gold_articles) and len(gold_articles) >= articles
+    assert min(per_article.values()) >= per_article_min
     assert {a.split("/")[0] for a in gold_articles} == {"business", "entertainment", "politics", "sport", "tech"}
-    assert not set(distractors) & set(gold_articles) and len(distractors) >= 60
-    assert sum(not i.answerable for i in items) >= 20
+    assert not set(distractors) & set(gold_articles) and len(distractors) >= n_distractors
+    assert sum(not i.answerable for i in items) >= n_unanswerable
+
+
+def test_bbc_dev_and_test_articles_are_different_files_and_stories():
+    """Tuning on dev must never ingest a test article, not even a copy of one under another name."""
+    from evals.corpora import BBC_LISTS, bbc_articles
+
+    dev, test = (set(sum(bbc_articles(BBC_LISTS[split]), [])) for split in ("dev", "test"))
+    assert not dev & test
+    opening = lambda rel: " ".join(read_article("bbc", rel).split()[:12]).lower()  # noqa: E731
+    assert not {opening(r) for r in dev} & {opening(r) for r in test}
 
 
 def test_missing_shared_corpus_is_a_one_line_error(tmp_path, monkeypatch, capsys):

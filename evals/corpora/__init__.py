@@ -16,6 +16,8 @@ REPO = HERE.parents[1]
 SHARED = REPO.parent / "shared"
 BBC_DIR = SHARED / "corpora" / "bbc"
 BBC_LIST = HERE / "bbc" / "articles.txt"
+# Each split has its own BBC articles, so tuning on dev never ingests (or reads) a test article.
+BBC_LISTS = {"test": BBC_LIST, "dev": HERE / "bbc" / "dev_articles.txt"}
 DATED_DIR = HERE / "dated"
 SEEDS_DIR = REPO / "seeds"
 
@@ -39,29 +41,30 @@ def bbc_articles(listing: Path = BBC_LIST) -> tuple[list[str], list[str]]:
     return gold, distractors
 
 
-def _copy_bbc(workdir: Path) -> Path:
+def _copy_bbc(workdir: Path, listing: Path) -> Path:
     if not BBC_DIR.is_dir():
         raise CorpusError(f"the BBC corpus is missing: expected it at {BBC_DIR} (next to the repository)")
     folder = workdir / "bbc"
-    gold, distractors = bbc_articles()
+    gold, distractors = bbc_articles(listing)
     for rel in gold + distractors:
         src = BBC_DIR / rel
         if not src.is_file():
-            raise CorpusError(f"{BBC_LIST.name} lists {rel}, which is not in {BBC_DIR}")
+            raise CorpusError(f"{listing.name} lists {rel}, which is not in {BBC_DIR}")
         dest = folder / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
     return folder
 
 
-def prepare(name: str, workdir: Path) -> Path:
-    """The folder to ingest for corpus `name` (copies are made under `workdir` when needed)."""
+def prepare(name: str, workdir: Path, split: str = "test") -> Path:
+    """The folder to ingest for corpus `name` in gold split `split` (copies are made under `workdir`
+    when needed)."""
     if name == "seeds":
         return SEEDS_DIR
     if name == "dated":
         return DATED_DIR
     if name == "bbc":
-        return _copy_bbc(workdir)
+        return _copy_bbc(workdir, BBC_LISTS[split])
     raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated")
 
 

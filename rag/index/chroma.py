@@ -55,8 +55,13 @@ class ChunkCollection:
 
         metadatas = []
         for chunk, sv in zip(chunks, sentence_vectors):
-            node = TextNode(id_=chunk.id, text=chunk.text, metadata=chunk_metadata(chunk, docs[chunk.source], sv))
+            full = chunk_metadata(chunk, docs[chunk.source], sv)
+            # The packed vectors go in once, beside llama-index's serialised node, not inside it:
+            # inside they doubled the database and every read of it.
+            packed = full.pop("sentence_vectors")
+            node = TextNode(id_=chunk.id, text=chunk.text, metadata=full)
             meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+            meta["sentence_vectors"] = packed
             metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
         for idx in self._batches(list(range(len(chunks)))):
             self.raw.upsert(

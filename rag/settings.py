@@ -303,3 +303,27 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting, grouped as declared, with its description and
+    default (a test keeps the file equal to this, so the two cannot drift apart)."""
+    import inspect
+    import re
+
+    lines = ["# newsrag settings. Copy to .env and edit; every line can also be an environment variable.",
+             "# An empty value means 'not set'. Generated from rag/settings.py (rag.settings.env_example).", ""]
+    fields = Settings.model_fields
+    for line in inspect.getsource(Settings).splitlines():
+        heading = re.match(r"\s*# --- (.+)", line)
+        field = re.match(r"    (\w+): ", line)
+        if heading:
+            lines += ["", f"# --- {heading.group(1)}"]
+        elif field and field.group(1) in fields:
+            name = field.group(1)
+            info = fields[name]
+            default = info.default
+            value = "" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+            lines.append(f"# {' '.join((info.description or '').split())}")
+            lines.append(f"NEWSRAG_{name.upper()}={value}")
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"

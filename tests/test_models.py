@@ -267,9 +267,9 @@ def test_assistant_builds_and_warms_the_models(settings) -> None:
     from rag.assistant import Assistant
 
     assistant = Assistant(settings)
-    assert assistant.reranker is not None and assistant.reranker._session is None  # lazy until needed
+    assert assistant.reranker is not None and not assistant.reranker._model.loaded  # lazy until needed
     assistant.warm_up()
-    assert assistant.reranker._session is not None
+    assert assistant.reranker._model.loaded
     assert Assistant(settings.model_copy(update={"rerank": False})).reranker is None
 
 

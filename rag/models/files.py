@@ -11,8 +11,9 @@ import hashlib
 import importlib.util
 import json
 import os
+import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -140,3 +141,28 @@ def feeds(encodings: Sequence[Any], input_names: Sequence[str]) -> dict[str, np.
         types[row, :n] = enc.type_ids
     arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
     return {name: arrays[name] for name in input_names}
+
+
+class LazyModel:
+    """A tokenizer and an onnxruntime session opened once, on first use, from the folder
+    `locate()` returns (verified, or freshly exported); one session then serves every thread."""
+
+    def __init__(self, locate: Callable[[], Path], max_length: int, threads: int) -> None:
+        self._locate, self._max_length, self._threads = locate, max_length, threads
+        self._loaded: tuple[Any, Any, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def get(self) -> tuple[Any, Any, list[str]]:
+        """(tokenizer, session, the session's input names)."""
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    folder = self._locate()
+                    tokenizer = open_tokenizer(folder / "tokenizer.json", self._max_length)
+                    session = open_session(folder / "model.onnx", self._threads)
+                    self._loaded = (tokenizer, session, [i.name for i in session.get_inputs()])
+        return self._loaded

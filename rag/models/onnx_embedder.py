@@ -8,15 +8,14 @@ product is a cosine similarity.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
 from rag.embeddings import search_text
-from rag.models.files import feeds, length_batches, open_session, open_tokenizer
+from rag.models.files import LazyModel, feeds, length_batches
 
 
 @dataclass(frozen=True)
@@ -52,21 +51,7 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.threads = threads
         self.texts_embedded = 0
-        self._locate = locate
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._inputs: list[str] = []
-        self._lock = threading.Lock()
-
-    def _load(self) -> None:
-        with self._lock:
-            if self._session is not None:
-                return
-            folder = self._locate()
-            tokenizer = open_tokenizer(folder / "tokenizer.json", self.max_length)
-            session = open_session(folder / "model.onnx", self.threads)
-            self._inputs = [i.name for i in session.get_inputs()]
-            self._tokenizer, self._session = tokenizer, session
+        self._model = LazyModel(locate, self.max_length, threads)
 
     def warm_up(self) -> None:
         self.embed_queries(["warm up"])
@@ -74,13 +59,12 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self._session is None:
-            self._load()
-        encodings = self._tokenizer.encode_batch([search_text(t) for t in texts])
+        tokenizer, session, names = self._model.get()
+        encodings = tokenizer.encode_batch([search_text(t) for t in texts])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for batch in length_batches([len(e.ids) for e in encodings], self.batch_size):
-            inputs = feeds([encodings[i] for i in batch], self._inputs)
-            hidden = self._session.run(None, inputs)[0]
+            inputs = feeds([encodings[i] for i in batch], names)
+            hidden = session.run(None, inputs)[0]
             out[batch] = self._pool(hidden, inputs["attention_mask"])
         self.texts_embedded += len(texts)
         norms = np.linalg.norm(out, axis=1, keepdims=True)

@@ -7,13 +7,12 @@ reorders the few chunks retrieval already found.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from rag.models.files import feeds, length_batches, model_dir, open_session, open_tokenizer
+from rag.models.files import LazyModel, feeds, length_batches, model_dir
 
 PACKAGED = "reranker_en"
 PACKAGED_NAME = "onnx:ms-marco-MiniLM-L-12-v2-int8"
@@ -33,20 +32,7 @@ class CrossEncoder:
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.threads = threads
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._inputs: list[str] = []
-        self._lock = threading.Lock()
-
-    def _load(self) -> None:
-        with self._lock:
-            if self._session is not None:
-                return
-            folder = model_dir(self.path, PACKAGED, "NEWSRAG_RERANKER_PATH")
-            tokenizer = open_tokenizer(folder / "tokenizer.json", self.max_tokens)
-            session = open_session(folder / "model.onnx", self.threads)
-            self._inputs = [i.name for i in session.get_inputs()]
-            self._tokenizer, self._session = tokenizer, session
+        self._model = LazyModel(lambda: model_dir(path, PACKAGED, "NEWSRAG_RERANKER_PATH"), max_tokens, threads)
 
     def warm_up(self) -> None:
         self.score("warm up", ["The model is loaded and has run once."])
@@ -54,11 +40,10 @@ class CrossEncoder:
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
             return np.zeros(0, dtype=np.float32)
-        if self._session is None:
-            self._load()
-        encodings = self._tokenizer.encode_batch([(query, p) for p in passages])
+        tokenizer, session, inputs = self._model.get()
+        encodings = tokenizer.encode_batch([(query, p) for p in passages])
         out = np.zeros(len(passages), dtype=np.float32)
         for batch in length_batches([len(e.ids) for e in encodings], self.batch_size):
-            (logits,) = self._session.run(None, feeds([encodings[i] for i in batch], self._inputs))
+            (logits,) = session.run(None, feeds([encodings[i] for i in batch], inputs))
             out[batch] = logits.reshape(len(batch), -1)[:, 0]
         return out

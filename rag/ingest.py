@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections import Counter
-from datetime import date
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,78 +25,13 @@ import numpy as np
 
 from rag.chunking import Chunk, Chunker
 from rag.embeddings import Embedder
-from rag.index.dedup import assign_groups, decode_signature, encode_signature, signature
+from rag.index.dedup import DedupOptions, encode_signature, regroup, signature
+from rag.index.layout import IndexPaths, write_lock
 from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Skipped
 
 Progress = Callable[[int, int, str], None]  # (files done, files to do, current source)
-
-
-@dataclass(frozen=True)
-class DedupOptions:
-    """Near-duplicate (wire copy) grouping; see the dedup_* Settings."""
-
-    threshold: float = 0.7
-    shingle_words: int = 5
-    num_perm: int = 128
-    min_words: int = 25
-
-
-@dataclass
-class IndexPaths:
-    data_dir: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.data_dir / "manifest.json"
-
-    @property
-    def chroma(self) -> Path:
-        return self.data_dir / "chroma"
-
-    @property
-    def keyword(self) -> Path:
-        return self.data_dir / "keyword"
-
-    @property
-    def articles(self) -> Path:
-        return self.data_dir / "articles"
-
-    @property
-    def uploads(self) -> Path:
-        return self.data_dir / "uploads"
-
-    @property
-    def lock(self) -> Path:
-        return self.data_dir / ".write.lock"
-
-    @property
-    def pending(self) -> Path:
-        """Names the collection a rebuild is writing, so a crashed rebuild's leftovers are dropped."""
-        return self.data_dir / ".rebuild-pending"
-
-
-def write_lock(path: Path):
-    """One writer per index at a time, across processes; a second writer fails at once, clearly."""
-    from filelock import FileLock, Timeout
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=0)
-
-    class _Held:
-        def __enter__(self) -> None:
-            try:
-                lock.acquire()
-            except Timeout:
-                raise NewsragError(
-                    f"another ingest or remove is writing to {path.parent}; wait for it to finish"
-                ) from None
-
-        def __exit__(self, *exc: object) -> None:
-            lock.release()
-
-    return _Held()
 
 
 @dataclass
@@ -369,23 +302,6 @@ class Ingester:
         d = self.dedup
         return encode_signature(signature(body, num_perm=d.num_perm, k=d.shingle_words, min_words=d.min_words))
 
-    def _regroup(self, manifest: Manifest) -> None:
-        """Group wire copies over the whole index (an earlier copy arriving later takes over the
-        group's name); a group is named by its earliest member."""
-        docs = []
-        for doc in manifest.docs.values():
-            try:
-                sig = decode_signature(doc.signature) if doc.signature else []
-            except ValueError:
-                sig = []
-            published = date.fromisoformat(doc.published) if doc.published else None
-            docs.append((doc.source, published, sig))
-        groups = assign_groups(docs, threshold=self.dedup.threshold, num_perm=self.dedup.num_perm)
-        sizes = Counter(groups.values())
-        for doc in manifest.docs.values():
-            group = groups.get(doc.source, doc.source)
-            doc.group = group if sizes[group] > 1 else None
-
     def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Embed each distinct sentence once; a chunk's vector is the normalised mean of its
         sentences' vectors (as cheap as embedding the chunk, and sentences come for free)."""
@@ -425,7 +341,7 @@ class Ingester:
         """Build the keyword index of the new chunk set, commit the manifest naming both, then
         delete what no manifest names any more (the replaced collection, old keyword folders)."""
         manifest = work.manifest
-        self._regroup(manifest)
+        regroup(manifest, self.dedup)
         generation = manifest.generation()
         folder = self.paths.keyword / manifest.bm25_dir if manifest.bm25_dir else None
         if not (manifest.bm25_generation == generation and folder and bm25_loads(folder, bool(manifest.chunk_ids))):

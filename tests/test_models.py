@@ -245,7 +245,7 @@ def test_minilm_export_is_atomic_and_done_once(tmp_path: Path, monkeypatch: pyte
         (work / "model.onnx").write_bytes(b"half a model")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export, "_export", crashing)
+    monkeypatch.setattr(export, "_export_in_child", crashing)
     with pytest.raises(KeyboardInterrupt):
         export.minilm_int8(source, tmp_path / "models")
     assert not (tmp_path / "models" / export.MINILM_DIR).exists()
@@ -256,7 +256,7 @@ def test_minilm_export_is_atomic_and_done_once(tmp_path: Path, monkeypatch: pyte
         for name in ("model.onnx", "tokenizer.json", export._DONE):
             (work / name).write_text("x")
 
-    monkeypatch.setattr(export, "_export", fake)
+    monkeypatch.setattr(export, "_export_in_child", fake)
     first = export.minilm_int8(source, tmp_path / "models")
     second = export.minilm_int8(source, tmp_path / "models")
     assert first == second == tmp_path / "models" / export.MINILM_DIR and len(calls) == 1

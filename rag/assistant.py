@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from contextlib import contextmanager
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -55,7 +56,8 @@ class Assistant:
         self._retrievers: dict[str, Any] = {}
         self._manifest: Manifest | None = None
         self._source_of_chunk: dict[str, str] = {}
-        self._manifest_stamp: float | None = None
+        self._manifest_stamp: int | None = None
+        self._writes = 0  # writes by this process in progress
 
     def warm_up(self) -> None:
         """Load the models now (one query embedding, one reranked pair), e.g. before a server says ready."""
@@ -98,13 +100,11 @@ class Assistant:
                     f"the corpus folder {targets[0]} does not exist: name what to ingest (`newsrag ingest PATH`) "
                     "or set NEWSRAG_CORPUS_DIR"
                 )
-        try:
-            corpus = Path(self.settings.corpus_dir)
+        corpus = Path(self.settings.corpus_dir)
+        with self._own_write():
             return self._ingester(on_progress, progress).run(
                 targets, prune=prune, rebuild=rebuild, default=corpus if corpus.exists() else None
             )
-        finally:
-            self._invalidate()
 
     def upload(self, files: list[tuple[str, bytes]], on_progress: Progress | None = None) -> IngestReport:
         """Store uploaded files (by base name) in the managed uploads folder and ingest them."""
@@ -138,27 +138,42 @@ class Assistant:
         """Drop exactly these documents (by source name as listed, or by file path)."""
         if not sources:
             raise NewsragError("name the documents to remove (see `newsrag list`)")
-        try:
+        with self._own_write():
             return self._ingester().remove([str(s) for s in sources])
-        finally:
-            self._invalidate()
 
     def _invalidate(self) -> None:
         with self._lock:
             self._retrievers.clear()
             self._manifest = None
 
+    @contextmanager
+    def _own_write(self) -> Iterator[None]:
+        """This process's writes go through its own Chroma client, which sees them: no reopen
+        for them (only another process's commit needs one), before, during or after."""
+        with self._lock:
+            self._writes += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writes -= 1
+                self._invalidate()
+                self._manifest_stamp = self._stamp()
+
+    def _stamp(self) -> int | None:
+        try:
+            return self.paths.manifest.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
     def manifest(self) -> Manifest:
         """The committed index, reloaded when another process has changed it (then the vector
         store is reopened too: an embedded Chroma never sees another process's writes)."""
         with self._lock:
-            try:
-                stamp = self.paths.manifest.stat().st_mtime_ns
-            except FileNotFoundError:
-                stamp = None
+            stamp = self._stamp()
             if self._manifest is None or stamp != self._manifest_stamp:
                 manifest = Manifest.load(self.paths.manifest)
-                if self._manifest_stamp is not None and stamp != self._manifest_stamp:
+                if self._manifest_stamp is not None and stamp != self._manifest_stamp and not self._writes:
                     self.store.reopen()
                 self._manifest, self._manifest_stamp = manifest, stamp
                 self._source_of_chunk = {cid: d.source for d in manifest.docs.values() for cid in d.chunk_ids}
@@ -233,7 +248,7 @@ class Assistant:
         """Fused candidates of the committed index; a filter restricts both retrievers up front
         (a Chroma `where` and a BM25 weight mask), so a narrow filter never starves the results."""
         if not manifest.docs:
-            raise NewsragError(EMPTY_INDEX)
+            return None
         collection = self.chunk_collection(manifest).raw
         if not flt.active:
             if mode not in self._retrievers:
@@ -335,6 +350,8 @@ class Assistant:
         if mode not in ("extractive", "llm"):
             raise NewsragError(f"unknown mode '{mode}': use extractive or llm")
         started = time.perf_counter()
+        if not self.manifest().docs:
+            raise NewsragError(EMPTY_INDEX)
         conv = resolve(question, history)
         flt, query, scope = self._scope(question, conv.query, sources, since, until)
         chunks = self.retrieve(query, doc_filter=flt)

@@ -158,7 +158,15 @@ class VectorStore:
                         name, metadata={"hnsw:space": "cosine"}, embedding_function=None
                     )
                 else:
-                    raw = self.client.get_collection(name, embedding_function=None)
+                    try:
+                        raw = self.client.get_collection(name, embedding_function=None)
+                    except Exception as exc:  # noqa: BLE001 - chromadb's NotFoundError varies by version
+                        if "does not exist" not in str(exc) and type(exc).__name__ != "NotFoundError":
+                            raise
+                        raise NewsragError(
+                            f"the vector store lost the index's collection {name} (was its chroma folder "
+                            "deleted?); run `newsrag ingest` to re-embed what is missing"
+                        ) from None
                 self._collections[name] = ChunkCollection(raw, self.client.get_max_batch_size())
             return self._collections[name]
 

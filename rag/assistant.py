@@ -317,19 +317,19 @@ class Assistant:
         return {d.source: d.group for d in manifest.docs.values() if d.group}
 
     def _with_sentence_vectors(self, hits: list[NodeWithScore]) -> list[NodeWithScore]:
-        """Private copies of the hits (BM25's nodes are shared); BM25 hits carry no sentence
-        vectors, so those are fetched from the vector store in one call."""
-        copies = [
-            NodeWithScore(node=TextNode(id_=h.node.node_id, text=h.node.get_content(), metadata=dict(h.node.metadata)), score=h.score)
-            for h in hits
-        ]
-        missing = [c.node.node_id for c in copies if not N.meta(c).get("sentence_vectors")]
-        if missing:
-            rows = {r["id"]: r["metadata"] for r in self.chunk_collection(self.manifest()).get(missing)}
-            for chunk in copies:
-                packed = (rows.get(chunk.node.node_id) or {}).get("sentence_vectors")
-                if packed and not N.meta(chunk).get("sentence_vectors"):
-                    N.meta(chunk)["sentence_vectors"] = packed
+        """Private copies of the hits, each with the chunk's verbatim text and sentence vectors
+        as the vector store holds them (one call): BM25's nodes are shared, carry no vectors, and
+        hold the keyword-index form of the text, which citations must never quote."""
+        rows = {r["id"]: r for r in self.chunk_collection(self.manifest()).get([h.node.node_id for h in hits])} if hits else {}
+        copies = []
+        for h in hits:
+            row = rows.get(h.node.node_id) or {}
+            metadata = dict(h.node.metadata)
+            packed = (row.get("metadata") or {}).get("sentence_vectors")
+            if packed:
+                metadata["sentence_vectors"] = packed
+            text = row.get("text") if row.get("text") is not None else h.node.get_content()
+            copies.append(NodeWithScore(node=TextNode(id_=h.node.node_id, text=text, metadata=metadata), score=h.score))
         return copies
 
     # ------------------------------------------------------------------ answering

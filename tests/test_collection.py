@@ -196,3 +196,22 @@ def test_a_second_writer_fails_at_once_with_a_clear_message(tmp_path, two_folder
         with pytest.raises(NewsragError, match="another ingest or remove is writing"):
             make(tmp_path).remove(["town_000.txt"])
     assert len(assistant.documents()) == 4
+
+
+def test_regression_bm25_hits_quote_the_article_not_the_keyword_text(tmp_path):
+    """BM25 indexes the headline with each chunk (and without invisible characters); a citation
+    from a BM25 hit once quoted that keyword text, shifted by the headline's length."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(
+        "Harbour pilots strike\n\nPilots at the Port\u200bwell harbour stopped work on Friday. "
+        "The strike halted 14 ferries, the port authority said. Talks resume next week.\n", encoding="utf-8")
+    assistant = make(tmp_path, rerank=False)
+    assistant.ingest([folder])
+    text = assistant.article("harbour.txt")["text"]
+    for mode in ("bm25", "hybrid", "dense"):
+        for hit in assistant.retrieve("harbour pilots strike ferries", mode=mode):
+            start, end = int(hit.node.metadata["start"]), int(hit.node.metadata["end"])
+            assert text[start:end] == hit.node.get_content(), mode
+    answer = assistant.ask("How many ferries did the strike halt?")
+    assert answer.citations and all(text[c.start:c.end] == c.quote for c in answer.citations)

@@ -14,17 +14,12 @@ from rag.types import NewsragError
 PLAIN_KEYS = ("source", "title", "start", "end", "position", "url", "published", "published_num", "sentences")
 
 
-def keyword_text(title: str, text: str) -> str:
-    """What BM25 indexes: the chunk and its article's title (headings are not chunk text)."""
-    from rag.embeddings import search_text
-
-    return search_text(f"{title}\n{text}" if title else text)
-
-
 def build_bm25(rows: list[dict[str, Any]], root: Path, generation: str) -> str:
     """Build the BM25 index of `rows` under `root/<generation>`; returns the folder name."""
     import Stemmer
     from llama_index.core.schema import TextNode
+
+    from rag.embeddings import search_text
     from llama_index.retrievers.bm25 import BM25Retriever
 
     root.mkdir(parents=True, exist_ok=True)
@@ -38,10 +33,11 @@ def build_bm25(rows: list[dict[str, Any]], root: Path, generation: str) -> str:
             nodes = []
             for r in rows:
                 meta = {k: r["metadata"][k] for k in PLAIN_KEYS if k in r["metadata"]}
-                # BM25Retriever indexes get_content(EMBED): without this, offsets, file names and
-                # the sentence-span JSON would be indexed as words.
-                nodes.append(TextNode(id_=r["id"], text=keyword_text(meta.get("title", ""), r["text"]),
-                                      metadata=meta, excluded_embed_metadata_keys=list(meta)))
+                # BM25Retriever indexes get_content(EMBED): the title is indexed with the chunk (a
+                # headline is not chunk text), never the offsets, file names or sentence-span JSON.
+                # The node's own text stays the chunk, verbatim: citations quote it at its offsets.
+                nodes.append(TextNode(id_=r["id"], text=search_text(r["text"]), metadata=meta,
+                                      excluded_embed_metadata_keys=[k for k in meta if k != "title"]))
             retriever = BM25Retriever.from_defaults(
                 nodes=nodes, similarity_top_k=min(10, len(nodes)), stemmer=Stemmer.Stemmer("english"),
                 language="english",

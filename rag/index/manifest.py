@@ -17,7 +17,7 @@ from rag.index.atomic import atomic_write_text
 from rag.types import NewsragError
 
 MANIFEST_VERSION = 2
-KEYWORD_FORMAT = "bm25-text-only-v2"  # part of the generation: a new keyword format rebuilds the index
+KEYWORD_FORMAT = "bm25-title-and-text-v3"  # part of the generation: a new keyword format rebuilds the index
 
 
 @dataclass

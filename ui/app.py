@@ -1,8 +1,8 @@
 """The Gradio UI over one shared `Assistant`: ask (with filters), and manage the collection.
 
-`build_app(assistant)` returns the `gr.Blocks`; `serve(assistant, host, port)` launches it offline
-(no share link, no analytics, no run history, no external fonts). `launch_options()` is the set of
-launch arguments `serve` uses, for anyone launching the Blocks themselves (the tests do).
+`build_app(assistant)` returns the `gr.Blocks`; `ui.server.serve` mounts it beside the /v1 API,
+offline (no share link, no analytics, no run history, no external fonts). `launch_options()` is
+the set of launch arguments for anyone launching the Blocks themselves (the tests do).
 
 Named API endpoints (stable; call them with `gradio_client.Client(url).predict(..., api_name=...)`):
 
@@ -216,9 +216,3 @@ def build_app(assistant) -> gr.Blocks:
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     return demo
-
-
-def serve(assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Launch the UI and block. Offline: no share tunnel, analytics or external assets."""
-    demo = build_app(assistant)
-    demo.launch(server_name=host, server_port=port, **launch_options(assistant.settings))

@@ -10,7 +10,7 @@ import threading
 from contextlib import contextmanager
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
@@ -22,15 +22,18 @@ from rag.answering.timeq import resolve_time
 from rag.chunking import Chunker
 from rag.embeddings import Embedder, QueryCache
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
-from rag.ingest import DedupOptions, Ingester, IndexPaths, Progress
-from rag.sources import SUPPORTED_SUFFIXES, ReadOptions
+from rag.index.dedup import DedupOptions
+from rag.index.layout import IndexPaths
 from rag.models import make_embedder, make_reranker
 from rag.filters import DocFilter, FilteredDense, MaskedBM25
 from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
 from rag.retrieval import WeightedRRFRetriever, bm25_retriever, build_retriever
 from rag.settings import Settings, force_offline
-from rag.types import Answer, IngestReport, NewsragError, Skipped
+from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
 
+
+if TYPE_CHECKING:
+    from rag.ingest import Ingester
 
 EMPTY_INDEX = "the index is empty: add articles with `newsrag ingest PATH` (or upload them in the web UI)"
 
@@ -70,7 +73,11 @@ class Assistant:
             self.retrieve("warm up")
 
     # ------------------------------------------------------------------ the collection
-    def _ingester(self, on_progress: Progress | None = None, progress: bool = False) -> Ingester:
+    def _ingester(self, on_progress: Progress | None = None, progress: bool = False) -> "Ingester":
+        from rag.ingest import Ingester  # writing needs the readers (trafilatura, pypdf); answering does not
+
+        from rag.sources import ReadOptions
+
         return Ingester(
             self.paths, self.store, self.embedder, self.chunker, self.settings.max_file_bytes,
             collection_prefix=self.settings.collection, batch_docs=self.settings.ingest_batch_docs,
@@ -108,6 +115,8 @@ class Assistant:
 
     def upload(self, files: list[tuple[str, bytes]], on_progress: Progress | None = None) -> IngestReport:
         """Store uploaded files (by base name) in the managed uploads folder and ingest them."""
+        from rag.sources import SUPPORTED_SUFFIXES
+
         if not files:
             raise NewsragError("no files to upload")
         self.paths.uploads.mkdir(parents=True, exist_ok=True)

@@ -92,10 +92,11 @@ def _num(day: dt.date) -> int:
 
 
 class FilteredDense(BaseRetriever):
-    """Chroma nearest neighbours under a `where` clause (llama-index's vector retriever cannot
-    express `$in`; the query vector comes from the same cached query embedder)."""
+    """Chroma nearest neighbours, under a `where` clause when one is given (llama-index's vector
+    retriever cannot express `$in`, and building its index object costs a cold query ~0.5 s of
+    imports); the query vector comes from the cached query embedder."""
 
-    def __init__(self, collection: Any, embed_query: Any, where: dict[str, Any], top_k: int) -> None:
+    def __init__(self, collection: Any, embed_query: Any, where: dict[str, Any] | None, top_k: int) -> None:
         super().__init__()
         self._collection, self._embed, self._where, self._top_k = collection, embed_query, where, top_k
 
@@ -103,8 +104,9 @@ class FilteredDense(BaseRetriever):
         from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
         vector = self._embed(query_bundle.query_str)
+        where = {"where": self._where} if self._where else {}
         got = self._collection.query(query_embeddings=[list(map(float, vector))], n_results=self._top_k,
-                                     where=self._where, include=["documents", "metadatas", "distances"])
+                                     include=["documents", "metadatas", "distances"], **where)
         hits = []
         for cid, text, meta, distance in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
             node = metadata_dict_to_node(meta, text=text)

@@ -19,7 +19,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -29,9 +28,8 @@ from rag.index.dedup import DedupOptions, encode_signature, regroup, signature
 from rag.index.layout import IndexPaths, write_lock
 from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
-from rag.types import IngestReport, NewsragError, Skipped
+from rag.types import IngestReport, NewsragError, Progress, Skipped
 
-Progress = Callable[[int, int, str], None]  # (files done, files to do, current source)
 
 
 @dataclass

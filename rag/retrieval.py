@@ -10,43 +10,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle
-from pydantic import PrivateAttr
 
 from rag.embeddings import Embedder
 
 
-class EmbedderAdapter(BaseEmbedding):
-    """Lets llama-index's vector retriever use our (already loaded) embedder."""
-
-    _embedder: Any = PrivateAttr()
-
-    def __init__(self, embedder: Embedder) -> None:
-        super().__init__(model_name=embedder.name, embed_batch_size=64)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-
 def dense_retriever(collection: Any, embedder: Embedder, top_k: int) -> BaseRetriever:
-    from llama_index.core import VectorStoreIndex
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+    from rag.filters import FilteredDense
 
-    index = VectorStoreIndex.from_vector_store(
-        ChromaVectorStore(chroma_collection=collection), embed_model=EmbedderAdapter(embedder)
-    )
-    return index.as_retriever(similarity_top_k=top_k)
+    return FilteredDense(collection, lambda q: embedder.embed_queries([q])[0], None, top_k)
 
 
 def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:

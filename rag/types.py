@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+Progress = Callable[[int, int, str], None]  # ingest progress: (files done, files to do, current source)
 
 
 class NewsragError(Exception):

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 if TYPE_CHECKING:
+    from datasketch import MinHash
+
     from rag.index.manifest import Manifest
 
 SCHEME = "affine32"
@@ -46,6 +47,8 @@ def signature(text: str, *, num_perm: int, k: int, min_words: int = 0) -> Signat
     """The MinHash of `text`'s word shingles; [] for a text too short to compare (never grouped)."""
     if len(_WORD.findall(text)) < max(min_words, 1):
         return []
+    from datasketch import MinHash  # here, not at import: it pulls in scipy (~0.5 s a cold query never needs)
+
     minhash = MinHash(num_perm=num_perm, scheme=SCHEME)
     minhash.update_batch([s.encode("utf-8") for s in sorted(shingles(text, k))])
     return [int(v) for v in minhash.hashvalues]
@@ -91,6 +94,8 @@ class DuplicateFinder:
             raise ValueError(f"dedup threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self.num_perm = num_perm
+        from datasketch import MinHashLSH
+
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.1, 0.9))
         self._signatures: dict[str, Signature] = {}
         self._groups: dict[str, str] = {}
@@ -141,7 +146,9 @@ class DuplicateFinder:
         if len(sig) != self.num_perm:
             raise ValueError(f"signature has {len(sig)} values, this index uses {self.num_perm}")
 
-    def _minhash(self, sig: Sequence[int]) -> MinHash:
+    def _minhash(self, sig: Sequence[int]) -> "MinHash":
+        from datasketch import MinHash
+
         return MinHash(num_perm=self.num_perm, scheme=SCHEME, hashvalues=np.asarray(sig, dtype=np.uint32))
 
 

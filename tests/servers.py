@@ -33,3 +33,35 @@ def running_app(assistant) -> Iterator[str]:
         yield url
     finally:
         demo.close()
+
+
+def wait_healthy(process, url: str, limit_s: float = 180) -> None:
+    """Until `url`/healthz answers 200; fails at once with the output if the process exits."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            out = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"server exited with {process.returncode}: {out}")
+        try:
+            with urllib.request.urlopen(url.rstrip("/") + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("server never became ready")
+
+
+def stop(process, timeout_s: float = 30) -> None:
+    """Terminate a server process, killing it if it does not exit in time."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout_s)

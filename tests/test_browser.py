@@ -8,6 +8,7 @@ every request that leaves 127.0.0.1 is blocked and makes the test fail.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,7 +37,9 @@ EVIL_ARTICLE = (
 )
 EVIL_QUESTION = "How many new bridges did the Quuxville council approve?"
 TIMEOUT_MS = 30_000
-SHOTS = Path("/tmp/newsrag-shots")  # screenshots to look at; outside the repo, never committed
+# Screenshots to look at: NEWSRAG_SCREENSHOTS names a folder; by default the system's temp folder
+# (never inside the repo, never committed).
+SHOTS = Path(os.environ.get("NEWSRAG_SCREENSHOTS") or Path(tempfile.gettempdir()) / "newsrag-shots")
 UPLOADS = {
     "harbour.txt": "Quuxville harbour reopens\nThe old harbour of Quuxville reopened on Friday after 14 months of repairs.\n",
     "orchard.md": "---\ndate: 2025-02-14\n---\n# Zorbland orchard harvest\n\nFarmers in Zorbland picked 312 tonnes of plums this autumn, "

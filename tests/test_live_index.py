@@ -12,13 +12,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.fakes import write_articles
-from tests.servers import free_port
+from tests.servers import free_port, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -40,21 +39,6 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return done
 
 
-def _wait_ready(url: str, server: subprocess.Popen, limit: float = 180) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"server exited: {server.stdout.read() if server.stdout else ''}")
-        try:
-            with urllib.request.urlopen(url + "healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("server never became ready")
-
-
 @pytest.mark.slow
 def test_server_answers_throughout_rebuild_remove_and_ingest_by_other_processes(tmp_path):
     from gradio_client import Client
@@ -70,14 +54,14 @@ def test_server_answers_throughout_rebuild_remove_and_ingest_by_other_processes(
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_ready(url, server)
+        wait_healthy(server, url)
         client = Client(url, verbose=False)
         results: list[dict] = []
-        stop = threading.Event()
+        finished = threading.Event()
 
         def ask_forever() -> None:
             i = 0
-            while not stop.is_set():
+            while not finished.is_set():
                 try:
                     results.append(client.predict(QUESTIONS[i % len(QUESTIONS)], None, None, None, None, api_name="/ask"))
                 except Exception as exc:  # noqa: BLE001 - a failed call is what this test counts
@@ -93,7 +77,7 @@ def test_server_answers_throughout_rebuild_remove_and_ingest_by_other_processes(
         _cli(env, "ingest", str(extra))
         _cli(env, "ingest", "--rebuild")
         time.sleep(1.0)
-        stop.set()
+        finished.set()
         asker.join(timeout=120)
         failures = [r for r in results if "error" in r]
         assert not failures, failures[:3]
@@ -105,8 +89,4 @@ def test_server_answers_throughout_rebuild_remove_and_ingest_by_other_processes(
         assert "error" not in cited
         assert not any(c["source"] == "001_b3a78f4a513db0c2.txt" for r in results[-3:] for c in r.get("citations", []))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)

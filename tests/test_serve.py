@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from openai import AuthenticationError, OpenAI
 
-from tests.servers import free_port
+from tests.servers import free_port, stop, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -56,20 +56,6 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-def wait_ready(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"newsrag serve exited with {process.returncode}: {process.stderr.read()}")
-        try:
-            if get(url + "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("newsrag serve did not become ready")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`newsrag ingest` of a copy of the seeds, then `newsrag serve` with an API key, on a free port."""
@@ -83,15 +69,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(process, url)
+        wait_healthy(process, url, READY_TIMEOUT_S)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(30)
+        stop(process)
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atom
 from rag.index.dedup import DedupOptions
 from rag.index.layout import IndexPaths
 from rag.models import make_embedder, make_reranker
-from rag.filters import DocFilter, FilteredDense, MaskedBM25
+from rag.filters import DocFilter
 from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
-from rag.retrieval import WeightedRRFRetriever, bm25_retriever, build_retriever
+from rag.retrieval import bm25_retriever, build_retriever
 from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
 
@@ -255,34 +255,24 @@ class Assistant:
 
     def _retriever(self, mode: str, manifest: Manifest, flt: DocFilter) -> Any:
         """Fused candidates of the committed index; a filter restricts both retrievers up front
-        (a Chroma `where` and a BM25 weight mask), so a narrow filter never starves the results."""
+        (a Chroma `where` and a BM25 weight mask), so a narrow filter never starves the results.
+        The loaded BM25 index and the unfiltered retrievers are kept until the manifest changes."""
         if not manifest.docs:
             return None
-        collection = self.chunk_collection(manifest).raw
+        if "bm25" not in self._retrievers:
+            self._retrievers["bm25"] = bm25_retriever(self.keyword_dir(manifest), self.settings.candidate_k)
+        s = self.settings
+
+        def build(**restrict: Any) -> Any:
+            return build_retriever(mode, self.chunk_collection(manifest).raw, self.queries, self._retrievers["bm25"],
+                                   s.candidate_k, s.dense_weight, s.bm25_weight, s.rrf_k, **restrict)
+
         if not flt.active:
-            if mode not in self._retrievers:
-                self._retrievers[mode] = build_retriever(
-                    mode, collection, self.queries, self.keyword_dir(manifest), manifest.chunk_ids,
-                    self.settings.candidate_k, self.settings.dense_weight, self.settings.bm25_weight, self.settings.rrf_k,
-                )
-            return self._retrievers[mode]
+            if f"mode:{mode}" not in self._retrievers:
+                self._retrievers[f"mode:{mode}"] = build()
+            return self._retrievers[f"mode:{mode}"]
         allowed_sources, allowed_ids = flt.allowed(manifest)
-        if not allowed_ids:
-            return None
-        parts = []
-        if mode in ("dense", "hybrid"):
-            embed = lambda q: self.queries.embed_queries([q])[0]  # noqa: E731
-            parts.append((FilteredDense(collection, embed, flt.chroma_where(allowed_sources), self.settings.candidate_k),
-                          self.settings.dense_weight))
-        if mode in ("bm25", "hybrid"):
-            if "bm25-base" not in self._retrievers:
-                self._retrievers["bm25-base"] = bm25_retriever(self.keyword_dir(manifest), self.settings.candidate_k)
-            base = self._retrievers["bm25-base"]
-            if base is not None:
-                parts.append((MaskedBM25(base, allowed_ids, self.settings.candidate_k), self.settings.bm25_weight))
-        if len(parts) == 1:
-            return parts[0][0]
-        return WeightedRRFRetriever(parts, rrf_k=self.settings.rrf_k, top_k=self.settings.candidate_k) if parts else None
+        return build(where=flt.chroma_where(allowed_sources), allowed=allowed_ids) if allowed_ids else None
 
     def retrieve(
         self, query: str, mode: str | None = None, top_k: int | None = None, *,

@@ -119,7 +119,7 @@ class MaskedBM25(BaseRetriever):
     """The shared BM25 index, scoring only the allowed chunks (a per-query weight mask, so the
     cached retriever itself is never mutated by concurrent questions)."""
 
-    def __init__(self, base: Any, allowed: set[str], top_k: int) -> None:
+    def __init__(self, base: Any, allowed: set[str], top_k: int) -> None:  # base: a loaded BM25Retriever
         import numpy as np
 
         super().__init__()

@@ -15,12 +15,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from rag.embeddings import Embedder
 
 
-def dense_retriever(collection: Any, embedder: Embedder, top_k: int) -> BaseRetriever:
-    from rag.filters import FilteredDense
-
-    return FilteredDense(collection, lambda q: embedder.embed_queries([q])[0], None, top_k)
-
-
 def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:
     index_dir = path / "index"
     if not index_dir.exists():
@@ -61,24 +55,25 @@ def build_retriever(
     mode: str,
     collection: Any,
     embedder: Embedder,
-    bm25_path: Path,
-    committed: set[str],
+    bm25: BaseRetriever | None,
     candidate_k: int,
     dense_weight: float,
     bm25_weight: float,
     rrf_k: int,
+    *,
+    where: dict[str, Any] | None = None,
+    allowed: set[str] | None = None,
 ) -> BaseRetriever | None:
     """The one place retrieval modes are chosen: up to `candidate_k` fused chunks, best first.
-    None when the index is empty."""
-    if not committed:
-        return None
+    A filter restricts both sides up front: `where` for Chroma, `allowed` chunk ids for BM25 (a
+    per-query weight mask over the shared, loaded `bm25`). None when there is nothing to search."""
+    from rag.filters import FilteredDense, MaskedBM25
+
     parts: list[tuple[BaseRetriever, float]] = []
     if mode in ("dense", "hybrid"):
-        parts.append((dense_retriever(collection, embedder, candidate_k), dense_weight))
-    if mode in ("bm25", "hybrid"):
-        bm25 = bm25_retriever(bm25_path, candidate_k)
-        if bm25 is not None:
-            parts.append((bm25, bm25_weight))
+        parts.append((FilteredDense(collection, lambda q: embedder.embed_queries([q])[0], where, candidate_k), dense_weight))
+    if mode in ("bm25", "hybrid") and bm25 is not None:
+        parts.append((MaskedBM25(bm25, allowed, candidate_k) if allowed is not None else bm25, bm25_weight))
     if not parts:
         return None
     return parts[0][0] if len(parts) == 1 else WeightedRRFRetriever(parts, rrf_k=rrf_k, top_k=candidate_k)

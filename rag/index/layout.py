@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from rag.types import NewsragError
 
@@ -42,23 +44,18 @@ class IndexPaths:
         return self.data_dir / ".rebuild-pending"
 
 
-def write_lock(path: Path):
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
     """One writer per index at a time, across processes; a second writer fails at once, clearly."""
     from filelock import FileLock, Timeout
 
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path), timeout=0)
-
-    class _Held:
-        def __enter__(self) -> None:
-            try:
-                lock.acquire()
-            except Timeout:
-                raise NewsragError(
-                    f"another ingest or remove is writing to {path.parent}; wait for it to finish"
-                ) from None
-
-        def __exit__(self, *exc: object) -> None:
-            lock.release()
-
-    return _Held()
+    try:
+        lock.acquire()
+    except Timeout:
+        raise NewsragError(f"another ingest or remove is writing to {path.parent}; wait for it to finish") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -58,9 +58,12 @@ def gold_sets(args: argparse.Namespace) -> dict[str, list[GoldItem]]:
 
 
 def corpus_folder(name: str, args: argparse.Namespace, workdir: Path) -> Path:
+    # With --data-dir the copies must keep their paths between runs: a document is its absolute
+    # path, so a fresh temp copy would sit beside the last run's documents instead of updating them.
+    home = args.data_dir / "corpora" / args.split if args.data_dir else workdir
     if name == "custom":
-        return args.corpus or prepare("seeds", workdir)
-    return prepare(name, workdir, args.split)
+        return args.corpus or prepare("seeds", home)
+    return prepare(name, home, args.split)
 
 
 def quotes_valid(answer: dict[str, Any], texts: dict[str, str]) -> bool:

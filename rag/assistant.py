@@ -33,18 +33,23 @@ from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
 
 
 if TYPE_CHECKING:
+    from rag.models.reranker import CrossEncoder
     from rag.ingest import Ingester
 
 EMPTY_INDEX = "the index is empty: add articles with `newsrag ingest PATH` (or upload them in the web UI)"
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, embedder: Embedder | None = None, reranker: CrossEncoder | None = None
+    ) -> None:
+        """`embedder` and `reranker` default to the ones `settings` names (`make_embedder`,
+        `make_reranker`); pass them to share loaded models (with `settings.rerank` off, none is used)."""
         force_offline()
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
         self.queries = QueryCache(self.embedder)
-        self.reranker = make_reranker(self.settings)
+        self.reranker = (reranker or make_reranker(self.settings)) if self.settings.rerank else None
         self.chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         self.paths = IndexPaths(Path(self.settings.data_dir))
         self.store = VectorStore(self.paths.chroma, self.settings.chroma_host, self.settings.chroma_port)
@@ -309,7 +314,9 @@ class Assistant:
         hits = CommittedOnly(committed=manifest.chunk_ids).postprocess_nodes(candidates, bundle)
         hits = OneCopyPerGroup(groups=self._groups(manifest)).postprocess_nodes(hits, bundle)
         if self.reranker is not None and self.settings.rerank_top_n:
-            hits = CrossEncoderRerank(self.reranker, self.settings.rerank_top_n, keep).postprocess_nodes(hits, bundle)
+            hits = CrossEncoderRerank(
+                self.reranker, self.settings.rerank_top_n, keep, self.settings.rerank_passage_words
+            ).postprocess_nodes(hits, bundle)
         return self._with_sentence_vectors(hits[:keep])
 
     def _groups(self, manifest: Manifest) -> dict[str, str]:

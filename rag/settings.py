@@ -148,9 +148,15 @@ class Settings(BaseSettings):
         0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
     )
     rerank_top_n: int = Field(
-        0, ge=0, le=100,
-        description="Fused candidate chunks the cross-encoder rescores; the best top_k are kept. 0: chunks keep the "
-        "fusion order and only sentences are cross-encoded (about a third of the reranking time).",
+        6, ge=0, le=100,
+        description="Fused candidate chunks the cross-encoder rescores (the rest follow in fusion order); the best top_k "
+        "are kept. 0: chunks keep the fusion order and only sentences are cross-encoded. Headline-stripped bench, 300 "
+        "BBC articles: MRR 0.931 at 0, 0.954 at 6 (60 words each, ~60 ms); dev answers identical at 0 and 6, worse at 10.",
+    )
+    rerank_passage_words: int = Field(
+        60, ge=0, le=400,
+        description="Words of each chunk (from its start, after the title) the chunk reranker reads; 0 = the whole chunk. "
+        "Headline-stripped bench, 300 BBC articles, top 6: MRR 0.949 whole chunk (145 ms), 0.954 at 60 words (62 ms).",
     )
     sentence_candidates: int = Field(
         8, ge=1, le=100,

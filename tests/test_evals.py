@@ -337,3 +337,19 @@ def test_compare_writes_one_report_per_configuration(tmp_path, capsys):
     assert json.loads((out / "bm25" / "report.json").read_text())["config"]["overrides"] == {"retriever": "bm25"}
     assert (out / "hybrid" / "report.json").is_file()
     assert "diff" in capsys.readouterr().out
+
+
+def test_reused_data_dir_keeps_corpus_paths_so_reruns_update_not_duplicate(tmp_path):
+    # Regression: each run copied the BBC articles to a new temp folder; with --data-dir reused,
+    # the index kept the last run's documents too and named the new ones "bbc/business/386.txt".
+    import argparse
+
+    from evals.__main__ import corpus_folder
+
+    args = argparse.Namespace(data_dir=tmp_path / "data", split="dev", corpus=None)
+    first = corpus_folder("bbc", args, tmp_path / "run1")
+    (first / "stale.txt").write_text("left over from another listing")
+    second = corpus_folder("bbc", args, tmp_path / "run2")
+    assert first == second and second.is_relative_to(tmp_path / "data")
+    assert not (second / "stale.txt").exists()
+    assert corpus_folder("bbc", argparse.Namespace(data_dir=None, split="dev", corpus=None), tmp_path / "run3") == tmp_path / "run3" / "bbc"

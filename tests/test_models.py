@@ -289,3 +289,21 @@ def test_query_cache_keeps_queries_and_passages_apart() -> None:
     assert np.allclose(asked, inner.embed_queries([text])) and not np.allclose(asked, cache.embed([text]))
     before = inner.texts_embedded
     assert np.allclose(cache.embed_queries([text]), asked) and inner.texts_embedded == before
+
+
+def test_background_loading_warms_every_model_and_leaves_failures_to_the_first_real_use():
+    from rag.models import load_in_background
+
+    calls: list[str] = []
+
+    class Good:
+        def warm_up(self) -> None:
+            calls.append("good")
+
+    class Broken:
+        def warm_up(self) -> None:
+            calls.append("broken")
+            raise RuntimeError("model file damaged")
+
+    load_in_background(Broken(), None, Good()).join(timeout=10)
+    assert calls == ["broken", "good"]  # the failure neither stopped the thread nor escaped it

@@ -179,3 +179,15 @@ def test_dated_corpus_rail_link_cost_is_the_revised_figure(tmp_path):
     assert answer.text.index("£2.1 billion") < answer.text.find("£1.8 billion") or "£1.8 billion" not in answer.text
     assert answer.citations[0].source == "rail-link-cost-revised.md"
     assert answer.direct is not None and "2.1 billion" in answer.direct
+
+
+def test_a_sentence_in_two_overlapping_chunks_answers_whichever_chunk_ranks_first():
+    # Regression: the sentence kept the context of the first chunk it came from, so when the chunk
+    # without "Kestrel Wing" ranked first (e.g. after the chunk reranker), the name check failed.
+    lead = chunk("a", "The Kestrel Wing opened at St Aldhelm's. The trust recruited 85 extra nurses.", source="wing.txt")
+    shared = "The trust recruited 85 extra nurses."
+    tail = chunk("b", f"{shared} Parking remains a problem.", start=100 + N.text(lead).index(shared), source="wing.txt")
+    question = "How many nurses did the Kestrel Wing recruit?"
+    for order in ([lead, tail], [tail, lead]):
+        answer = ask(question, order)
+        assert not answer.abstained and answer.direct == "85 extra nurses", order

@@ -46,6 +46,24 @@ def test_rerank_orders_by_the_cross_encoder_and_keeps_the_best():
     assert [n.node.node_id for n in out] == ["c2"] and reranker.calls == [2]
 
 
+def test_rerank_scores_only_the_head_and_keeps_the_tail_in_fusion_order():
+    reranker = FakeCrossEncoder()
+    out = CrossEncoderRerank(reranker, top_n=1, keep=2).postprocess_nodes([BRIDGE, FERRY], query_str="ferry repairs")
+    assert [n.node.node_id for n in out] == ["c1", "c2"] and reranker.calls == [1]
+
+
+def test_rerank_reads_only_the_first_passage_words_of_a_chunk():
+    seen: list[str] = []
+
+    class Recording(FakeCrossEncoder):
+        def score(self, query, passages):
+            seen.extend(passages)
+            return super().score(query, passages)
+
+    CrossEncoderRerank(Recording(), top_n=2, keep=2, passage_words=3).postprocess_nodes([BRIDGE, FERRY], query_str="ferry")
+    assert [p.split(". ", 1)[1] for p in seen] == [" ".join(N.text(n).split()[:3]) for n in (BRIDGE, FERRY)]
+
+
 def test_sentence_evidence_has_absolute_offsets_and_cross_encodes_only_the_short_list():
     reranker = FakeCrossEncoder()
     evidence = SentenceEvidence(HashingEmbedder(), reranker, candidates=2)

@@ -18,8 +18,9 @@ class CliError(Exception):
     """Bad command-line input found before the engine is involved."""
 
 
-def _assistant(args: argparse.Namespace):
-    from rag.assistant import Assistant
+def _assistant(args: argparse.Namespace, *, answering: bool = False):
+    """The Assistant for this command. For commands that answer, the models start loading on a
+    thread before the engine (llama-index, chromadb) is imported: a cold `ask` overlaps the two."""
     from rag.settings import Settings
 
     overrides: dict[str, Any] = {}
@@ -27,7 +28,18 @@ def _assistant(args: argparse.Namespace):
         value = getattr(args, name, None)
         if value:
             overrides[name] = value
-    return Assistant(Settings(**overrides))
+    settings = Settings(**overrides)
+    if not answering:
+        from rag.assistant import Assistant
+
+        return Assistant(settings)
+    from rag.models import load_in_background, make_embedder, make_reranker
+
+    embedder, reranker = make_embedder(settings), make_reranker(settings)
+    args._loading = load_in_background(embedder, reranker)
+    from rag.assistant import Assistant
+
+    return Assistant(settings, embedder=embedder, reranker=reranker)
 
 
 def _print_json(data: Any) -> None:
@@ -100,15 +112,22 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    answer = _assistant(args).ask(args.question, mode=args.mode, **_filters(args))
+    answer = _assistant(args, answering=True).ask(args.question, mode=args.mode, **_filters(args))
     _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
     return 0
+
+
+def _finish_loading(args: argparse.Namespace) -> None:
+    """A process must not exit while onnxruntime is still loading on the model thread."""
+    loading = getattr(args, "_loading", None)
+    if loading is not None:
+        loading.join()
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from rag.types import NewsragError
 
-    assistant = _assistant(args)
+    assistant = _assistant(args, answering=True)
     history: list[dict] = []
     print("Ask about the articles; an empty line or Ctrl-D quits.")
     while True:
@@ -241,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("NEWSRAG_DEBUG"):
             raise
         return _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with NEWSRAG_DEBUG=1 for details", as_json, 1)
+    finally:
+        _finish_loading(args)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def _copy_bbc(workdir: Path, listing: Path) -> Path:
     if not BBC_DIR.is_dir():
         raise CorpusError(f"the BBC corpus is missing: expected it at {BBC_DIR} (next to the repository)")
     folder = workdir / "bbc"
+    shutil.rmtree(folder, ignore_errors=True)  # our copy: only this listing's articles, nothing stale
     gold, distractors = bbc_articles(listing)
     for rel in gold + distractors:
         src = BBC_DIR / rel

@@ -5,8 +5,9 @@ chosen from Settings; nothing here imports torch unless the torch backend is ask
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.types import NewsragError
 
@@ -79,3 +80,26 @@ def make_reranker(settings: "Settings") -> "CrossEncoder | None":
         settings.reranker_path, max_tokens=settings.reranker_max_tokens,
         batch_size=settings.reranker_batch_size, threads=settings.onnx_threads,
     )
+
+
+def load_in_background(*models: Any) -> threading.Thread:
+    """Starts warming `models` up (opening their ONNX sessions, one inference each) on a thread.
+
+    onnxruntime releases the GIL while it loads and runs, so a fresh process can import
+    llama-index and chromadb meanwhile; `join()` the thread before the process exits. A model
+    that fails to load is left unloaded: its first real use raises the error for the caller.
+    """
+
+    def work() -> None:
+        for model in models:
+            warm = getattr(model, "warm_up", None)
+            if warm is None:
+                continue
+            try:
+                warm()
+            except Exception:  # noqa: BLE001 - reported by the first real use, in the caller's thread
+                pass
+
+    thread = threading.Thread(target=work, name="newsrag-model-load", daemon=True)
+    thread.start()
+    return thread

@@ -282,11 +282,11 @@ class Assistant:
     def retrieve(
         self, query: str, mode: str | None = None, top_k: int | None = None, *,
         sources: list[str] | None = None, since: str | None = None, until: str | None = None,
-        doc_filter: DocFilter | None = None,
+        doc_filter: DocFilter | None = None, rerank: bool = True,
     ) -> list[NodeWithScore]:
         """The best chunks for `query`: fused candidates within the filters, committed only, one
-        copy per group of wire copies, reranked by the cross-encoder when configured, `top_k` kept,
-        each with its sentence vectors."""
+        copy per group of wire copies, reranked by the cross-encoder when configured (and `rerank`),
+        `top_k` kept, each with its sentence vectors."""
         mode = mode or self.settings.retriever
         if mode not in ("hybrid", "dense", "bm25"):
             raise NewsragError(f"unknown retriever '{mode}': use hybrid, dense or bm25")
@@ -313,7 +313,7 @@ class Assistant:
         keep = top_k or self.settings.top_k
         hits = CommittedOnly(committed=manifest.chunk_ids).postprocess_nodes(candidates, bundle)
         hits = OneCopyPerGroup(groups=self._groups(manifest)).postprocess_nodes(hits, bundle)
-        if self.reranker is not None and self.settings.rerank_top_n:
+        if rerank and self.reranker is not None and self.settings.rerank_top_n:
             hits = CrossEncoderRerank(
                 self.reranker, self.settings.rerank_top_n, keep, self.settings.rerank_passage_words
             ).postprocess_nodes(hits, bundle)
@@ -360,7 +360,9 @@ class Assistant:
             raise NewsragError(EMPTY_INDEX)
         conv = resolve(question, history)
         flt, query, scope = self._scope(question, conv.query, sources, since, until)
-        chunks = self.retrieve(query, doc_filter=flt)
+        # The answerer cross-encodes the kept chunks' sentences itself, so reordering chunks pays
+        # only when the reranker also chooses which are kept (more candidates than top_k).
+        chunks = self.retrieve(query, doc_filter=flt, rerank=self.settings.rerank_top_n > self.settings.top_k)
         retrieved = time.perf_counter()
         sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=query))
         notice = ""

@@ -80,3 +80,22 @@ def test_without_a_reranker_the_prescore_orders():
     out = SentenceEvidence(HashingEmbedder(), None).postprocess_nodes([BRIDGE, FERRY], QueryBundle(query_str="ferry storm suspended"))
     assert N.text(out[0]).startswith("The ferry was suspended") and N.logit(out[0]) is None
     assert [n.score for n in out] == sorted((n.score for n in out), reverse=True)
+
+
+def test_chunks_are_cross_encoded_for_retrieval_but_not_again_for_an_answer_that_keeps_them_all(settings):
+    # With rerank_top_n <= top_k the chunk reranker only reorders the kept chunks, whose sentences
+    # the answerer cross-encodes anyway: paying for it in ask() took answers past their latency budget.
+    from rag.assistant import Assistant
+
+    reranker = FakeCrossEncoder()
+    a = Assistant(settings.model_copy(update={"rerank_top_n": 4, "top_k": 6, "sentence_candidates": 3}), reranker=reranker)
+    a.ingest(progress=False)
+    a.retrieve("How many nations pledged troops?")
+    assert reranker.calls == [4]
+    reranker.calls.clear()
+    a.ask("How many nations pledged troops?")
+    assert reranker.calls == [3]  # the sentences only
+    wider = Assistant(a.settings.model_copy(update={"rerank_top_n": 10}), reranker=reranker)
+    reranker.calls.clear()
+    wider.ask("How many nations pledged troops?")
+    assert reranker.calls == [10, 3]  # choosing which chunks are kept: worth it

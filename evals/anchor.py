@@ -31,11 +31,11 @@ def _offline() -> None:
         os.environ.setdefault(key, value)
 
 
-def _documents(corpus: Path) -> list[Any]:
+def _documents(corpus: Path, limit: int | None = None) -> list[Any]:
     from llama_index.core import Document
 
     docs = []
-    for path in sorted(corpus.rglob("*.txt")):
+    for path in sorted(corpus.rglob("*.txt"))[:limit]:
         source = path.relative_to(corpus).as_posix()
         docs.append(Document(
             text=path.read_text(encoding="utf-8", errors="replace"), metadata={"source": source},
@@ -65,7 +65,7 @@ def run(corpus: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> 
         path=str(work / "anchor-warmup"), settings=chromadb.config.Settings(anonymized_telemetry=False)
     )
     VectorStoreIndex.from_documents(
-        _documents(corpus)[:1],
+        _documents(corpus, limit=1),
         storage_context=StorageContext.from_defaults(
             vector_store=ChromaVectorStore(chroma_collection=warm.get_or_create_collection("warmup"))
         ),

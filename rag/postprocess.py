@@ -58,7 +58,7 @@ class CrossEncoderRerank(BaseNodePostprocessor):
     first `passage_words` words) logit; the rest follow in fusion order; `keep` are returned.
 
     Only the head is cross-encoded because each pair costs a model pass; the passage is cut
-    because a chunk's lead says what it is about, and half the words halve the cost.
+    because a chunk's lead says what it is about, and each word read costs model time.
     """
 
     top_n: int = 6

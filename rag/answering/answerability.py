@@ -49,24 +49,18 @@ class Kind(str, Enum):
     OTHER = "other"
 
 
+# First match wins: "how long" before "how many", a typed wh-word before a yes/no opening
+# ("Did ... when ..." asks for a date), "which" (a bare name) last.
+_KIND_ORDER = (
+    (_DURATION_Q, Kind.DURATION), (_NUMBER_Q, Kind.NUMBER), (_DATE_Q, Kind.DATE), (_PERSON_Q, Kind.PERSON),
+    (_PLACE_Q, Kind.PLACE), (_YES_NO_Q, Kind.YES_NO), (_NAME_Q, Kind.NAME),
+)
+
+
 def question_kind(question: str) -> Kind:
     """The answer type of the user's own question (the last one, for a merged follow-up)."""
     q = question.strip()
-    if _DURATION_Q.search(q):
-        return Kind.DURATION
-    if _NUMBER_Q.search(q):
-        return Kind.NUMBER
-    if _DATE_Q.search(q):
-        return Kind.DATE
-    if _PERSON_Q.search(q):
-        return Kind.PERSON
-    if _PLACE_Q.search(q):
-        return Kind.PLACE
-    if _YES_NO_Q.match(q):
-        return Kind.YES_NO
-    if _NAME_Q.search(q):
-        return Kind.NAME
-    return Kind.OTHER
+    return next((kind for pattern, kind in _KIND_ORDER if pattern.search(q)), Kind.OTHER)
 
 
 _DEMONYM = re.compile(r"(?:n|an|ian|ese|i)$")

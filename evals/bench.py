@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import itertools
 import json
 import os
@@ -231,6 +232,20 @@ def cold_start(data: Path, target: Path, question: str) -> float:
     return round(seconds, 3)
 
 
+def import_seconds(module: str) -> float | None:
+    """Seconds for a fresh process to import `module` (None when it is not installed): the yardstick
+    a cold `newsrag ask` is held to, measured in the same run because absolute times drift here."""
+    if importlib.util.find_spec(module) is None:
+        return None
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, env=_child_env(),
+                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"`import {module}` failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return round(seconds, 3)
+
+
 def run_anchor(pristine: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> dict[str, Any]:
     """evals/anchor.py in its own process on the same headline-stripped documents and queries."""
     qfile, out = work / "anchor-queries.json", work / "anchor.json"
@@ -271,9 +286,20 @@ def run(corpus: Path, limit: int | None, questions: int, data_dir: Path | None, 
     result.update(measure_newsrag(target, queries, questions, top_k, data))
     gc.collect()  # newsrag's assistant is gone; free its memory before the children start
     result["cold_start_s"] = cold_start(data, target, queries[0]["query"])
+    yardstick = import_seconds("sentence_transformers")
+    result["import_sentence_transformers_s"] = yardstick
+    result["cold_start_vs_import_sentence_transformers"] = round(result["cold_start_s"] / yardstick, 3) if yardstick else None
     if anchor:
         result["vs_anchor"] = compare(result, run_anchor(pristine, queries, top_k, work))
     return result
+
+
+def _cold(r: dict[str, Any]) -> str:
+    text = f"{r['cold_start_s']:.2f} s"
+    if r.get("cold_start_vs_import_sentence_transformers"):
+        text += (f"  ({r['cold_start_vs_import_sentence_transformers']:.0%} of `import sentence_transformers`, "
+                 f"{r['import_sentence_transformers_s']:.2f} s)")
+    return text
 
 
 def _quality(v: dict[str, float]) -> str:
@@ -295,7 +321,7 @@ def format_table(r: dict[str, Any]) -> str:
     ]
     rows += [(f"retrieval {m} ({r.get('retrieval_task', '')})", _quality(v)) for m, v in r["retrieval"].items()]
     rows += [(f"retrieval {m}, no rerank", _quality(v)) for m, v in r.get("retrieval_without_rerank", {}).items()]
-    rows += [("peak RSS", f"{r['peak_rss_mb']:.0f} MB"), ("cold start (ask)", f"{r['cold_start_s']:.2f} s")]
+    rows += [("peak RSS", f"{r['peak_rss_mb']:.0f} MB"), ("cold start (ask)", _cold(r))]
     if "vs_anchor" in r:
         a = r["vs_anchor"]
         rows += [

@@ -12,6 +12,8 @@ import pytest
 
 from rag.types import NewsragError
 
+ROOT = Path(__file__).resolve().parents[1]
+
 pytestmark = pytest.mark.slow
 
 
@@ -110,3 +112,33 @@ def test_cli_ask_json(tmp_path, corpus):
     assert (corpus / quote["source"]).read_text(encoding="utf-8")[quote["start"]:quote["end"]] == quote["quote"]
     empty = subprocess.run([*cli, "ask", " "], env=env, capture_output=True, text=True, timeout=600)
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+
+
+CLI_WITH_ATEXIT = """
+import atexit, sys
+import ui.cli
+atexit.register(lambda: print("teardown ran", file=sys.stderr))
+sys.argv = ["newsrag", *sys.argv[1:]]
+sys.exit(ui.cli.run())
+"""
+
+
+def test_cli_ask_skips_interpreter_teardown_but_keeps_its_output_and_exit_code(tmp_path, corpus):
+    """`ask` leaves with os._exit once its output is flushed (teardown was ~0.5 s of a cold ask);
+    other commands, and `main()` called in-process, end normally."""
+    env = {**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path / "data"), "NEWSRAG_CORPUS_DIR": str(corpus),
+           "NEWSRAG_EMBEDDING_BACKEND": "hashing"}
+    run = lambda *args: subprocess.run([sys.executable, "-c", CLI_WITH_ATEXIT, *args], cwd=ROOT, env=env,
+                                       capture_output=True, text=True, timeout=600)
+    ingest = run("ingest")
+    assert ingest.returncode == 0 and "teardown ran" in ingest.stderr
+    asked = run("ask", "How many nations pledged troops to the reassurance force?", "--json")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["citations"]  # the whole JSON document arrived
+    assert "teardown ran" not in asked.stderr
+    failed = run("ask", " ")
+    assert failed.returncode == 2 and "empty" in failed.stderr and "teardown ran" not in failed.stderr
+
+    from ui.cli import main
+
+    assert main(["--data-dir", str(tmp_path / "data"), "ask", " "]) == 2  # in-process: returns, never exits

@@ -40,6 +40,9 @@ def _check_common(r: dict, limit: int) -> None:
         _check_quality(m, mode)
     assert 50 < r["peak_rss_mb"] < 16_000
     assert 0 < r["cold_start_s"] < 300
+    yardstick = r["import_sentence_transformers_s"]  # measured in the same run, as the issue compares them
+    assert yardstick is None or yardstick > 0
+    assert r["cold_start_vs_import_sentence_transformers"] == (round(r["cold_start_s"] / yardstick, 3) if yardstick else None)
 
 
 def test_split_headline_drops_the_first_nonempty_line_only() -> None:

@@ -41,10 +41,12 @@ EMPTY_INDEX = "the index is empty: add articles with `newsrag ingest PATH` (or u
 
 class Assistant:
     def __init__(
-        self, settings: Settings | None = None, *, embedder: Embedder | None = None, reranker: CrossEncoder | None = None
+        self, settings: Settings | None = None, *, embedder: Embedder | None = None, reranker: CrossEncoder | None = None,
+        store: VectorStore | None = None,
     ) -> None:
         """`embedder` and `reranker` default to the ones `settings` names (`make_embedder`,
-        `make_reranker`); pass them to share loaded models (with `settings.rerank` off, none is used)."""
+        `make_reranker`); pass them to share loaded models (with `settings.rerank` off, none is used).
+        `store` defaults to the Chroma store `settings` names; pass one to share an opened client."""
         force_offline()
         self.settings = settings or Settings()
         self.embedder = embedder or make_embedder(self.settings)
@@ -52,7 +54,7 @@ class Assistant:
         self.reranker = (reranker or make_reranker(self.settings)) if self.settings.rerank else None
         self.chunker = Chunker(self.settings.chunk_size, self.settings.chunk_overlap)
         self.paths = IndexPaths(Path(self.settings.data_dir))
-        self.store = VectorStore(self.paths.chroma, self.settings.chroma_host, self.settings.chroma_port)
+        self.store = store or VectorStore(self.paths.chroma, self.settings.chroma_host, self.settings.chroma_port)
         self.articles = ArticleStore(self.paths.articles)
         self.policy = Policy.from_settings(self.settings, reranked=self.reranker is not None)
         self.evidence = SentenceEvidence(

@@ -142,3 +142,28 @@ def test_cli_ask_skips_interpreter_teardown_but_keeps_its_output_and_exit_code(t
     from ui.cli import main
 
     assert main(["--data-dir", str(tmp_path / "data"), "ask", " "]) == 2  # in-process: returns, never exits
+
+
+def test_cli_opens_the_vector_store_early_only_for_an_index_that_exists(tmp_path, corpus):
+    """A cold `ask` opens Chroma and loads the live collection on a thread before the engine
+    imports llama-index; a missing index gets no folder and is left to the engine's own error."""
+    from argparse import Namespace
+
+    from rag.assistant import Assistant
+    from rag.index import Manifest
+    from rag.settings import Settings
+    from ui.cli import _open_store
+
+    nowhere = Namespace(_loading=[])
+    assert _open_store(Settings(data_dir=tmp_path / "typo"), nowhere) is None
+    assert not (tmp_path / "typo").exists() and nowhere._loading == []
+
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embedding_backend="hashing")
+    Assistant(settings).ingest(progress=False)
+    args = Namespace(_loading=[])
+    store = _open_store(settings, args)
+    for thread in args._loading:
+        thread.join(timeout=60)
+    assert Manifest.load(tmp_path / "data" / "manifest.json").collection in store._collections
+    answer = Assistant(settings, store=store).ask("How many nations pledged troops to the reassurance force?")
+    assert answer.citations and "26" in answer.text

@@ -305,5 +305,5 @@ def test_background_loading_warms_every_model_and_leaves_failures_to_the_first_r
             calls.append("broken")
             raise RuntimeError("model file damaged")
 
-    load_in_background(Broken(), None, Good()).join(timeout=10)
-    assert calls == ["broken", "good"]  # the failure neither stopped the thread nor escaped it
+    load_in_background(Broken(), None, Good(), lambda: calls.append("callable")).join(timeout=10)
+    assert calls == ["broken", "good", "callable"]  # the failure neither stopped the thread nor escaped it

@@ -82,17 +82,18 @@ def make_reranker(settings: "Settings") -> "CrossEncoder | None":
     )
 
 
-def load_in_background(*models: Any) -> threading.Thread:
-    """Starts warming `models` up (opening their ONNX sessions, one inference each) on a thread.
+def load_in_background(*steps: Any) -> threading.Thread:
+    """Starts warming `steps` up on a thread: a model's `warm_up()` (opening its ONNX session, one
+    inference), or any zero-argument callable (e.g. loading a vector index).
 
     onnxruntime releases the GIL while it loads and runs, so a fresh process can import
-    llama-index and chromadb meanwhile; `join()` the thread before the process exits. A model
-    that fails to load is left unloaded: its first real use raises the error for the caller.
+    llama-index and chromadb meanwhile; `join()` the thread before the process exits. A step
+    that fails is left undone: its first real use raises the error for the caller.
     """
 
     def work() -> None:
-        for model in models:
-            warm = getattr(model, "warm_up", None)
+        for step in steps:
+            warm = getattr(step, "warm_up", None) or (step if callable(step) else None)
             if warm is None:
                 continue
             try:

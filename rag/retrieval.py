@@ -15,11 +15,18 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from rag.embeddings import Embedder
 
 
-def bm25_retriever(path: Path, top_k: int) -> BaseRetriever | None:
-    index_dir = path / "index"
-    if not index_dir.exists():
-        return None
+def bm25_retriever(path: Path, top_k: int, expect_index: bool = True) -> BaseRetriever | None:
+    """The BM25 retriever persisted under `path`; None only for an index with no chunks. A folder
+    missing when the manifest has chunks is a NewsragError, never a silent dense-only search: it
+    is how another process's commit (which prunes the old folder) shows itself to a reader."""
     from rag.index import load_bm25
+    from rag.types import NewsragError
+
+    index_dir = path / "index"
+    if not expect_index:
+        return None
+    if not index_dir.exists():
+        raise NewsragError("the BM25 keyword index is missing; run `newsrag ingest` to rebuild it")
 
     retriever = load_bm25(index_dir)
     retriever.similarity_top_k = min(top_k, len(retriever.corpus))

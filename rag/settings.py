@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         1.5, ge=0, description="Weight of BM25 ranks in the fusion (seeds gold: MRR 0.876 at 1.0, 0.900 at 1.5)."
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    index_switch_retries: int = Field(
+        3, ge=0, le=10,
+        description="Times a query re-reads the manifest and retries when another process committed a new "
+        "index (and pruned the one it was reading) while it ran; each back-to-back commit costs one.",
+    )
 
     # --- answering
     mode: Literal["extractive", "llm"] = Field("extractive", description="Default answer mode.")

@@ -184,6 +184,45 @@ def test_a_running_assistant_sees_another_process_commit(tmp_path, two_folders):
     assert "archive/town_000.txt" in [_source(h) for h in assistant.retrieve("old mill weaving Ashby 1971")]
 
 
+@pytest.mark.slow
+def test_regression_bm25_damaged_when_another_process_commits_between_manifest_and_load(tmp_path, two_folders, monkeypatch):
+    """A running server read the manifest, another process's ingest committed and pruned the BM25
+    folder that manifest named, and the query failed with "the BM25 keyword index is damaged
+    (FileNotFoundError)". The query now reads the new manifest and answers from it."""
+    import rag.assistant
+
+    news, archive = two_folders
+    assistant = make(tmp_path)
+    assistant.ingest([news])
+    load = rag.assistant.bm25_retriever
+    commits: list[int] = []
+
+    def another_process_commits_first(path, top_k, **kw):
+        if not commits:
+            commits.append(_cli(tmp_path, "ingest", str(archive)).returncode)
+            assert not path.exists(), "the commit was meant to prune the folder this query is about to load"
+        return load(path, top_k, **kw)
+
+    monkeypatch.setattr(rag.assistant, "bm25_retriever", another_process_commits_first)
+    hits = assistant.retrieve("old mill weaving Ashby 1971")
+    assert commits == [0]
+    assert "archive/town_000.txt" in [_source(h) for h in hits]  # answered from the new commit
+
+
+def test_an_unchanged_index_that_fails_to_load_still_says_so(tmp_path, two_folders):
+    """The retry is for a switched index only: a damaged BM25 folder, with nobody writing, is
+    reported (one line, what to run), not retried into a different error."""
+    news, _ = two_folders
+    assistant = make(tmp_path)
+    assistant.ingest([news])
+    manifest = assistant.manifest()
+    (assistant.keyword_dir(manifest) / "index" / "corpus.jsonl").unlink(missing_ok=True)
+    for f in (assistant.keyword_dir(manifest) / "index").iterdir():
+        f.write_bytes(b"garbage")
+    with pytest.raises(NewsragError, match="BM25 keyword index is damaged"):
+        assistant.retrieve("harbour bridge cables")
+
+
 def test_a_second_writer_fails_at_once_with_a_clear_message(tmp_path, two_folders):
     from filelock import FileLock
 

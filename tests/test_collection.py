@@ -223,6 +223,44 @@ def test_an_unchanged_index_that_fails_to_load_still_says_so(tmp_path, two_folde
         assistant.retrieve("harbour bridge cables")
 
 
+def test_own_commit_reopens_the_vector_store_once_and_a_no_op_ingest_does_not(tmp_path, two_folders, monkeypatch):
+    news, archive = two_folders
+    assistant = make(tmp_path)
+    assistant.ingest([news])
+    reopened: list[int] = []
+    monkeypatch.setattr(assistant.store, "reopen", lambda: reopened.append(1))
+    assistant.ingest([archive])
+    assert reopened == [1]
+    assistant.ingest([archive])  # nothing changed: nothing committed, the loaded index stays
+    assert reopened == [1]
+    assistant.remove(["mill_000.txt"])
+    assert reopened == [1, 1]
+
+
+@pytest.mark.slow
+def test_regression_an_article_added_in_process_is_found_by_the_next_query_every_time(tmp_path):
+    """Embedded Chroma 1.5 sometimes left the vector written by a second ingest out of the same
+    client's in-memory index (a read between the two writes triggers it): the article that was
+    just added could not be retrieved densely, about one run in 40. Twenty runs of that sequence."""
+    import shutil
+
+    seeds = ROOT / "seeds"
+    for run in range(20):
+        corpus = tmp_path / f"corpus{run}"
+        shutil.copytree(seeds, corpus)
+        settings = Settings(data_dir=tmp_path / f"data{run}", corpus_dir=corpus, embedding_backend="hashing")
+        assistant = Assistant(settings)
+        assistant.ingest()
+        (corpus / "added.txt").write_text(
+            "Reassurance force update: nations pledged troops\n"
+            "Diplomats discussed the reassurance force and the troops nations pledged for Ukraine.\n",
+            encoding="utf-8",
+        )
+        assistant.ingest()
+        dense = [_source(h) for h in assistant.retrieve("How many nations pledged troops to the reassurance force?", mode="dense")]
+        assert "added.txt" in dense, (run, dense)
+
+
 def test_a_second_writer_fails_at_once_with_a_clear_message(tmp_path, two_folders):
     from filelock import FileLock
 

@@ -89,4 +89,10 @@ class Manifest:
     def save(self, path: Path) -> None:
         data = asdict(self)
         data.pop("legacy_origins")
-        atomic_write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                return  # unchanged: running readers keep their loaded index instead of reopening
+        except (OSError, UnicodeDecodeError):
+            pass
+        atomic_write_text(path, text)

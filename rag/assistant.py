@@ -167,8 +167,8 @@ class Assistant:
         """Brackets this process's ingest or remove. Once it has committed, the vector store is
         reopened, as for another process's commit: an embedded Chroma 1.5 client that served a
         read between two writes sometimes leaves a later-written vector out of its in-memory
-        index (queries miss it until the index is reloaded from disk, where it is; about 1 run in
-        40 on the seeds, reproduced with chromadb alone)."""
+        index (queries miss it until the index is reloaded from disk, where it is; a few runs in a
+        hundred on the seeds, reproduced with chromadb alone)."""
         with self._lock:
             self._writes += 1
             before = self._stamp()
@@ -319,7 +319,10 @@ class Assistant:
                 # with the index unchanged (a bad filter, another embedder's index) is the caller's.
                 switched = stamp is not None and self._stamp() != stamp
                 attempt += 1
-                if attempt > self.settings.index_switch_retries or not (switched or not isinstance(exc, NewsragError)):
+                # Chroma's own error for a collection dropped under an open client gets one retry
+                # even when the stamp looks unchanged (a reopen is what it needs).
+                retryable = switched or (attempt == 1 and not isinstance(exc, NewsragError))
+                if attempt > self.settings.index_switch_retries or not retryable:
                     raise
                 with self._lock:
                     self.store.reopen()

@@ -263,6 +263,22 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key, if the server wants one.")
     llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
     llm_max_tokens: int = Field(512, gt=0, description="Answer length cap in tokens.")
+    llm_sources: int = Field(5, ge=1, le=20, description="Distinct chunks shown to the model as numbered sources.")
+    llm_history_messages: int = Field(
+        6, ge=0, le=50, description="Last turns of the conversation passed to the model, for follow-ups (0: none)."
+    )
+    llm_max_retries: int = Field(
+        1, ge=0, le=5, description="Retries of a failed LLM request; a local server that refuses once will refuse again."
+    )
+    verify_min_lexical: float = Field(
+        0.5, ge=0, le=1,
+        description="An LLM sentence is kept when the source it cites holds this share of its content words ...",
+    )
+    verify_min_cosine: float = Field(
+        0.6, ge=-1, le=1,
+        description="... or when its cosine to that source's closest sentence reaches this (and every number it "
+        "states is in the source either way).",
+    )
 
     # --- serving (`newsrag serve`: the UI and the /v1 HTTP API on one port)
     host: str = Field("127.0.0.1", description="Interface to serve on; 0.0.0.0 exposes it to the network.")

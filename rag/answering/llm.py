@@ -18,14 +18,11 @@ from llama_index.core.schema import NodeWithScore
 from rag.answering import nodes as N
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
 from rag.answering.followup import Conversation
-from rag.answering.verify import REFUSAL, PreviewBuffer, is_refusal, verify_answer
+from rag.answering.verify import REFUSAL, PreviewBuffer, Support, is_refusal, verify_answer
 from rag.embeddings import Embedder
 from rag.settings import Settings
 from rag.types import NewsragError
 
-MAX_SOURCES = 5  # distinct chunks shown to the model
-HISTORY_MESSAGES = 6  # last turns of the conversation passed along, for follow-ups
-MAX_RETRIES = 1  # a local server that refuses once will refuse again; don't make the user wait
 UNVERIFIED = "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using ONLY the numbered sources in the user's message.
@@ -61,8 +58,8 @@ def answer_with_llm(
     llm = build_llm(settings)
     if not sentences or not answering_sentences(conv, sentences, policy):
         return compose(conv, sentences, policy), ""  # too little to go on: no model call
-    sources = pick_sources(sentences, chunks)
-    messages = build_messages(conv.query, history, sources)
+    sources = pick_sources(sentences, chunks, settings.llm_sources)
+    messages = build_messages(conv.query, history, sources, settings.llm_history_messages)
     preview = PreviewBuffer()
     parts: list[str] = []
     try:
@@ -81,7 +78,7 @@ def answer_with_llm(
     raw = "".join(parts)
     if is_refusal(raw):
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), ""
-    verified = verify_answer(raw, sources, embedder)
+    verified = verify_answer(raw, sources, embedder, Support(settings.verify_min_lexical, settings.verify_min_cosine))
     if not verified.citations:
         return compose(conv, sentences, policy), UNVERIFIED
     notice = ""
@@ -106,13 +103,13 @@ def build_llm(settings: Settings) -> Any:
         api_key=settings.llm_api_key or "not-needed",
         timeout=settings.llm_timeout_s,
         max_tokens=settings.llm_max_tokens,
-        max_retries=MAX_RETRIES,
+        max_retries=settings.llm_max_retries,
         is_chat_model=True,
         is_function_calling_model=False,
     )
 
 
-def pick_sources(sentences: list[NodeWithScore], chunks: list[NodeWithScore], limit: int = MAX_SOURCES) -> list[NodeWithScore]:
+def pick_sources(sentences: list[NodeWithScore], chunks: list[NodeWithScore], limit: int) -> list[NodeWithScore]:
     """The distinct chunks behind the best evidence sentences, best first; [n] is index n-1."""
     by_id = {c.node.node_id: c for c in chunks}
     picked: dict[str, NodeWithScore] = {}
@@ -135,12 +132,12 @@ def format_sources(sources: list[NodeWithScore]) -> str:
     return "\n\n".join(blocks)
 
 
-def build_messages(question: str, history: list[dict], sources: list[NodeWithScore]) -> list[Any]:
+def build_messages(question: str, history: list[dict], sources: list[NodeWithScore], history_messages: int) -> list[Any]:
     """System rules, the last turns of the conversation, then the sources and the question."""
     from llama_index.core.llms import ChatMessage, MessageRole
 
     messages = [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT)]
-    for turn in history[-HISTORY_MESSAGES:] if HISTORY_MESSAGES else []:
+    for turn in history[-history_messages:] if history_messages else []:
         role = MessageRole.USER if turn.get("role") == "user" else MessageRole.ASSISTANT
         content = str(turn.get("content", ""))
         if role == MessageRole.ASSISTANT:

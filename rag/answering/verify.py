@@ -23,8 +23,6 @@ from rag.embeddings import Embedder
 from rag.types import Citation
 
 REFUSAL = "The sources do not answer this question."
-MIN_LEXICAL = 0.5  # share of the claim's content words found in the cited chunk
-MIN_COSINE = 0.6  # or: cosine between the claim and the chunk's closest sentence
 
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)  # reasoning models' scratchpad
 _OPEN_THINK = re.compile(r"<think>(?!.*</think>)", re.S | re.I)
@@ -161,15 +159,26 @@ def best_sentence(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, ve
     return best, max(float(cosines[i]) for i in factual)
 
 
-def supports(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray) -> tuple[bool, int, float]:
+@dataclass(frozen=True)
+class Support:
+    """How much a cited source must back a claim: `min_lexical` of its content words, or a
+    sentence within `min_cosine` of its meaning (Settings.verify_min_lexical / verify_min_cosine)."""
+
+    min_lexical: float
+    min_cosine: float
+
+
+def supports(
+    claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray, bar: Support
+) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
     if not _factual(chunk) or not numbers(claim) <= numbers(_factual_text(chunk)):
         return False, index, cosine
-    return (lexical_support(claim, chunk) >= MIN_LEXICAL or cosine >= MIN_COSINE), index, cosine
+    return (lexical_support(claim, chunk) >= bar.min_lexical or cosine >= bar.min_cosine), index, cosine
 
 
-def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder) -> Verified:
+def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder, bar: Support) -> Verified:
     """Keep only supported sentences; markers renumbered 1..m, one verbatim citation per marker."""
     cleaned = _SOURCE_WORD.sub(r"[\1]", sanitize(answer))
     sentences = [s for s in split_sentences(cleaned) if claim_text(s)]
@@ -186,7 +195,7 @@ def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder)
             chunk = sources[n - 1]
             if n not in vector_cache:
                 vector_cache[n] = _sentence_vectors(chunk, embedder)
-            ok, index, cosine = supports(claim, vector, chunk, vector_cache[n])
+            ok, index, cosine = supports(claim, vector, chunk, vector_cache[n], bar)
             if ok:
                 good.append(n)
                 if n not in best or cosine > best[n][0]:

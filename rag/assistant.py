@@ -196,6 +196,7 @@ class Assistant:
             if self._manifest is None or stamp != self._manifest_stamp:
                 manifest = Manifest.load(self.paths.manifest)
                 if self._manifest_stamp is not None and stamp != self._manifest_stamp and not self._writes:
+                    self._retrievers.clear()  # before the reopen, which frees the old client
                     self.store.reopen()
                 self._manifest, self._manifest_stamp = manifest, stamp
                 self._source_of_chunk = {cid: d.source for d in manifest.docs.values() for cid in d.chunk_ids}
@@ -325,8 +326,8 @@ class Assistant:
                 if attempt > self.settings.index_switch_retries or not retryable:
                     raise
                 with self._lock:
-                    self.store.reopen()
                     self._invalidate()
+                    self.store.reopen()
 
     def _postprocess(
         self, candidates: list[NodeWithScore], bundle: QueryBundle, manifest: Manifest, keep: int, rerank: bool

@@ -129,3 +129,22 @@ def test_bench_anchor_smoke(tmp_path: Path, corpus: Path) -> None:
     assert a["newsrag_retrieval_without_rerank"] == r["retrieval_without_rerank"]
     assert a["chunks"]["newsrag"] == r["ingest"]["chunks"] and a["chunks"]["anchor"] >= limit
     assert a["peak_rss_mb"]["newsrag"] == r["peak_rss_mb"] and a["peak_rss_mb"]["anchor"] > 50
+
+
+def test_regression_anchor_reported_the_bench_process_peak_rss_as_its_own() -> None:
+    """Linux folds a parent's peak RSS into its child's `ru_maxrss` across fork and exec, so the
+    anchor (a child of the bench) reported newsrag's 1,065 MB as its own on the full corpus.
+    `peak_rss_mb` reads the child's own high-water mark."""
+    import subprocess
+    import sys
+
+    ballast = bytearray(400 * 1024 * 1024)
+    ballast[:: 4096] = b"\x01" * len(ballast[:: 4096])  # touch every page, so it is resident
+    child = subprocess.run(
+        [sys.executable, "-c", "from evals.bench import peak_rss_mb; print(peak_rss_mb())"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )
+    del ballast
+    if not Path("/proc/self/status").is_file():
+        pytest.skip("no /proc: peak_rss_mb falls back to ru_maxrss")
+    assert float(child.stdout) < 200, child.stdout

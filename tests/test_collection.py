@@ -237,6 +237,23 @@ def test_own_commit_reopens_the_vector_store_once_and_a_no_op_ingest_does_not(tm
     assert reopened == [1, 1]
 
 
+def test_regression_a_reopen_left_the_old_chroma_client_in_memory(tmp_path, two_folders):
+    """The reopen after an own commit dropped the old Chroma client without freeing it: its System
+    (Rust bindings holding every vector index it had loaded) sits in reference cycles, and it
+    lingered until the collector's next full pass. The old System must be gone once the ingest
+    returns, and queries still work."""
+    import weakref
+
+    news, archive = two_folders
+    assistant = make(tmp_path)
+    assistant.ingest([news])
+    assistant.retrieve("harbour bridge cables")  # loads the collection's vector index
+    old = weakref.ref(assistant.store.client._system)
+    assistant.ingest([archive])
+    assert old() is None
+    assert assistant.retrieve("harbour bridge cables")
+
+
 @pytest.mark.slow
 def test_regression_an_article_added_in_process_is_found_by_the_next_query_every_time(tmp_path):
     """Embedded Chroma 1.5 sometimes left the vector written by a second ingest out of the same

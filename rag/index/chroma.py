@@ -7,6 +7,7 @@ embedded Chroma keeps each opened collection's vector index in memory), so `reop
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from pathlib import Path
@@ -151,6 +152,11 @@ class VectorStore:
 
             SharedSystemClient.clear_system_cache()
             self._client = None
+        # The old client's System (Chroma's Rust bindings with every vector index it loaded) sits
+        # in reference cycles, so only a full collection frees it; left to the collector's own
+        # schedule, every reopen left one more of them alive for a while.
+        # Callers drop their own collection handles first (see Assistant), or it stays reachable.
+        gc.collect()
 
     def collection(self, name: str, create: bool = False) -> ChunkCollection:
         with self._lock:

@@ -101,7 +101,6 @@ def task_quality(assistant: Any, queries: list[dict[str, str]], top_k: int) -> d
     return {mode: summarize(r) for mode, r in ranks.items()}
 
 
-
 def peak_rss_mb() -> float:
     """This process's own peak resident set, in MB.
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from rag.errors import NewsragError  # noqa: F401 - re-exported: older imports name it here
+
 Progress = Callable[[int, int, str], None]  # ingest progress: (files done, files to do, current source)
-
-
-class NewsragError(Exception):
-    """An error whose message is meant for the user: the CLI prints it without a traceback."""
 
 
 @dataclass

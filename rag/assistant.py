@@ -232,9 +232,14 @@ class Assistant:
         """One row per document: source, title, published, chunks, origin, url, kind."""
         return [
             {"source": d.source, "title": d.title, "published": d.published, "chunks": len(d.chunk_ids),
-             "origin": d.origin, "url": d.url, "kind": d.kind, "path": d.path}
+             "origin": d.origin, "url": d.url, "kind": d.kind, "path": d.path, "content_hash": d.content_hash}
             for d in sorted(self.manifest().docs.values(), key=lambda d: d.source)
         ]
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded files are stored (removing an upload deletes its copy there)."""
+        return self.paths.uploads
 
     def article(self, source: str) -> dict[str, Any]:
         """An indexed article by its source name (exactly as the manifest has it; never a path)."""

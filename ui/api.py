@@ -39,7 +39,7 @@ MODEL = "newsrag"
 LLM_MODEL = "newsrag-llm"
 PREFIX = "/v1"
 CITATION_FIELDS = ("marker", "source", "title", "quote", "start", "end", "published", "url")
-PRIVATE_DOC_FIELDS = ("path", "origin")  # server paths stay on the server
+PRIVATE_DOC_FIELDS = ("path", "origin", "content_hash")  # server paths and internals stay on the server
 
 
 # ------------------------------------------------------------------------------------ requests

@@ -117,7 +117,7 @@ class Handlers:
     def corpus(self) -> dict:
         """What is indexed (no file paths: a document's `path` stays on the server)."""
         status = self.assistant.status()
-        documents = [{k: v for k, v in d.items() if k != "path"} for d in self.assistant.documents()]
+        documents = [{k: v for k, v in d.items() if k not in ("path", "content_hash")} for d in self.assistant.documents()]
         return {"status": {k: status.get(k) for k in PUBLIC_STATUS}, "documents": documents}
 
     def reindex(self, progress=gr.Progress()) -> str:

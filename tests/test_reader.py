@@ -55,3 +55,11 @@ def test_a_damaged_model_file_is_refused_with_one_line(tmp_path):
     (copy / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(NewsragError, match="checksum mismatch"):
         _reader(copy).read("Who?", ["Nobody."])
+
+
+@pytest.mark.slow
+def test_a_headline_in_front_is_read_but_never_answers(reader):
+    headline = "Askar Akaev backs ink for elections. "
+    body = "The measure was pushed through by the country's president, who said it would stop multiple voting."
+    (span,) = reader.read("Who is the Kyrgyz President?", [headline + body], evidence_from=[len(headline)])
+    assert span.start >= len(headline)

@@ -86,9 +86,12 @@ class Reader:
     def warm_up(self) -> None:
         self.read("What is loaded?", ["The reader model is loaded."])
 
-    def read(self, question: str, passages: Sequence[str]) -> list[Span | None]:
+    def read(self, question: str, passages: Sequence[str], evidence_from: Sequence[int] | None = None) -> list[Span | None]:
+        """`evidence_from[i]`: the character of passage i where answers may start; what comes
+        before it (a headline put in front for context) is read but never answers."""
         if not passages:
             return []
+        starts = list(evidence_from) if evidence_from is not None else [0] * len(passages)
         tokenizer, session, inputs = self._load()
         windows: list[tuple[int, Any]] = []
         for index, enc in enumerate(tokenizer.encode_batch([(question, p) for p in passages])):
@@ -96,16 +99,18 @@ class Reader:
         start_logits, end_logits = session.run(None, _feeds([w for _, w in windows], inputs))
         best: list[Span | None] = [None] * len(passages)
         for row, (index, window) in enumerate(windows):
-            span = self._best_span(index, passages[index], window, start_logits[row], end_logits[row])
+            span = self._best_span(index, passages[index], window, start_logits[row], end_logits[row], starts[index])
             if span is not None and (best[index] is None or span.score > best[index].score):
                 best[index] = span
         return best
 
-    def _best_span(self, index: int, passage: str, window: Any, starts: np.ndarray, ends: np.ndarray) -> Span | None:
+    def _best_span(
+        self, index: int, passage: str, window: Any, starts: np.ndarray, ends: np.ndarray, first: int
+    ) -> Span | None:
         """The highest start+end logit pair inside the passage part of one window, at most
-        `max_answer_tokens` long (the decoding the model was trained with)."""
+        `max_answer_tokens` long (the decoding the model was trained with), from char `first` on."""
         n = len(window.ids)
-        inside = np.array([sid == 1 for sid in window.sequence_ids[:n]])
+        inside = np.array([sid == 1 and off[0] >= first for sid, off in zip(window.sequence_ids[:n], window.offsets[:n])])
         if not inside.any():
             return None
         s = np.where(inside, starts[:n], -np.inf)

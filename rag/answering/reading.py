@@ -1,0 +1,110 @@
+"""Read, don't match: the reader finds the answer span in the best passages, in context.
+
+Each of the top passages is read with its article's headline in front (the subject a sentence
+leaves out is often only there), in one batched reader call; headlines are read, never quoted.
+Every passage gives its best span; the cited sentence is the passage sentence that holds it. A
+span is trusted on two signals together, because the reader alone tells "about something else"
+well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
+than of "no answer") and the cross-encoder's relevance of the cited sentence under its headline.
+`confidence = -margin + relevance_weight * relevance`; below `min_confidence` nothing answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from rag.evidence import EvidenceSentence, RetrievedPassage
+from rag.models.reader import Span
+
+
+class SpanReader(Protocol):
+    def read(self, question: str, passages: Sequence[str], evidence_from: Sequence[int] | None = None) -> list[Span | None]: ...
+
+
+class Relevance(Protocol):
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ReadingPolicy:
+    passages: int  # top passages the reader reads
+    relevance_weight: float  # weight of the cross-encoder logit beside the reader's margin
+    min_confidence: float  # below it the passages do not answer the question
+    direct_max_margin: float  # the span is shown as the direct answer only below this margin
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The answer the reader found: its span (absolute offsets in the article) and cited sentence."""
+
+    sentence: EvidenceSentence
+    start: int
+    end: int
+    span: str
+    margin: float
+    relevance: float
+    confidence: float
+
+
+def _context(passage: RetrievedPassage) -> tuple[str, int]:
+    """The passage as read: headline in front when there is one; (text, where evidence starts)."""
+    if not passage.title:
+        return passage.text, 0
+    head = f"{passage.title.rstrip('. ')}. "
+    return head + passage.text, len(head)
+
+
+def _sentence_of(passage: RetrievedPassage, at: int, known: dict[tuple[str, int, int], EvidenceSentence]) -> EvidenceSentence | None:
+    """The passage sentence holding relative offset `at` (the scored one when answering has it)."""
+    for index, (s, e) in enumerate(passage.spans):
+        if s <= at < e:
+            key = (passage.source, passage.start + s, passage.start + e)
+            if key in known:
+                return known[key]
+            vector = passage.vectors[index] if passage.vectors is not None and len(passage.vectors) > index else np.zeros(1)
+            return EvidenceSentence.cut(passage, (s, e), vector)
+    return None
+
+
+class PassageReader:
+    """`run(question, passages, sentences)` → the best `Reading`, or None when none is confident."""
+
+    def __init__(self, reader: SpanReader, relevance: Relevance, policy: ReadingPolicy) -> None:
+        self.reader, self.relevance, self.policy = reader, relevance, policy
+
+    def candidates(self, question: str, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> list[Reading]:
+        """One reading per passage that yields a span outside its headline, best first."""
+        top = passages[: self.policy.passages]
+        if not top:
+            return []
+        contexts = [_context(p) for p in top]
+        spans = self.reader.read(question, [t for t, _ in contexts], [offset for _, offset in contexts])
+        known = {s.key: s for s in sentences}
+        found: list[tuple[Span, RetrievedPassage, EvidenceSentence, int]] = []
+        for span, passage, (_, offset) in zip(spans, top, contexts):
+            sentence = None if span is None else _sentence_of(passage, span.start - offset, known)
+            if span is not None and sentence is not None:
+                found.append((span, passage, sentence, offset))
+        if not found:
+            return []
+        logits = self.relevance.score(question, [f"{p.title}. {s.text}" if p.title else s.text for _, p, s, _ in found])
+        readings = [self._reading(span, passage, sentence, offset, float(logit))
+                    for (span, passage, sentence, offset), logit in zip(found, logits)]
+        return sorted(readings, key=lambda r: -r.confidence)
+
+    def _reading(self, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence, offset: int, logit: float) -> Reading:
+        start = passage.start + span.start - offset
+        return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit,
+                       -span.margin + self.policy.relevance_weight * logit)
+
+    def run(self, question: str, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Reading | None:
+        readings = self.candidates(question, passages, sentences)
+        best = readings[0] if readings else None
+        return best if best is not None and best.confidence >= self.policy.min_confidence else None
+
+    def direct(self, reading: Reading) -> str | None:
+        """The span, verbatim, when the reader is sure enough to show it in bold."""
+        return reading.span if reading.margin <= self.policy.direct_max_margin else None

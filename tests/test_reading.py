@@ -1,0 +1,71 @@
+"""PassageReader: what it reads, what it cites, and when it declines (fakes: no model)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.answering.reading import PassageReader, ReadingPolicy
+from rag.evidence import RetrievedPassage
+from rag.models.reader import Span
+
+BODY = "Work starts in April. The repairs cost 4.7 million euros, the city engineer said."
+REPAIRS = RetrievedPassage(
+    chunk_id="c1", source="bridge.txt", title="Kellford bridge to close", text=BODY, start=100, score=1.0, rank=1,
+    spans=((0, 21), (22, len(BODY))), vectors=np.zeros((2, 3), dtype=np.float32),
+)
+
+
+class FakeReader:
+    """Answers with the first occurrence of `answer` in each passage it is given, margin fixed."""
+
+    def __init__(self, answer: str, margin: float) -> None:
+        self.answer, self.margin, self.seen = answer, margin, []
+
+    def read(self, question, passages, evidence_from=None):
+        self.seen.append((list(passages), list(evidence_from or [])))
+        out = []
+        for i, text in enumerate(passages):
+            at = text.find(self.answer)
+            out.append(None if at < 0 else Span(i, at, at + len(self.answer), self.answer, 10.0, 10.0 + self.margin))
+        return out
+
+
+class FakeRelevance:
+    def __init__(self, logit: float) -> None:
+        self.logit, self.seen = logit, []
+
+    def score(self, query, passages):
+        self.seen += list(passages)
+        return np.full(len(passages), self.logit, dtype=np.float32)
+
+
+POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0)
+
+
+def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cited():
+    reader = FakeReader("4.7 million euros", margin=-10.0)
+    relevance = FakeRelevance(2.0)
+    reading = PassageReader(reader, relevance, POLICY).run("How much did the Kellford repairs cost?", [REPAIRS], [])
+    (texts, starts), = reader.seen
+    assert texts[0].startswith("Kellford bridge to close. ") and starts[0] == len("Kellford bridge to close. ")
+    assert reading.sentence.text == BODY[22:] and reading.sentence.start == 122
+    assert BODY[reading.start - 100:reading.end - 100] == "4.7 million euros"
+    assert relevance.seen == ["Kellford bridge to close. " + BODY[22:]]  # relevance judged under the headline
+    assert PassageReader(reader, relevance, POLICY).direct(reading) == "4.7 million euros"
+
+
+def test_a_span_the_reader_is_unsure_of_is_no_answer():
+    reading = PassageReader(FakeReader("April", margin=-2.0), FakeRelevance(1.0), POLICY).run("When?", [REPAIRS], [])
+    assert reading is None  # confidence 2 + 0.25 = 2.25 < 3.5
+
+
+def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
+    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0)
+    passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
+    reading = passage_reader.run("When does work start on the Kellford bridge?", [REPAIRS], [])
+    assert reading is not None and reading.sentence.text == "Work starts in April."
+    assert passage_reader.direct(reading) is None
+
+
+def test_no_passages_no_reading():
+    assert PassageReader(FakeReader("x", -10), FakeRelevance(5), POLICY).run("Who?", [], []) is None

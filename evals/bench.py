@@ -1,8 +1,9 @@
 """`newsrag bench`: one run that measures ingest, re-ingest, query latency, retrieval quality,
-memory and cold start on a news corpus (default: ../shared/corpora/bbc next to the repo), and with
---anchor the same ingest and retrieval task on a plain llama-index pipeline (evals/anchor.py).
+memory and cold start on a news corpus given by --corpus or NEWSRAG_BENCH_CORPUS (e.g. the full
+2,225-article BBC corpus; evals/corpora/bbc holds a small in-repo sample), and with --anchor the same
+ingest and retrieval task on a plain llama-index pipeline (evals/anchor.py).
 
-    python -m evals.bench --limit 300 --questions 100 --anchor --json bench.json
+    python -m evals.bench --corpus PATH --limit 300 --questions 100 --anchor --json bench.json
 
 The retrieval task is headline-stripped: every article is indexed WITHOUT its first line (the
 headline), the headline is the query, and a hit is any chunk of that article. (Indexing the
@@ -28,11 +29,21 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from evals.corpora import BBC_LISTS
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "bbc"
-SEEDS = ROOT / "seeds"
+CORPUS_ENV = "NEWSRAG_BENCH_CORPUS"
 MODES = ("hybrid", "dense", "bm25")
 SUBPROCESS_TIMEOUT_S = 3600  # the anchor on the full corpus takes minutes, never an hour
+
+
+def _not_an_article(corpus: Path, rel: Path) -> bool:
+    """The BBC corpus ships a README at its root; the in-repo sample keeps its split listings there."""
+    if len(rel.parts) != 1:
+        return False
+    if rel.name.upper() == "README.TXT" and any(p.is_dir() for p in corpus.iterdir()):
+        return True
+    return (corpus / rel).resolve() in {listing.resolve() for listing in BBC_LISTS.values()}
 
 
 def _files(corpus: Path) -> list[Path]:
@@ -40,8 +51,8 @@ def _files(corpus: Path) -> list[Path]:
     groups: dict[str, list[Path]] = {}
     for path in sorted(corpus.rglob("*.txt")):
         rel = path.relative_to(corpus)
-        if rel.name.upper() == "README.TXT" and len(rel.parts) == 1 and any(p.is_dir() for p in corpus.iterdir()):
-            continue  # the BBC corpus ships a README at its root
+        if _not_an_article(corpus, rel):
+            continue
         groups.setdefault(rel.parts[0] if len(rel.parts) > 1 else "", []).append(path)
     return [g for g in itertools.chain.from_iterable(itertools.zip_longest(*groups.values())) if g is not None]
 
@@ -161,43 +172,46 @@ def warm_up_ingest(assistant: Any, sample: Path) -> None:
         Assistant(settings, embedder=assistant.embedder).ingest(progress=False)
 
 
-def measure_newsrag(target: Path, queries: list[dict[str, str]], questions: int, top_k: int, data: Path) -> dict[str, Any]:
-    from rag.assistant import Assistant
+def _measure_ingest(assistant: Any, target: Path) -> dict[str, Any]:
+    """Ingest timed after a warm-up (the embedder is already loaded: model load time is in
+    cold_start_s, not here)."""
     from rag.chunking import word_tokens
-    from rag.settings import Settings
 
-    assistant = Assistant(Settings(data_dir=data, corpus_dir=target))
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(target.rglob("*.txt"))]
     tokens = sum(len(word_tokens(t)) for t in texts)
     warm_up_ingest(assistant, next(target.rglob("*.txt")))
-
-    # --- ingest (the embedder is already loaded: model load time is in cold_start_s, not here)
     started = time.perf_counter()
     report = assistant.ingest(progress=False)
     seconds = time.perf_counter() - started
     documents = report.added + report.updated + report.unchanged
-    result: dict[str, Any] = {
-        "embedding": getattr(assistant.embedder, "name", type(assistant.embedder).__name__),
-        "ingest": {
-            "documents": documents, "chunks": report.chunks, "seconds": round(seconds, 3),
-            "docs_per_s": round(documents / seconds, 2) if seconds else 0.0,
-            "tokens_per_s": round(tokens / seconds, 1) if seconds else 0.0, "tokens": tokens,
-        },
+    return {
+        "documents": documents, "chunks": report.chunks, "seconds": round(seconds, 3),
+        "docs_per_s": round(documents / seconds, 2) if seconds else 0.0,
+        "tokens_per_s": round(tokens / seconds, 1) if seconds else 0.0, "tokens": tokens,
     }
 
-    # --- retrieval quality, before any edit, so the anchor scores exactly the same documents.
-    # The product reranks every mode with its cross-encoder; the anchor has none, so the
-    # retrievers alone are measured too (same index, same embedder).
-    result["retrieval"] = task_quality(assistant, queries, top_k)
+
+def _measure_retrieval(assistant: Any, queries: list[dict[str, str]], top_k: int) -> dict[str, Any]:
+    """Retrieval quality, before any edit, so the anchor scores exactly the same documents. The
+    product reranks every mode with its cross-encoder; the anchor has none, so the retrievers alone
+    are measured too (same index, same embedder)."""
+    from rag.assistant import Assistant
+
+    result: dict[str, Any] = {"retrieval": task_quality(assistant, queries, top_k)}
     if getattr(assistant, "reranker", None) is not None:
         plain = Assistant(assistant.settings.model_copy(update={"rerank": False}), embedder=assistant.embedder)
         result["retrieval_without_rerank"] = task_quality(plain, queries, top_k)
         del plain
+    return result
 
-    # --- re-ingest, unchanged; then after editing 1% of the files (at least one)
+
+def _measure_reingest(assistant: Any, target: Path) -> dict[str, Any]:
+    """Re-ingest, unchanged; then after editing 1% of the files (at least one)."""
     started = time.perf_counter()
     again = assistant.ingest(progress=False)
-    result["reingest"] = {"seconds": round(time.perf_counter() - started, 3), "chunks_embedded": again.chunks_embedded}
+    result: dict[str, Any] = {
+        "reingest": {"seconds": round(time.perf_counter() - started, 3), "chunks_embedded": again.chunks_embedded},
+    }
     paths = sorted(target.rglob("*.txt"))
     n_edit = max(1, len(paths) // 100)
     edited = paths[:: max(1, len(paths) // n_edit)][:n_edit]
@@ -210,9 +224,11 @@ def measure_newsrag(target: Path, queries: list[dict[str, str]], questions: int,
         "seconds": round(time.perf_counter() - started, 3), "chunks_embedded": changed.chunks_embedded,
         "files_edited": len(edited),
     }
+    return result
 
-    # --- warm latency (headlines as questions)
-    heads = [q["query"] for q in queries]
+
+def _measure_latency(assistant: Any, heads: list[str], questions: int) -> dict[str, Any]:
+    """Warm latency, headlines as questions."""
     for mode in MODES:  # warm every retriever (BM25 load, Chroma segment load)
         assistant.retrieve(heads[0], mode=mode)
     assistant.ask(heads[0])
@@ -223,11 +239,23 @@ def measure_newsrag(target: Path, queries: list[dict[str, str]], questions: int,
         retrieve_ms.append(_timed(assistant.retrieve, question))
         _fresh_question(assistant)
         answer_ms.append(_timed(assistant.ask, question))
-    result["query"] = {
+    return {
         "questions": questions,
         "retrieve_p50_ms": round(_pct(retrieve_ms, 0.5), 2), "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 2),
         "answer_p50_ms": round(_pct(answer_ms, 0.5), 2), "answer_p95_ms": round(_pct(answer_ms, 0.95), 2),
     }
+
+
+def measure_newsrag(target: Path, queries: list[dict[str, str]], questions: int, top_k: int, data: Path) -> dict[str, Any]:
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    assistant = Assistant(Settings(data_dir=data, corpus_dir=target))
+    result: dict[str, Any] = {"embedding": getattr(assistant.embedder, "name", type(assistant.embedder).__name__)}
+    result["ingest"] = _measure_ingest(assistant, target)
+    result.update(_measure_retrieval(assistant, queries, top_k))
+    result.update(_measure_reingest(assistant, target))
+    result["query"] = _measure_latency(assistant, [q["query"] for q in queries], questions)
     # This process has run newsrag only (the anchor and the cold start are child processes).
     result["peak_rss_mb"] = peak_rss_mb()
     return result
@@ -359,7 +387,7 @@ def format_table(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsrag bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS if DEFAULT_CORPUS.is_dir() else SEEDS)
+    parser.add_argument("--corpus", type=Path, help=f"the articles to measure on (default: ${CORPUS_ENV})")
     parser.add_argument("--limit", type=int, default=None, help="first N articles, round-robin over categories")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--questions", type=int, default=200, help="questions for the latency run")
@@ -369,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-runs", type=int, default=3,
                         help="fresh `newsrag ask` processes (and `import sentence_transformers` ones) to take the median of")
     args = parser.parse_args(argv)
+    args.corpus = args.corpus or (Path(os.environ[CORPUS_ENV]) if os.environ.get(CORPUS_ENV) else None)
+    if args.corpus is None:
+        print(f"bench: no corpus given: pass --corpus PATH (a folder of .txt articles, e.g. the full BBC "
+              f"corpus; evals/corpora/bbc is a small sample) or set {CORPUS_ENV}", file=sys.stderr)
+        return 2
     if not args.corpus.is_dir():
         print(f"bench: no corpus at {args.corpus}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -404,9 +404,11 @@ _OPTIONAL: dict[str, type] = {
     "expect_also_in": list, "superseded": list,
 }
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: Builds the error for the line being read (``path:line:`` in front of the message).
+_Fail = Callable[[str], GoldFileError]
 
 
-def _check_range(obj: dict, where: str, allowed: set[str], fail) -> None:
+def _check_range(obj: dict, where: str, allowed: set[str], fail: _Fail) -> None:
     """Validate a {"since", "until"} style object: known keys, ISO dates (or null when allowed)."""
     for key, value in obj.items():
         if key not in allowed:
@@ -418,19 +420,15 @@ def _check_range(obj: dict, where: str, allowed: set[str], fail) -> None:
             raise fail(f"{where}.{key} must be an ISO date YYYY-MM-DD or null")
 
 
-def _string_list(obj: dict, key: str, fail) -> tuple[str, ...]:
+def _string_list(obj: dict, key: str, fail: _Fail) -> tuple[str, ...]:
     values = obj.get(key, [])
     if not all(isinstance(s, str) and s.strip() for s in values):
         raise fail(f"{key!r} must be a list of non-empty strings")
     return tuple(values)
 
 
-def _item_from(obj: object, path: Path, line: int) -> GoldItem:
-    """Validate one decoded JSON line and build its ``GoldItem``."""
-
-    def fail(message: str) -> GoldFileError:
-        return GoldFileError(path, line, message)
-
+def _check_fields(obj: object, fail: _Fail) -> dict:
+    """A JSON object with every required field, no unknown one, and each of the exact type."""
     if not isinstance(obj, dict):
         raise fail("expected a JSON object")
     for key, typ in {**_REQUIRED, **_OPTIONAL}.items():
@@ -444,15 +442,17 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
     unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         raise fail(f"unknown field(s) {', '.join(map(repr, unknown))}")
+    return obj
 
-    item_id: str = obj["id"].strip()
-    question: str = obj["question"].strip()
-    answerable: bool = obj["answerable"]
-    if not item_id:
-        raise fail("empty 'id'")
-    if not question:
-        raise fail("empty 'question'")
 
+def _nonblank(obj: dict, key: str, fail: _Fail) -> str:
+    value: str = obj[key].strip()
+    if not value:
+        raise fail(f"empty {key!r}")
+    return value
+
+
+def _answer_groups(obj: dict, fail: _Fail) -> tuple[tuple[str, ...], ...]:
     groups: list[tuple[str, ...]] = []
     for g, group in enumerate(obj["answers"]):
         if not isinstance(group, list) or not all(isinstance(s, str) for s in group):
@@ -462,12 +462,15 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
         if any(not normalize(s) for s in group):
             raise fail(f"answers[{g}] contains a blank string")
         groups.append(tuple(group))
+    return tuple(groups)
 
+
+def _sources(obj: dict, groups: tuple[tuple[str, ...], ...], fail: _Fail) -> tuple[str, ...]:
+    """The item's sources, checked against its answerability: both answers and sources, or neither."""
     sources = obj["sources"]
     if not all(isinstance(s, str) and s.strip() for s in sources):
         raise fail("'sources' must be a list of non-empty strings")
-
-    if answerable:
+    if obj["answerable"]:
         if not groups:
             raise fail("answerable item has no answer groups")
         if not sources:
@@ -477,7 +480,10 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
             raise fail("unanswerable item must have empty 'answers'")
         if sources:
             raise fail("unanswerable item must have empty 'sources'")
+    return tuple(sources)
 
+
+def _history(obj: dict, fail: _Fail) -> tuple[Turn, ...]:
     history: list[Turn] = []
     for t, turn in enumerate(obj.get("history", [])):
         if not isinstance(turn, dict) or set(turn) != {"role", "content"}:
@@ -487,13 +493,23 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
         if not isinstance(turn["content"], str) or not turn["content"].strip():
             raise fail(f"history[{t}] has empty or non-string 'content'")
         history.append(Turn(turn["role"], turn["content"]))
+    return tuple(history)
 
+
+def _kind(obj: dict, fail: _Fail) -> str:
+    answerable: bool = obj["answerable"]
     kind = obj.get("kind", "fact" if answerable else "unanswerable")
     if kind not in KINDS:
         raise fail(f"unknown kind {kind!r} (one of {', '.join(sorted(KINDS))})")
     if kind == "unanswerable" and answerable:
         raise fail("kind 'unanswerable' but answerable is true")
+    return kind
 
+
+def _news_fields(obj: dict, fail: _Fail) -> dict[str, object]:
+    """The optional news expectations (direct, filters, time range, wire copies, superseded
+    figures) as GoldItem keyword arguments."""
+    answerable: bool = obj["answerable"]
     direct = obj.get("direct")
     if direct is not None and not normalize(direct):
         raise fail("blank 'direct'")
@@ -512,20 +528,38 @@ def _item_from(obj: object, path: Path, line: int) -> GoldItem:
     superseded = _string_list(obj, "superseded", fail)
     if superseded and not answerable:
         raise fail("unanswerable item must not have 'superseded'")
+    return {
+        "direct": direct,
+        "filters": tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(filters.items())),
+        "expect_time_range": tuple(sorted(time_range.items())) if time_range is not None else None,
+        "expect_also_in": also_in,
+        "superseded": superseded,
+    }
 
+
+def _item_from(obj: object, path: Path, line: int) -> GoldItem:
+    """Validate one decoded JSON line and build its ``GoldItem``. The checks run in a fixed order,
+    so a line with several faults always reports the same first one."""
+
+    def fail(message: str) -> GoldFileError:
+        return GoldFileError(path, line, message)
+
+    fields = _check_fields(obj, fail)
+    item_id = _nonblank(fields, "id", fail)
+    question = _nonblank(fields, "question", fail)
+    groups = _answer_groups(fields, fail)
+    sources = _sources(fields, groups, fail)
+    history = _history(fields, fail)
+    kind = _kind(fields, fail)
     return GoldItem(
-        direct=direct,
-        filters=tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(filters.items())),
-        expect_time_range=tuple(sorted(time_range.items())) if time_range is not None else None,
-        expect_also_in=also_in,
-        superseded=superseded,
         id=item_id,
         question=question,
-        answers=tuple(groups),
-        sources=tuple(sources),
-        answerable=answerable,
-        history=tuple(history),
+        answers=groups,
+        sources=sources,
+        answerable=fields["answerable"],
+        history=history,
         kind=kind,
+        **_news_fields(fields, fail),
     )
 
 

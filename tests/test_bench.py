@@ -10,12 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BBC = ROOT.parent / "shared" / "corpora" / "bbc"
+# The in-repo BBC sample (the articles the gold sets quote): the smoke runs need nothing beside the repo.
+BBC = ROOT / "evals" / "corpora" / "bbc"
 QUALITY_KEYS = {"hit@1", "hit@5", "mrr"}
-
-
-def _source_and_limit(corpus: Path, n_bbc: int) -> tuple[Path, int]:
-    return (BBC, n_bbc) if BBC.is_dir() else (corpus, 5)
 
 
 def _check_quality(m: dict, label: str) -> None:
@@ -78,15 +75,15 @@ def test_ranked_sources_reads_both_hit_types_and_counts_an_article_once() -> Non
     assert summarize([1, 3, None, 6]) == {"hit@1": 0.25, "hit@5": 0.5, "mrr": 0.375}
 
 
-def test_bench_fast_smoke(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bench_fast_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hashing embedder, a handful of articles, no anchor: every reported key present and sane."""
     from evals.bench import main
 
     monkeypatch.setenv("NEWSRAG_EMBEDDING_BACKEND", "hashing")
     monkeypatch.setenv("NEWSRAG_RERANK", "false")  # the cross-encoder is the slow test's business
-    source, limit = _source_and_limit(corpus, 8)
+    limit = 8
     out = tmp_path / "bench.json"
-    assert main(["--corpus", str(source), "--limit", str(limit), "--questions", "3", "--cold-runs", "1",
+    assert main(["--corpus", str(BBC), "--limit", str(limit), "--questions", "3", "--cold-runs", "1",
                  "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     _check_common(r, limit)
@@ -102,14 +99,37 @@ def test_bench_rejects_bad_options(tmp_path: Path) -> None:
     assert main(["--corpus", str(tmp_path), "--cold-runs", "0"]) == 2
 
 
+def test_bench_without_a_corpus_says_how_to_pass_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The full corpus is an optional input: absent, one line says so and how to give it (no traceback)."""
+    from evals.bench import main
+
+    monkeypatch.delenv("NEWSRAG_BENCH_CORPUS", raising=False)
+    assert main(["--limit", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--corpus PATH" in err and "NEWSRAG_BENCH_CORPUS" in err
+    monkeypatch.setenv("NEWSRAG_BENCH_CORPUS", str(tmp_path / "missing"))
+    assert main(["--limit", "3"]) == 2
+    assert capsys.readouterr().err.strip() == f"bench: no corpus at {tmp_path / 'missing'}"
+
+
+def test_bench_reads_only_articles_from_the_in_repo_sample() -> None:
+    """Its split listings sit at the sample's root, as the README sits at the full corpus's: neither is an article."""
+    from evals.bench import _files
+
+    files = _files(BBC)
+    assert files and all(len(f.relative_to(BBC).parts) == 2 for f in files)
+    assert [f.relative_to(BBC).parts[0] for f in files[:5]] == ["business", "entertainment", "politics", "sport", "tech"]
+
+
 @pytest.mark.slow
-def test_bench_anchor_smoke(tmp_path: Path, corpus: Path) -> None:
+def test_bench_anchor_smoke(tmp_path: Path) -> None:
     """The real embedder and the llama-index anchor on the same 20 headline-stripped articles."""
     from evals.bench import main
 
-    source, limit = _source_and_limit(corpus, 20)
+    limit = 20
     out = tmp_path / "bench.json"
-    assert main(["--corpus", str(source), "--limit", str(limit), "--questions", "5", "--anchor",
+    assert main(["--corpus", str(BBC), "--limit", str(limit), "--questions", "5", "--anchor",
                  "--cold-runs", "2", "--json", str(out)]) == 0
     r = json.loads(out.read_text())
     _check_common(r, limit)

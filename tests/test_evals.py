@@ -197,7 +197,23 @@ def test_bbc_dev_and_test_articles_are_different_files_and_stories():
     assert not {opening(r) for r in dev} & {opening(r) for r in test}
 
 
-def test_missing_shared_corpus_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+def test_bbc_articles_live_in_the_repository_and_each_split_ingests_only_its_own(tmp_path):
+    """A fresh clone needs nothing beside it: the in-repo BBC folder holds exactly the listed articles
+    (plus the one non-UTF-8 file tests/test_corpus.py decodes), and a split's copy holds only its own."""
+    from evals.corpora import BBC_DIR, BBC_LISTS, bbc_articles, prepare
+
+    listed = {split: set(sum(bbc_articles(listing), [])) for split, listing in BBC_LISTS.items()}
+    assert BBC_DIR.is_relative_to(Path(__file__).resolve().parents[1])
+    in_repo = {p.relative_to(BBC_DIR).as_posix() for p in BBC_DIR.glob("*/*.txt")}
+    assert in_repo == listed["dev"] | listed["test"] | {"sport/199.txt"}
+    for split, articles in listed.items():
+        folder = prepare("bbc", tmp_path / split, split)
+        copied = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+        assert copied == articles, split
+        assert all((folder / rel).read_bytes() == (BBC_DIR / rel).read_bytes() for rel in copied)
+
+
+def test_missing_bbc_articles_is_a_one_line_error(tmp_path, monkeypatch, capsys):
     import evals.corpora as corpora
 
     monkeypatch.setattr(corpora, "BBC_DIR", tmp_path / "nowhere" / "bbc")

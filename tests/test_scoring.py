@@ -32,8 +32,7 @@ GOLD_PATHS = [REPO_ROOT / "evals" / "gold" / split / "seeds.jsonl" for split in 
 
 
 def _seeds_dir() -> Path:
-    local = REPO_ROOT / "seeds"
-    return local if local.is_dir() else REPO_ROOT.parent / "shared" / "seeds"
+    return REPO_ROOT / "seeds"
 
 
 # --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A gold file's stem names its corpus: `gold/<split>/seeds.jsonl` is about `seeds`, `bbc.jsonl` about
 `bbc`, `dated.jsonl` about `dated`. `prepare` returns the folder to ingest, so the source names the
-system reports are the names the gold files use.
+system reports are the names the gold files use. Every article lives in the repository: the BBC
+ones the gold sets and tests quote are byte-for-byte copies under `bbc/<category>/<file>`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-# The shared corpora live next to the repository, never at a machine-specific absolute path.
-SHARED = REPO.parent / "shared"
-BBC_DIR = SHARED / "corpora" / "bbc"
-BBC_LIST = HERE / "bbc" / "articles.txt"
-# Each split has its own BBC articles, so tuning on dev never ingests (or reads) a test article.
-BBC_LISTS = {"test": BBC_LIST, "dev": HERE / "bbc" / "dev_articles.txt"}
+BBC_DIR = HERE / "bbc"
+BBC_LIST = BBC_DIR / "articles.txt"
+# BBC_DIR holds both splits' articles; each split ingests a copy of only its own listing, so
+# tuning on dev never ingests (or reads) a test article.
+BBC_LISTS = {"test": BBC_LIST, "dev": BBC_DIR / "dev_articles.txt"}
 DATED_DIR = HERE / "dated"
 SEEDS_DIR = REPO / "seeds"
 
@@ -43,7 +43,7 @@ def bbc_articles(listing: Path = BBC_LIST) -> tuple[list[str], list[str]]:
 
 def _copy_bbc(workdir: Path, listing: Path) -> Path:
     if not BBC_DIR.is_dir():
-        raise CorpusError(f"the BBC corpus is missing: expected it at {BBC_DIR} (next to the repository)")
+        raise CorpusError(f"the BBC corpus is missing: expected its articles in {BBC_DIR}")
     folder = workdir / "bbc"
     shutil.rmtree(folder, ignore_errors=True)  # our copy: only this listing's articles, nothing stale
     gold, distractors = bbc_articles(listing)

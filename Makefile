@@ -42,8 +42,9 @@ unit: setup
 evals: setup
 	$(BIN)/python -m evals --split test
 
+# The benchmark reads a large corpus you name: NEWSRAG_BENCH_CORPUS=path/to/bbc make bench
 bench: setup
-	$(BIN)/newsrag bench
+	$(BIN)/newsrag bench $${NEWSRAG_BENCH_CORPUS:+--corpus "$$NEWSRAG_BENCH_CORPUS"}
 
 clean:
 	rm -rf $(VENV) data .evals .bench

@@ -419,7 +419,7 @@ class Assistant:
         )
 
     def _scope(self, question: str, query: str, sources: Any, since: Any, until: Any) -> tuple[DocFilter, str, Any]:
-        """The explicit filters, narrowed by a time phrase in the user's own question ("in February
+        """The explicit filters, narrowed by a time phrase in the user's own question ("in March
         2025", "last week") resolved against the reference date (default: the newest article's).
         A phrase is a publication filter only when some indexed articles fall in its range;
         otherwise ("in 1997" over undated articles) it describes the event and stays in the query."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from rag.answering.text import NUMBER, content_words, fold, has_number, names, stem
+from rag.answering.text import content_words, fold, has_number, names, stem
+from rag.lexicon import FULL_MONTHS, NUMBER, WEEKDAYS, alternation
 
 _NUMBER_Q = re.compile(
     r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
@@ -28,10 +29,11 @@ _YES_NO_Q = re.compile(
     re.I,
 )
 _DURATION = re.compile(r"\b(years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))\b", re.I)
+# Months spelt out ("May" only capitalised: "may" is a verb), weekdays, relative days and parts of it.
+_MONTH_WORDS = alternation("(?-i:May)" if m == "may" else m for m in FULL_MONTHS)
 _DATE = re.compile(
-    r"\b(\d{4}|\d{1,2}(?:st|nd|rd|th)|(?:\d{1,2} )?(?:january|february|march|april|(?-i:May)|june|july|august|"
-    r"september|october|november|december)(?: \d{1,2}(?:st|nd|rd|th)?\b)?|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|overnight|"
+    rf"\b(\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)|(?:\d{{1,2}} )?(?:{_MONTH_WORDS})(?: \d{{1,2}}(?:st|nd|rd|th)?\b)?|"
+    rf"{alternation(WEEKDAYS)}|yesterday|today|tonight|tomorrow|overnight|"
     r"(?:last|next|this|earlier this|later this) (?:week|month|year|spring|summer|autumn|fall|winter)|"
     r"(?:morning|afternoon|evening|weekend))\b",
     re.I,

@@ -11,29 +11,23 @@ date rather than the event's.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 
 from rag.answering.timeq import (
-    DAYNUM,
-    MONTHS,
-    WEEKDAY,
-    WEEKDAYS,
-    YEAR,
     format_day,
     weekday_after,
     weekday_before,
     weekday_on_or_before,
 )
+from rag.lexicon import DAYNUM, MONTH_NAMES, MONTHS, WEEKDAY, WEEKDAYS, YEAR, longest_first
 
 __all__ = ["format_day", "resolve_day_reference", "resolve_day"]
 
 _FLAGS = re.IGNORECASE
 # Month names as written in edited text (capitalised), so "all 5 may vote" names no day.
-_FULL = sorted((m for m in calendar.month_name if m), key=len, reverse=True)
-_ABBR = sorted((m.capitalize() for m in MONTHS if m.capitalize() not in _FULL), key=len, reverse=True)
-MONTH = rf"(?:(?:{'|'.join(_FULL)})\b|(?:{'|'.join(_ABBR)})\b\.?)"
+_ABBR = (m.capitalize() for m in MONTHS if m.capitalize() not in MONTH_NAMES)
+MONTH = rf"(?:(?:{longest_first(MONTH_NAMES)})\b|(?:{longest_first(_ABBR)})\b\.?)"
 _EXPLICIT = re.compile(
     rf"(?:\b(?i:{WEEKDAY}),?\s+)?(?:\b(?P<iso>\d{{4}}-\d\d-\d\d)\b"
     rf"|\b(?P<d1>{DAYNUM})\s+(?:of\s+)?(?P<m1>{MONTH})(?:,?\s+(?P<y1>{YEAR}))?"
@@ -60,7 +54,7 @@ def _explicit(match: re.Match[str], published: dt.date) -> dt.date | None:
         day = int(re.sub(r"\D", "", match["d1"] or match["d2"]))
         year = int(match["y1"] or match["y2"] or published.year)
         return dt.date(year, MONTHS[month], day)
-    except ValueError:  # 30 February, a malformed ISO date
+    except ValueError:  # 31 April, a malformed ISO date
         return None
 
 

@@ -12,7 +12,8 @@ import re
 
 from rag.answering import dayref
 from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
-from rag.answering.text import NUMBER, STOPWORDS, content_words, fold, names, stem
+from rag.answering.text import STOPWORDS, content_words, fold, names, stem
+from rag.lexicon import NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"

@@ -80,7 +80,7 @@ class Composed:
     related: list[Passage]
     direct: str | None = None
     used: list[NodeWithScore] = field(default_factory=list)
-    # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 February 2025) [2]"
+    # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 March 2025) [2]"
     # when the answer's figure was revised; its markers are the answer's.
     revision: str | None = None
 

@@ -20,6 +20,7 @@ from llama_index.core.schema import NodeWithScore
 from rag.answering import nodes as N
 from rag.answering.text import content_words, fold, stem, stems
 from rag.embeddings import Embedder
+from rag.lexicon import DIGITS
 from rag.types import Citation
 
 REFUSAL = "The sources do not answer this question."
@@ -34,7 +35,6 @@ _SOURCE_WORD = re.compile(r"\[(?:source|src)\s*(\d+)\]", re.I)  # "[Source 1]" -
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[.,;:!?]?)")
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|percent\b|per cent\b))?", re.I)
 # A source sentence that talks to the model (indirect prompt injection, OWASP LLM01) supports no
 # claim: a model that obeys "reply only with X" and cites that source must not get X verified.
 _INSTRUCTION = re.compile(
@@ -104,7 +104,7 @@ def claim_text(sentence: str) -> str:
 def numbers(text: str) -> set[str]:
     """Numbers as written, thousands separators dropped; a percentage also counts as its bare number."""
     found: set[str] = set()
-    for match in _NUMBER.finditer(text):
+    for match in DIGITS.finditer(text):
         digits = re.match(r"\d+(?:[.,]\d+)*", match[0])[0]  # type: ignore[index]
         value = digits.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits) else digits
         found.add(value)

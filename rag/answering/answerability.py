@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from rag.answering.text import content_words, fold, has_number, names, stem
+from rag.answering.text import fold, has_number, names, stem, stems
 from rag.lexicon import FULL_MONTHS, NUMBER, WEEKDAYS, alternation
+
+if TYPE_CHECKING:
+    from rag.answering.question import Question
 
 _NUMBER_Q = re.compile(
     r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
@@ -106,18 +110,18 @@ def new_names(sentence: str, question: str) -> list[str]:
     return found
 
 
-def names_covered(question: str, passage: str, lenient: bool = False) -> bool:
+def names_covered(question: "Question", passage: str, lenient: bool = False) -> bool:
     """Every name and figure the question uses occurs in the passage (the sentence, its chunk
     and title): 'the meeting where 14 towns signed' is about a passage that says 14. `lenient`
     (a confident cross-encoder) excuses names, which news spells many ways, but not figures."""
     held = name_words(passage)
     figures = {fold(m.group(0)) for m in NUMBER.finditer(passage)}
-    return (lenient or all(all(_in(w, held) for w in name_words(n)) for n in names(question))) and all(
-        fold(m.group(0)) in figures for m in NUMBER.finditer(question) if any(c.isdigit() for c in m.group(0))
-    )  # figures in digits only: 'which three capitals' is answered by a list that never says three
+    return (lenient or all(all(_in(w, held) for w in name_words(n)) for n in question.names)) and (
+        question.digit_figures <= figures
+    )
 
 
-def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
+def holds_kind(kind: Kind, sentence: str, question: "Question") -> bool:
     """Whether the sentence holds the kind of thing asked for (yes/no and open questions: always)."""
     if kind is Kind.NUMBER:
         return has_number(sentence)
@@ -126,7 +130,7 @@ def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
     if kind is Kind.DATE:
         return _DATE.search(sentence) is not None
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
-        return bool(new_names(sentence, question))
+        return bool(new_names(sentence, question.text))
     return True
 
 
@@ -138,18 +142,7 @@ def duration_expressions(sentence: str) -> list[re.Match[str]]:
     return list(_DURATION.finditer(sentence))
 
 
-def adds_something(sentence: str, question: str, min_new_words: int) -> bool:
+def adds_something(sentence: str, question: "Question", min_new_words: int) -> bool:
     """A sentence that only restates the question answers nothing."""
-    asked = {stem(w) for w in content_words(question)}
-    novel = {stem(w) for w in content_words(sentence)} - asked
+    novel = stems(sentence) - question.stems
     return len(novel) >= min_new_words or has_number(sentence)
-
-
-def own_question(question: str) -> str:
-    """The user's last question inside a standalone query (a follow-up is appended last)."""
-    parts = [p for p in re.split(r"(?<=\?)\s+", question.strip()) if p]
-    return parts[-1] if parts else question
-
-
-def folded_words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", fold(text)))

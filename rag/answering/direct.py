@@ -12,7 +12,8 @@ import re
 
 from rag.answering import dayref
 from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
-from rag.answering.text import STOPWORDS, content_words, fold, names, stem
+from rag.answering.question import Question
+from rag.answering.text import STOPWORDS, fold, stem, stems
 from rag.lexicon import NUMBER
 
 _NEGATION = re.compile(
@@ -26,7 +27,7 @@ _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel
 
 
 def direct_answer(
-    kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float,
+    kind: Kind, question: Question, sentence: str, yes_min_coverage: float, no_min_coverage: float,
     published: dt.date | None = None,
 ) -> str | None:
     """`published` is the date of the sentence's article: "on Monday" becomes a calendar day."""
@@ -45,13 +46,12 @@ def direct_answer(
     return None
 
 
-def number_answer(question: str, sentence: str) -> str | None:
+def number_answer(question: Question, sentence: str) -> str | None:
     """The number that counts what the question counts, with that noun: '14 bridges'."""
-    asked = {fold(m.group(0)) for m in NUMBER.finditer(question)}
-    numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in asked]
+    numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in question.figures]
     if not numbers:
         return None
-    counted = _counted_nouns(question)
+    counted = _counted_nouns(question.text)
     best: tuple[int, str] | None = None  # (words between number and noun, answer)
     for m in numbers:
         for i, w in enumerate(re.finditer(r"[\w’'-]+", sentence[m.end():])):
@@ -64,25 +64,24 @@ def number_answer(question: str, sentence: str) -> str | None:
     if best:
         return best[1]
     # No counted noun ("how many were intercepted?"): the number nearest the question's own words.
-    asked_words = {stem(w) for w in content_words(question)}
-    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked_words]
+    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in question.stems]
     if not echoes:
         return numbers[0].group(0).strip()
     return min(numbers, key=lambda m: min(abs(m.start() - e) for e in echoes)).group(0).strip()
 
 
-def name_answer(question: str, sentence: str) -> str | None:
+def name_answer(question: Question, sentence: str) -> str | None:
     """The new name nearest to where the sentence echoes the question ('harbour pilot, Tom Okafor')."""
-    found = new_names(sentence, question)
+    found = new_names(sentence, question.text)
     if not found:
         return None
     return _nearest(question, sentence, found)
 
 
-def person_answer(question: str, sentence: str) -> str | None:
+def person_answer(question: Question, sentence: str) -> str | None:
     """A person is named in two or more words ('Ursula von der Leyen'); the title before the
     name is dropped. The multi-word name nearest to the question's echo wins."""
-    people = [n for n in new_names(sentence, question) if len(n.split()) >= 2]
+    people = [n for n in new_names(sentence, question.text) if len(n.split()) >= 2]
     if not people:
         return name_answer(question, sentence)
     best = _nearest(question, sentence, people)
@@ -91,9 +90,8 @@ def person_answer(question: str, sentence: str) -> str | None:
     return " ".join(words[capitals[-2]:]) if len(capitals) >= 2 else best
 
 
-def _nearest(question: str, sentence: str, found: list[str]) -> str:
-    asked = {stem(w) for w in content_words(question)}
-    echoes = [m.span() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked]
+def _nearest(question: Question, sentence: str, found: list[str]) -> str:
+    echoes = [m.span() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in question.stems]
     if not echoes:
         return found[0]
 
@@ -188,20 +186,19 @@ def negated(sentence: str, question: str = "") -> bool:
     )
 
 
-def yes_no(question: str, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
+def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
     """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise.
 
     The sentence must be about the asked fact: it names every name the question names and holds
     at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it negates).
     """
-    asked = {stem(w) for w in content_words(question)}
+    asked = question.stems
     if not asked:
         return None
     said = name_words(sentence)
-    named = [name_words(name) <= said for name in names(question)]
-    held = {stem(w) for w in content_words(sentence)}
-    coverage = len(asked & held) / len(asked)
-    if negated(sentence, question):
+    named = [name_words(name) <= said for name in question.names]
+    coverage = len(asked & stems(sentence)) / len(asked)
+    if negated(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough.
         return "No" if (any(named) or not named) and coverage >= no_min_coverage else None
     return "Yes" if all(named) and coverage >= min_coverage else None

@@ -94,7 +94,3 @@ def names(text: str) -> list[str]:
     close()
     return found
 
-
-def entities(text: str) -> set[str]:
-    """Stems of the words of `names(text)`: what a sentence must share to name the same thing."""
-    return {stem(w) for name in names(text) for w in words(name) if w not in STOPWORDS}

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llama_index.core.schema import NodeWithScore
-
-from rag.answering import nodes as N
+from rag.answering.sentences import citation
 from rag.answering.text import content_words, fold, stem, stems
 from rag.embeddings import Embedder
+from rag.evidence import RetrievedPassage
 from rag.lexicon import DIGITS
 from rag.types import Citation
 
@@ -113,11 +112,11 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def lexical_support(claim: str, chunk: NodeWithScore) -> float:
+def lexical_support(claim: str, chunk: RetrievedPassage) -> float:
     words = content_words(claim)
     if not words:
         return 0.0
-    held = stems(N.title(chunk) + " " + _factual_text(chunk))
+    held = stems(chunk.title + " " + _factual_text(chunk))
     return sum(stem(w) in held for w in words) / len(words)
 
 
@@ -126,30 +125,30 @@ def is_instruction(sentence: str) -> bool:
     return _INSTRUCTION.search(sentence) is not None
 
 
-def _factual(chunk: NodeWithScore) -> list[int]:
+def _factual(chunk: RetrievedPassage) -> list[int]:
     """Indices of the chunk's sentences that may support a claim (not instructions to the model)."""
-    text = N.text(chunk)
-    return [i for i, (s, e) in enumerate(N.spans(chunk)) if not is_instruction(text[s:e])]
+    text = chunk.text
+    return [i for i, (s, e) in enumerate(chunk.spans) if not is_instruction(text[s:e])]
 
 
-def _factual_text(chunk: NodeWithScore) -> str:
-    spans, text = N.spans(chunk), N.text(chunk)
+def _factual_text(chunk: RetrievedPassage) -> str:
+    spans, text = chunk.spans, chunk.text
     return " ".join(text[spans[i][0]:spans[i][1]] for i in _factual(chunk))
 
 
-def _sentence_vectors(chunk: NodeWithScore, embedder: Embedder) -> np.ndarray:
-    spans = N.spans(chunk)
-    vectors = N.sentence_vectors(chunk)
+def _sentence_vectors(chunk: RetrievedPassage, embedder: Embedder) -> np.ndarray:
+    spans = chunk.spans
+    vectors = chunk.vectors
     if vectors is None or len(vectors) != len(spans):
-        vectors = embedder.embed([N.text(chunk)[s:e] for s, e in spans])
+        vectors = embedder.embed([chunk.text[s:e] for s, e in spans])
     return np.asarray(vectors, dtype=np.float32)
 
 
-def best_sentence(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray) -> tuple[int, float]:
+def best_sentence(claim: str, claim_vector: np.ndarray, chunk: RetrievedPassage, vectors: np.ndarray) -> tuple[int, float]:
     """The chunk sentence closest to the claim; one that states the claim's numbers is preferred."""
     cosines = vectors @ claim_vector
     wanted = numbers(claim)
-    spans, text = N.spans(chunk), N.text(chunk)
+    spans, text = chunk.spans, chunk.text
     factual = _factual(chunk)
     if not factual:
         return 0, 0.0
@@ -169,7 +168,7 @@ class Support:
 
 
 def supports(
-    claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray, bar: Support
+    claim: str, claim_vector: np.ndarray, chunk: RetrievedPassage, vectors: np.ndarray, bar: Support
 ) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
@@ -178,7 +177,7 @@ def supports(
     return (lexical_support(claim, chunk) >= bar.min_lexical or cosine >= bar.min_cosine), index, cosine
 
 
-def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder, bar: Support) -> Verified:
+def verify_answer(answer: str, sources: list[RetrievedPassage], embedder: Embedder, bar: Support) -> Verified:
     """Keep only supported sentences; markers renumbered 1..m, one verbatim citation per marker."""
     cleaned = _SOURCE_WORD.sub(r"[\1]", sanitize(answer))
     sentences = [s for s in split_sentences(cleaned) if claim_text(s)]
@@ -228,8 +227,8 @@ def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _citation(marker: int, chunk: NodeWithScore, index: int, cosine: float) -> Citation:
-    return N.citation(marker, chunk, N.spans(chunk)[index], cosine)
+def _citation(marker: int, chunk: RetrievedPassage, index: int, cosine: float) -> Citation:
+    return citation(marker, chunk, chunk.spans[index], cosine)
 
 
 class PreviewBuffer:

@@ -46,6 +46,11 @@ FULL_MONTH_NOT_MAY = alternation(m for m in FULL_MONTHS if m != "may")
 MONTH = rf"(?:{FULL_MONTH_NOT_MAY}|may|{alternation(MONTH_ABBREVIATIONS)})\b\.?"
 
 
+def day_of_month(text: str) -> int:
+    """'3rd' -> 3: the number of a DAYNUM match."""
+    return int(re.sub(r"\D", "", text))
+
+
 def is_year(text: str) -> bool:
     return re.fullmatch(YEAR, text) is not None
 

@@ -23,6 +23,7 @@ _NEGATION = re.compile(
 )
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
+_TOKEN = re.compile(r"[\w’'-]+")
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
 
 
@@ -54,7 +55,7 @@ def number_answer(question: Question, sentence: str) -> str | None:
     counted = _counted_nouns(question.text)
     best: tuple[int, str] | None = None  # (words between number and noun, answer)
     for m in numbers:
-        for i, w in enumerate(re.finditer(r"[\w’'-]+", sentence[m.end():])):
+        for i, w in enumerate(_TOKEN.finditer(sentence[m.end():])):
             if i >= _NOUN_WINDOW:
                 break
             if stem(fold(w.group(0))) in counted:
@@ -64,7 +65,7 @@ def number_answer(question: Question, sentence: str) -> str | None:
     if best:
         return best[1]
     # No counted noun ("how many were intercepted?"): the number nearest the question's own words.
-    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in question.stems]
+    echoes = [m.start() for m in _echoes(question, sentence)]
     if not echoes:
         return numbers[0].group(0).strip()
     return min(numbers, key=lambda m: min(abs(m.start() - e) for e in echoes)).group(0).strip()
@@ -91,7 +92,7 @@ def person_answer(question: Question, sentence: str) -> str | None:
 
 
 def _nearest(question: Question, sentence: str, found: list[str]) -> str:
-    echoes = [m.span() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in question.stems]
+    echoes = [m.span() for m in _echoes(question, sentence)]
     if not echoes:
         return found[0]
 
@@ -101,6 +102,11 @@ def _nearest(question: Question, sentence: str, found: list[str]) -> str:
         return min(s - ee if s >= ee else es - e if es >= e else 0 for es, ee in echoes)
 
     return min(found, key=gap)
+
+
+def _echoes(question: Question, sentence: str) -> list[re.Match[str]]:
+    """The sentence's words that the question uses too (stemmed)."""
+    return [m for m in _TOKEN.finditer(sentence) if stem(fold(m.group(0))) in question.stems]
 
 
 def _counted_nouns(question: str) -> set[str]:
@@ -170,7 +176,7 @@ def _explicit(expression: str) -> bool:
 
 def _dateline(sentence: str, expression: str) -> bool:
     at = sentence.find(expression)
-    return at >= 0 and re.match(r"\s*[—–-]\s", sentence[at + len(expression):]) is not None
+    return at >= 0 and dayref.DATELINE_END.match(sentence, at + len(expression)) is not None
 
 
 def negated(sentence: str, question: str = "") -> bool:

@@ -44,9 +44,9 @@ class Policy:
     no_min_coverage: float
     min_new_words: int
     source_bonus: float  # logits added to sentences from the previous answer's sources
-    recency_tie: float = 0.0  # scores this close are a tie, the newest article first
-    revision_candidates: int = 6  # answering sentences checked for a revised figure
-    revision_shared_words: int = 3  # ... that share this many words with the answer beyond the question's
+    recency_tie: float  # scores this close are a tie, the newest article first
+    revision_candidates: int  # answering sentences checked for a revised figure
+    revision_shared_words: int  # ... that share this many words with the answer beyond the question's
 
     @classmethod
     def from_settings(cls, s: Settings, reranked: bool) -> "Policy":

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
 from rag.answering.question import Question
-from rag.answering.verify import REFUSAL, PreviewBuffer, Support, is_refusal, verify_answer
+from rag.answering.verify import MARKER_NUMBERS, REFUSAL, PreviewBuffer, Support, is_refusal, verify_answer
 from rag.embeddings import Embedder
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.settings import Settings
@@ -33,7 +33,7 @@ Rules:
 6. If the sources do not answer the question, reply exactly: {REFUSAL}
 Answer in one to three short sentences."""
 
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+_MARKERS = re.compile(rf"\s*\[{MARKER_NUMBERS}\]")
 _TAG = re.compile(r"<\s*(/?)\s*source", re.I)
 
 StreamResult = Generator[str, None, tuple[Composed, str]]

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from rag.lexicon import DAYNUM, FULL_MONTH_NOT_MAY, MONTH, MONTH_NAMES, MONTHS, NUMBER_VALUES, WEEKDAY, WEEKDAY_NAMES, WEEKDAYS, YEAR
+from rag.lexicon import DAYNUM, day_of_month, FULL_MONTH_NOT_MAY, MONTH, MONTH_NAMES, MONTHS, NUMBER_VALUES, WEEKDAY, WEEKDAY_NAMES, WEEKDAYS, YEAR
 
 # A month that may stand alone ("in March"); May and abbreviations need a day or a year with them.
 _BARE_MONTH = rf"(?:{FULL_MONTH_NOT_MAY})\b"
@@ -136,7 +136,7 @@ def _partial(text: str) -> _Partial | None:
     words = text.split()
     month = next((MONTHS[w] for w in words if w in MONTHS), None)
     year = next((int(w) for w in words if re.fullmatch(YEAR, w)), None)
-    day = next((int(re.sub(r"\D", "", w)) for w in words if re.fullmatch(DAYNUM, w, _FLAGS)), None)
+    day = next((day_of_month(w) for w in words if re.fullmatch(DAYNUM, w, _FLAGS)), None)
     if month is None and year is None and day is None:
         return None
     return _Partial(year, month, day)

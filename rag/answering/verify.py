@@ -31,8 +31,10 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.I)
 _SOURCE_WORD = re.compile(r"\[(?:source|src)\s*(\d+)\]", re.I)  # "[Source 1]" -> "[1]"
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[.,;:!?]?)")
+MARKER_NUMBERS = r"\d+(?:\s*[,;]\s*\d+)*"  # inside a citation marker: "1", "1, 2", "1; 3"
+_MARKER = re.compile(rf"\[({MARKER_NUMBERS})\]")
+_LEADING_MARKERS = re.compile(rf"^\s*((?:\[{MARKER_NUMBERS}\]\s*)+[.,;:!?]?)")
+_SPACES = re.compile(r"[ \t]{2,}")
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
 # A source sentence that talks to the model (indirect prompt injection, OWASP LLM01) supports no
 # claim: a model that obeys "reply only with X" and cites that source must not get X verified.
@@ -59,7 +61,7 @@ def sanitize(text: str, *, strip: bool = True) -> str:
     text = _LINK.sub(lambda m: f"[{m[1]}]" if m[1].strip().isdigit() else m[1], text)
     text = _HTML.sub("", text)
     text = _URL.sub("", text)
-    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = _SPACES.sub(" ", text)
     return text.strip() if strip else text
 
 
@@ -223,7 +225,7 @@ def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:
         return "".join(out)
 
     text = _MARKER.sub(replace, sentence)
-    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = _SPACES.sub(" ", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 

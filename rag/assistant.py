@@ -17,8 +17,8 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from rag.answering import drain
 from rag.answering import nodes as N
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose
-from rag.answering.followup import resolve
-from rag.answering.timeq import resolve_time
+from rag.answering.question import Question
+from rag.answering.sentences import SentenceEvidence
 from rag.chunking import Chunker
 from rag.embeddings import Embedder, QueryCache
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
@@ -26,7 +26,8 @@ from rag.index.dedup import DedupOptions
 from rag.index.layout import IndexPaths
 from rag.models import make_embedder, make_reranker
 from rag.filters import DocFilter
-from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
+from rag.evidence import RetrievedPassage
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup
 from rag.retrieval import bm25_retriever, build_retriever
 from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
@@ -384,20 +385,21 @@ class Assistant:
         started = time.perf_counter()
         if not self.manifest().docs:
             raise NewsragError(EMPTY_INDEX)
-        conv = resolve(question, history)
-        flt, query, scope = self._scope(question, conv.query, sources, since, until)
+        flt, asked = self._scope(question, history, sources, since, until)
+        query = asked.query
         # The answerer cross-encodes the kept chunks' sentences itself, so reordering chunks pays
         # only when the reranker also chooses which are kept (more candidates than top_k).
         chunks = self.retrieve(query, doc_filter=flt, rerank=self.settings.rerank_top_n > self.settings.top_k)
+        passages = [RetrievedPassage.from_node(h, i + 1, N.sentence_vectors(h)) for i, h in enumerate(chunks)]
         retrieved = time.perf_counter()
-        sentences = self.evidence.postprocess_nodes(chunks, QueryBundle(query_str=query))
+        sentences = self.evidence.run(query, passages)
         notice = ""
         if mode == "llm":
             from rag.answering.llm import answer_with_llm
 
-            composed, notice = yield from answer_with_llm(self.settings, self.embedder, conv, history, chunks, sentences, self.policy)
+            composed, notice = yield from answer_with_llm(self.settings, self.embedder, asked, history, passages, sentences, self.policy)
         else:
-            composed = compose(conv, sentences, self.policy)
+            composed = compose(asked, sentences, self.policy)
             for piece in _pieces(composed):
                 yield piece
         finished = time.perf_counter()
@@ -409,7 +411,7 @@ class Assistant:
             abstained=composed.abstained,
             mode=mode,
             related=composed.related,
-            retrieved_sources=list(dict.fromkeys(N.source(c) for c in chunks)),
+            retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice,
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},
@@ -418,21 +420,20 @@ class Assistant:
             revision=getattr(composed, "revision", None),
         )
 
-    def _scope(self, question: str, query: str, sources: Any, since: Any, until: Any) -> tuple[DocFilter, str, Any]:
-        """The explicit filters, narrowed by a time phrase in the user's own question ("in February
+    def _scope(
+        self, question: str, history: list[dict], sources: Any, since: Any, until: Any
+    ) -> tuple[DocFilter, Question]:
+        """The explicit filters, narrowed by a time phrase in the user's own question ("in March
         2025", "last week") resolved against the reference date (default: the newest article's).
         A phrase is a publication filter only when some indexed articles fall in its range;
         otherwise ("in 1997" over undated articles) it describes the event and stays in the query."""
         flt = DocFilter.build(sources, since, until)
         dates = sorted(d.published for d in self.manifest().docs.values() if d.published)
         if not dates:
-            return flt, query, None
-        now = self.settings.reference_date or dt.date.fromisoformat(dates[-1])
-        scope = resolve_time(question, now)
-        if scope is None or not scope.overlaps(dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])):
-            return flt, query, None
-        cleaned = query.replace(scope.phrase, " ").replace("  ", " ").strip() if scope.phrase in query else query
-        return flt.narrow(scope.since, scope.until), cleaned, scope
+            return flt, Question.analyse(question, history)
+        earliest, latest = dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])
+        asked = Question.analyse(question, history, self.settings.reference_date or latest, (earliest, latest))
+        return (flt.narrow(asked.scope.since, asked.scope.until) if asked.scope else flt), asked
 
     def _with_copies(self, citations: list) -> list:
         """Each citation names the other copies of its wire story (`also_in`)."""

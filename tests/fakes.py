@@ -57,3 +57,23 @@ class FakeCrossEncoder:
         return np.array(
             [10.0 * len(asked & stems(p)) / max(len(asked), 1) - 3.0 for p in passages], dtype=np.float32
         )
+
+
+def sentence_evidence(reranker=None, embedder=None, **numbers):
+    """`rag.answering.sentences.SentenceEvidence` with Settings' numbers (any overridden by
+    keyword) and a hashing embedder unless one is given."""
+    from rag.answering.sentences import SentenceEvidence
+    from rag.settings import Settings
+
+    s = Settings()
+    chosen = {"candidates": s.sentence_candidates, "dense_weight": s.evidence_dense_weight,
+              "lexical_weight": s.evidence_lexical_weight, "rank_weight": s.evidence_rank_weight, **numbers}
+    return SentenceEvidence(embedder or HashingEmbedder(), reranker, **chosen)
+
+
+def passages(chunks):
+    """Hand-made chunk nodes as the typed passages answering reads (rank = position, 1 first)."""
+    from rag.answering import nodes as N
+    from rag.evidence import RetrievedPassage
+
+    return [RetrievedPassage.from_node(h, i + 1, N.sentence_vectors(h)) for i, h in enumerate(chunks)]

@@ -36,14 +36,11 @@ def test_detection():
 
 
 # ------------------------------------------------------------ facets of the previous answer
-from fakes import FakeCrossEncoder  # noqa: E402
+from fakes import FakeCrossEncoder, passages, sentence_evidence  # noqa: E402
 from test_postprocess import chunk  # noqa: E402
-from llama_index.core.schema import QueryBundle  # noqa: E402
 
 from rag.answering.extractive import Policy, compose  # noqa: E402
-from rag.answering.followup import resolve  # noqa: E402
-from rag.embeddings import HashingEmbedder  # noqa: E402
-from rag.postprocess import SentenceEvidence  # noqa: E402
+from rag.answering.question import Question  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 BRIDGES = "How many bridges did the Kell council open this spring?"
@@ -55,16 +52,16 @@ STORY = chunk(
 
 
 def answer(question: str, history: list[dict] | None = None):
-    conv = resolve(question, history)
-    sentences = SentenceEvidence(HashingEmbedder(), FakeCrossEncoder()).postprocess_nodes([STORY], QueryBundle(query_str=conv.query))
+    asked = Question.analyse(question, history)
+    sentences = sentence_evidence(FakeCrossEncoder(), candidates=10).run(asked.query, passages([STORY]))
     policy = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
-    return conv, compose(conv, sentences, policy)
+    return asked, compose(asked, sentences, policy)
 
 
 def test_previous_sources_travel_with_the_follow_up():
     history = [{"role": "user", "content": BRIDGES}, {"role": "assistant", "content": "x [1]", "sources": ["a.txt"]}]
-    conv = resolve("And who announced it?", history)
-    assert conv.follow_up and conv.previous_sources == ["a.txt"] and conv.query.startswith(BRIDGES)
+    asked = Question.analyse("And who announced it?", history)
+    assert asked.follow_up and list(asked.previous_sources) == ["a.txt"] and asked.query.startswith(BRIDGES)
 
 
 def test_another_facet_is_answered_without_repeating_the_previous_sentence():

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fake_openai import FakeOpenAI, fake_openai, text_of  # noqa: F401 - fake_openai is a fixture
+from fakes import passages
 
 from rag.answering.extractive import NOT_IN_CORPUS
 from rag.answering.llm import SYSTEM_PROMPT, UNVERIFIED
@@ -278,7 +279,7 @@ def test_verify_answer_on_a_handmade_chunk():
         "source": "a.txt", "title": "Drones", "start": 100, "end": 100 + len(text),
         "sentences": json.dumps(spans), "sentence_vectors": vectors}), score=1.0)
     verified = verify_answer("84 drones were intercepted or jammed [1]. 90 were intercepted [1]. Cats purr [1].",
-                             [chunk], embedder, Support(min_lexical=0.5, min_cosine=0.6))
+                             passages([chunk]), embedder, Support(min_lexical=0.5, min_cosine=0.6))
     assert verified.text == "84 drones were intercepted or jammed [1]."
     assert verified.dropped == 2 and len(verified.citations) == 1
     c = verified.citations[0]

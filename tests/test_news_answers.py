@@ -7,17 +7,18 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from fakes import FakeCrossEncoder
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from dataclasses import replace
+
+from fakes import FakeCrossEncoder, passages, sentence_evidence
+from llama_index.core.schema import NodeWithScore
 from test_postprocess import chunk
 
 from rag.answering import nodes as N
 from rag.answering.answerability import Kind
 from rag.answering.direct import direct_answer, when_answer
 from rag.answering.extractive import Policy, answering_sentences, compose
-from rag.answering.followup import resolve
-from rag.embeddings import HashingEmbedder
-from rag.postprocess import SentenceEvidence
+from rag.answering.question import Question
+from rag.evidence import EvidenceSentence
 from rag.settings import Settings
 
 COST = "How much will the Vale Line rail link cost?"
@@ -28,18 +29,18 @@ NEW = chunk("new", "Its estimated price has risen to £2.1 billion, the Vale Lin
             start=0, source="revised.md", published="2025-03-25")
 
 
-def sentences(question: str, chunks: list[NodeWithScore]) -> list[NodeWithScore]:
-    return SentenceEvidence(HashingEmbedder(), FakeCrossEncoder()).postprocess_nodes(chunks, QueryBundle(query_str=question))
+def sentences(question: str, chunks: list[NodeWithScore]) -> list[EvidenceSentence]:
+    return sentence_evidence(FakeCrossEncoder(), candidates=10).run(question, passages(chunks))
 
 
 def ask(question: str, chunks: list[NodeWithScore], **settings):
     policy = Policy.from_settings(Settings(**{"answer_min_logit": -10.0, **settings}), reranked=True)
-    return compose(resolve(question, None), sentences(question, chunks), policy)
+    return compose(Question.analyse(question), sentences(question, chunks), policy)
 
 
 def test_the_old_article_scores_higher_on_its_own():
     scored = sentences(COST, [OLD, NEW])
-    assert N.source(scored[0]) == "announced.html" and N.score(scored[0]) > N.score(scored[1])
+    assert scored[0].source == "announced.html" and scored[0].score > scored[1].score
 
 
 def test_a_revised_figure_is_answered_newest_first_with_the_earlier_one_after_it():
@@ -60,7 +61,7 @@ def test_the_earlier_figure_is_added_even_below_the_usual_cut():
     old = chunk("old", "Riverton and Kellford transport officials put the price of the Vale Line at £1.8 billion.",
                 source="announced.html", published="2025-02-03")
     scored = sentences(COST, [old, new])
-    assert N.score(scored[0]) - N.score(scored[1]) > 0.5
+    assert scored[0].score - scored[1].score > 0.5
     answer = ask(COST, [old, new], answer_relative_margin=0.5)
     assert [c.source for c in answer.citations] == ["revised.md", "announced.html"]
     assert answer.text.startswith("The Vale Line rail link will now cost £2.1 billion") and answer.direct == "£2.1 billion"
@@ -105,22 +106,20 @@ def test_near_identical_sentences_with_different_figures_are_not_merged_as_one_f
     assert answer.text.startswith("The Vale Line rail link will cost £2.1 billion")
 
 
-def _scored(text: str, score: float, published: str, source: str) -> NodeWithScore:
-    node = sentences(COST, [chunk(source, text, source=source, published=published)])[0]
-    node.score = score
-    return node
+def _scored(text: str, score: float, published: str, source: str) -> EvidenceSentence:
+    return replace(sentences(COST, [chunk(source, text, source=source, published=published)])[0], score=score)
 
 
 def test_recency_breaks_near_ties_in_the_score_s_own_units():
     older = _scored("The Vale Line rail link budget was set by the council in spring.", 5.0, "2025-02-03", "a.txt")
     newer = _scored("The Vale Line rail link budget is the largest the region has seen.", 4.9, "2025-03-25", "b.txt")
     far = _scored("The Vale Line rail link budget covers stations and trains alike.", 4.0, "2025-04-01", "c.txt")
-    conv = resolve("What is the Vale Line rail link budget?", None)
+    conv = Question.analyse("What is the Vale Line rail link budget?")
     tied = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
     assert tied.recency_tie == 0.25
-    assert [N.source(s) for s in answering_sentences(conv, [older, newer, far], tied)] == ["b.txt", "a.txt", "c.txt"]
+    assert [s.source for s in answering_sentences(conv, [older, newer, far], tied)] == ["b.txt", "a.txt", "c.txt"]
     strict = Policy.from_settings(Settings(answer_min_logit=-10.0, answer_recency_tie_logit=0.0), reranked=True)
-    assert [N.source(s) for s in answering_sentences(conv, [older, newer, far], strict)] == ["a.txt", "b.txt", "c.txt"]
+    assert [s.source for s in answering_sentences(conv, [older, newer, far], strict)] == ["a.txt", "b.txt", "c.txt"]
     # The pre-score (no reranker) has its own, smaller unit.
     assert Policy.from_settings(Settings(), reranked=False).recency_tie == Settings().answer_recency_tie_prescore
 
@@ -149,7 +148,7 @@ def test_when_questions_get_the_resolved_day_through_compose():
     story = chunk("f", "The Kell river ferry was suspended. " + MONDAY, source="ferry.txt", published="2025-01-08")
     answer = ask("On what date did inspectors find the cracks in the pontoon floats?", [story])
     assert answer.direct == "Monday 6 January 2025" and answer.citations[0].published == "2025-01-08"
-    assert direct_answer(Kind.DATE, "When?", MONDAY, 0.8, 0.3) == "Monday morning"  # no date given: as written
+    assert direct_answer(Kind.DATE, Question.analyse("When?"), MONDAY, 0.8, 0.3) == "Monday morning"  # no date given: as written
 
 
 def test_a_dateline_is_not_the_answer_to_when():

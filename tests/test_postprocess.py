@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from fakes import FakeCrossEncoder
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from fakes import FakeCrossEncoder, passages, sentence_evidence
+from llama_index.core.schema import NodeWithScore, TextNode
 
 from rag.answering import nodes as N
-from rag.embeddings import HashingEmbedder
-from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup, SentenceEvidence
+from rag.evidence import EvidenceSentence
+from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup
 
 
 def chunk(cid: str, text: str, start: int = 100, source: str = "a.txt", published: str = "") -> NodeWithScore:
@@ -66,19 +66,19 @@ def test_rerank_reads_only_the_first_passage_words_of_a_chunk():
 
 def test_sentence_evidence_has_absolute_offsets_and_cross_encodes_only_the_short_list():
     reranker = FakeCrossEncoder()
-    evidence = SentenceEvidence(HashingEmbedder(), reranker, candidates=2)
-    out = evidence.postprocess_nodes([BRIDGE, FERRY], QueryBundle(query_str="How many bridges did crews build?"))
+    evidence = sentence_evidence(reranker, candidates=2)
+    out = evidence.run("How many bridges did crews build?", passages([BRIDGE, FERRY]))
     assert len(out) == 5 and reranker.calls == [2]
     best = out[0]
-    assert N.is_sentence(best) and N.text(best).startswith("Crews built 14 bridges")
-    assert N.text(BRIDGE)[N.start(best) - 100: N.end(best) - 100] == N.text(best)
-    assert N.chunk_id(best) == "c1" and N.logit(best) is not None
+    assert isinstance(best, EvidenceSentence) and best.text.startswith("Crews built 14 bridges")
+    assert N.text(BRIDGE)[best.start - 100: best.end - 100] == best.text
+    assert best.chunk_id == "c1" and best.logit is not None
     assert all(n.score is None for n in out[2:])  # not cross-encoded: never an answer
 
 
 def test_without_a_reranker_the_prescore_orders():
-    out = SentenceEvidence(HashingEmbedder(), None).postprocess_nodes([BRIDGE, FERRY], QueryBundle(query_str="ferry storm suspended"))
-    assert N.text(out[0]).startswith("The ferry was suspended") and N.logit(out[0]) is None
+    out = sentence_evidence(None).run("ferry storm suspended", passages([BRIDGE, FERRY]))
+    assert out[0].text.startswith("The ferry was suspended") and out[0].logit is None
     assert [n.score for n in out] == sorted((n.score for n in out), reverse=True)
 
 

@@ -1,4 +1,5 @@
-"""Answering: follow-up → sentence evidence → extractive or LLM answer → verified citations → direct answer."""
+"""Answering: the Question (analysed once) → sentence evidence → extractive or LLM answer → verified
+citations → direct answer."""
 
 from __future__ import annotations
 

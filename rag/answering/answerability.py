@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from rag.answering.text import NUMBER, content_words, fold, has_number, names, stem
+from rag.answering.text import fold, has_number, names, stem, stems
+from rag.lexicon import FULL_MONTHS, NUMBER, WEEKDAYS, alternation
+
+if TYPE_CHECKING:
+    from rag.answering.question import Question
 
 _NUMBER_Q = re.compile(
     r"\b(how many|how much|what percentage|what share|what proportion|what number|how large|how big|"
@@ -28,10 +33,11 @@ _YES_NO_Q = re.compile(
     re.I,
 )
 _DURATION = re.compile(r"\b(years?|months?|weeks?|days?|hours?|minutes?|decades?|centur(?:y|ies))\b", re.I)
+# Months spelt out ("May" only capitalised: "may" is a verb), weekdays, relative days and parts of it.
+_MONTH_WORDS = alternation("(?-i:May)" if m == "may" else m for m in FULL_MONTHS)
 _DATE = re.compile(
-    r"\b(\d{4}|\d{1,2}(?:st|nd|rd|th)|(?:\d{1,2} )?(?:january|february|march|april|(?-i:May)|june|july|august|"
-    r"september|october|november|december)(?: \d{1,2}(?:st|nd|rd|th)?\b)?|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|overnight|"
+    rf"\b(\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)|(?:\d{{1,2}} )?(?:{_MONTH_WORDS})(?: \d{{1,2}}(?:st|nd|rd|th)?\b)?|"
+    rf"{alternation(WEEKDAYS)}|yesterday|today|tonight|tomorrow|overnight|"
     r"(?:last|next|this|earlier this|later this) (?:week|month|year|spring|summer|autumn|fall|winter)|"
     r"(?:morning|afternoon|evening|weekend))\b",
     re.I,
@@ -104,18 +110,18 @@ def new_names(sentence: str, question: str) -> list[str]:
     return found
 
 
-def names_covered(question: str, passage: str, lenient: bool = False) -> bool:
+def names_covered(question: "Question", passage: str, lenient: bool = False) -> bool:
     """Every name and figure the question uses occurs in the passage (the sentence, its chunk
     and title): 'the meeting where 14 towns signed' is about a passage that says 14. `lenient`
     (a confident cross-encoder) excuses names, which news spells many ways, but not figures."""
     held = name_words(passage)
     figures = {fold(m.group(0)) for m in NUMBER.finditer(passage)}
-    return (lenient or all(all(_in(w, held) for w in name_words(n)) for n in names(question))) and all(
-        fold(m.group(0)) in figures for m in NUMBER.finditer(question) if any(c.isdigit() for c in m.group(0))
-    )  # figures in digits only: 'which three capitals' is answered by a list that never says three
+    return (lenient or all(all(_in(w, held) for w in name_words(n)) for n in question.names)) and (
+        question.digit_figures <= figures
+    )
 
 
-def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
+def holds_kind(kind: Kind, sentence: str, question: "Question") -> bool:
     """Whether the sentence holds the kind of thing asked for (yes/no and open questions: always)."""
     if kind is Kind.NUMBER:
         return has_number(sentence)
@@ -124,7 +130,7 @@ def holds_kind(kind: Kind, sentence: str, question: str) -> bool:
     if kind is Kind.DATE:
         return _DATE.search(sentence) is not None
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
-        return bool(new_names(sentence, question))
+        return bool(new_names(sentence, question.text))
     return True
 
 
@@ -136,18 +142,7 @@ def duration_expressions(sentence: str) -> list[re.Match[str]]:
     return list(_DURATION.finditer(sentence))
 
 
-def adds_something(sentence: str, question: str, min_new_words: int) -> bool:
+def adds_something(sentence: str, question: "Question", min_new_words: int) -> bool:
     """A sentence that only restates the question answers nothing."""
-    asked = {stem(w) for w in content_words(question)}
-    novel = {stem(w) for w in content_words(sentence)} - asked
+    novel = stems(sentence) - question.stems
     return len(novel) >= min_new_words or has_number(sentence)
-
-
-def own_question(question: str) -> str:
-    """The user's last question inside a standalone query (a follow-up is appended last)."""
-    parts = [p for p in re.split(r"(?<=\?)\s+", question.strip()) if p]
-    return parts[-1] if parts else question
-
-
-def folded_words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", fold(text)))

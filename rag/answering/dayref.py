@@ -11,35 +11,30 @@ date rather than the event's.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 
 from rag.answering.timeq import (
-    DAYNUM,
-    MONTHS,
-    WEEKDAY,
-    WEEKDAYS,
-    YEAR,
     format_day,
     weekday_after,
     weekday_before,
     weekday_on_or_before,
 )
+from rag.lexicon import DAYNUM, MONTH_NAMES, MONTHS, WEEKDAY, WEEKDAYS, YEAR, day_of_month, longest_first
 
 __all__ = ["format_day", "resolve_day_reference", "resolve_day"]
 
 _FLAGS = re.IGNORECASE
 # Month names as written in edited text (capitalised), so "all 5 may vote" names no day.
-_FULL = sorted((m for m in calendar.month_name if m), key=len, reverse=True)
-_ABBR = sorted((m.capitalize() for m in MONTHS if m.capitalize() not in _FULL), key=len, reverse=True)
-MONTH = rf"(?:(?:{'|'.join(_FULL)})\b|(?:{'|'.join(_ABBR)})\b\.?)"
+_ABBR = (m.capitalize() for m in MONTHS if m.capitalize() not in MONTH_NAMES)
+MONTH = rf"(?:(?:{longest_first(MONTH_NAMES)})\b|(?:{longest_first(_ABBR)})\b\.?)"
 _EXPLICIT = re.compile(
     rf"(?:\b(?i:{WEEKDAY}),?\s+)?(?:\b(?P<iso>\d{{4}}-\d\d-\d\d)\b"
     rf"|\b(?P<d1>{DAYNUM})\s+(?:of\s+)?(?P<m1>{MONTH})(?:,?\s+(?P<y1>{YEAR}))?"
     rf"|\b(?P<m2>{MONTH})\s+(?P<d2>{DAYNUM})(?:,?\s+(?P<y2>{YEAR}))?)",
 )
-_DATELINE_END = re.compile(r"\s*[—–-]\s")
+# The dash that ends a dateline ("RIVERTON, March 11, 2025 — ..."), right after its date.
+DATELINE_END = re.compile(r"\s*[—–-]\s")
 _PART = r"(?:\s+(?:morning|afternoon|evening|night))?"
 _RELATIVE = re.compile(
     rf"\b(?:(?P<same>today|tonight|this\s+(?:morning|afternoon|evening))"
@@ -57,10 +52,10 @@ def _explicit(match: re.Match[str], published: dt.date) -> dt.date | None:
         if match["iso"]:
             return dt.date.fromisoformat(match["iso"])
         month = (match["m1"] or match["m2"]).lower().rstrip(".")
-        day = int(re.sub(r"\D", "", match["d1"] or match["d2"]))
+        day = day_of_month(match["d1"] or match["d2"])
         year = int(match["y1"] or match["y2"] or published.year)
         return dt.date(year, MONTHS[month], day)
-    except ValueError:  # 30 February, a malformed ISO date
+    except ValueError:  # 31 April, a malformed ISO date
         return None
 
 
@@ -80,7 +75,7 @@ def resolve_day_reference(sentence: str, published: dt.date) -> tuple[str, dt.da
     Returns (the phrase as written, the date), or None when the sentence names no single day.
     """
     for match in _EXPLICIT.finditer(sentence):
-        if _DATELINE_END.match(sentence, match.end()):
+        if DATELINE_END.match(sentence, match.end()):
             continue
         day = _explicit(match, published)
         if day is not None:

@@ -12,7 +12,9 @@ import re
 
 from rag.answering import dayref
 from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
-from rag.answering.text import NUMBER, STOPWORDS, content_words, fold, names, stem
+from rag.answering.question import Question
+from rag.answering.text import STOPWORDS, fold, stem, stems
+from rag.lexicon import NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
@@ -21,11 +23,12 @@ _NEGATION = re.compile(
 )
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
+_TOKEN = re.compile(r"[\w’'-]+")
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
 
 
 def direct_answer(
-    kind: Kind, question: str, sentence: str, yes_min_coverage: float, no_min_coverage: float,
+    kind: Kind, question: Question, sentence: str, yes_min_coverage: float, no_min_coverage: float,
     published: dt.date | None = None,
 ) -> str | None:
     """`published` is the date of the sentence's article: "on Monday" becomes a calendar day."""
@@ -44,16 +47,15 @@ def direct_answer(
     return None
 
 
-def number_answer(question: str, sentence: str) -> str | None:
+def number_answer(question: Question, sentence: str) -> str | None:
     """The number that counts what the question counts, with that noun: '14 bridges'."""
-    asked = {fold(m.group(0)) for m in NUMBER.finditer(question)}
-    numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in asked]
+    numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in question.figures]
     if not numbers:
         return None
-    counted = _counted_nouns(question)
+    counted = _counted_nouns(question.text)
     best: tuple[int, str] | None = None  # (words between number and noun, answer)
     for m in numbers:
-        for i, w in enumerate(re.finditer(r"[\w’'-]+", sentence[m.end():])):
+        for i, w in enumerate(_TOKEN.finditer(sentence[m.end():])):
             if i >= _NOUN_WINDOW:
                 break
             if stem(fold(w.group(0))) in counted:
@@ -63,25 +65,24 @@ def number_answer(question: str, sentence: str) -> str | None:
     if best:
         return best[1]
     # No counted noun ("how many were intercepted?"): the number nearest the question's own words.
-    asked_words = {stem(w) for w in content_words(question)}
-    echoes = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked_words]
+    echoes = [m.start() for m in _echoes(question, sentence)]
     if not echoes:
         return numbers[0].group(0).strip()
     return min(numbers, key=lambda m: min(abs(m.start() - e) for e in echoes)).group(0).strip()
 
 
-def name_answer(question: str, sentence: str) -> str | None:
+def name_answer(question: Question, sentence: str) -> str | None:
     """The new name nearest to where the sentence echoes the question ('harbour pilot, Tom Okafor')."""
-    found = new_names(sentence, question)
+    found = new_names(sentence, question.text)
     if not found:
         return None
     return _nearest(question, sentence, found)
 
 
-def person_answer(question: str, sentence: str) -> str | None:
+def person_answer(question: Question, sentence: str) -> str | None:
     """A person is named in two or more words ('Ursula von der Leyen'); the title before the
     name is dropped. The multi-word name nearest to the question's echo wins."""
-    people = [n for n in new_names(sentence, question) if len(n.split()) >= 2]
+    people = [n for n in new_names(sentence, question.text) if len(n.split()) >= 2]
     if not people:
         return name_answer(question, sentence)
     best = _nearest(question, sentence, people)
@@ -90,9 +91,8 @@ def person_answer(question: str, sentence: str) -> str | None:
     return " ".join(words[capitals[-2]:]) if len(capitals) >= 2 else best
 
 
-def _nearest(question: str, sentence: str, found: list[str]) -> str:
-    asked = {stem(w) for w in content_words(question)}
-    echoes = [m.span() for m in re.finditer(r"[\w’'-]+", sentence) if stem(fold(m.group(0))) in asked]
+def _nearest(question: Question, sentence: str, found: list[str]) -> str:
+    echoes = [m.span() for m in _echoes(question, sentence)]
     if not echoes:
         return found[0]
 
@@ -102,6 +102,11 @@ def _nearest(question: str, sentence: str, found: list[str]) -> str:
         return min(s - ee if s >= ee else es - e if es >= e else 0 for es, ee in echoes)
 
     return min(found, key=gap)
+
+
+def _echoes(question: Question, sentence: str) -> list[re.Match[str]]:
+    """The sentence's words that the question uses too (stemmed)."""
+    return [m for m in _TOKEN.finditer(sentence) if stem(fold(m.group(0))) in question.stems]
 
 
 def _counted_nouns(question: str) -> set[str]:
@@ -171,7 +176,7 @@ def _explicit(expression: str) -> bool:
 
 def _dateline(sentence: str, expression: str) -> bool:
     at = sentence.find(expression)
-    return at >= 0 and re.match(r"\s*[—–-]\s", sentence[at + len(expression):]) is not None
+    return at >= 0 and dayref.DATELINE_END.match(sentence, at + len(expression)) is not None
 
 
 def negated(sentence: str, question: str = "") -> bool:
@@ -187,20 +192,19 @@ def negated(sentence: str, question: str = "") -> bool:
     )
 
 
-def yes_no(question: str, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
+def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
     """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise.
 
     The sentence must be about the asked fact: it names every name the question names and holds
     at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it negates).
     """
-    asked = {stem(w) for w in content_words(question)}
+    asked = question.stems
     if not asked:
         return None
     said = name_words(sentence)
-    named = [name_words(name) <= said for name in names(question)]
-    held = {stem(w) for w in content_words(sentence)}
-    coverage = len(asked & held) / len(asked)
-    if negated(sentence, question):
+    named = [name_words(name) <= said for name in question.names]
+    coverage = len(asked & stems(sentence)) / len(asked)
+    if negated(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough.
         return "No" if (any(named) or not named) and coverage >= no_min_coverage else None
     return "Yes" if all(named) and coverage >= min_coverage else None

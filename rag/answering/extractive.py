@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from llama_index.core.schema import NodeWithScore
 
-from rag.answering import nodes as N
-from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered, question_kind
+from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered
 from rag.answering.direct import direct_answer, without_dateline, yes_no
-from rag.answering.followup import Conversation
+from rag.answering.question import Question
 from rag.answering.recency import Claim, compose_revision, conflicting_figures, extract_figures, latest_revision, recency_tiebreak
+from rag.answering.sentences import citation
 from rag.answering.text import stems
+from rag.evidence import EvidenceSentence
 from rag.settings import Settings
 from rag.types import Citation, Passage
 
@@ -44,9 +44,9 @@ class Policy:
     no_min_coverage: float
     min_new_words: int
     source_bonus: float  # logits added to sentences from the previous answer's sources
-    recency_tie: float = 0.0  # scores this close are a tie, the newest article first
-    revision_candidates: int = 6  # answering sentences checked for a revised figure
-    revision_shared_words: int = 3  # ... that share this many words with the answer beyond the question's
+    recency_tie: float  # scores this close are a tie, the newest article first
+    revision_candidates: int  # answering sentences checked for a revised figure
+    revision_shared_words: int  # ... that share this many words with the answer beyond the question's
 
     @classmethod
     def from_settings(cls, s: Settings, reranked: bool) -> "Policy":
@@ -79,58 +79,56 @@ class Composed:
     abstained: bool
     related: list[Passage]
     direct: str | None = None
-    used: list[NodeWithScore] = field(default_factory=list)
-    # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 February 2025) [2]"
+    used: list[EvidenceSentence] = field(default_factory=list)
+    # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 March 2025) [2]"
     # when the answer's figure was revised; its markers are the answer's.
     revision: str | None = None
 
 
-def answering_sentences(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) -> list[NodeWithScore]:
+def answering_sentences(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> list[EvidenceSentence]:
     """Sentences that may answer: scored high enough, holding what is asked, said before only when
     nothing new qualifies (a follow-up's facet may sit in the same sentence); best
     first, near-ties (`policy.recency_tie`) newest article first."""
-    kind = question_kind(conv.question)
-    said = _squash(conv.previous_answer) if conv.follow_up else ""
+    said = _squash(question.previous_answer) if question.follow_up else ""
     ranked = []
     for sent in sentences:
         if sent.score is None:
             continue
-        text = N.text(sent)
-        value = N.score(sent) + (policy.source_bonus if N.source(sent) in conv.previous_sources else 0.0)
+        text = sent.text
+        value = sent.score + (policy.source_bonus if sent.source in question.previous_sources else 0.0)
         if value < policy.min_score:
             continue
         repeated = bool(said) and _squash(text) in said
         if (
-            holds_kind(kind, without_dateline(text), conv.question)
-            and adds_something(text, conv.question, policy.min_new_words)
-            and names_covered(conv.question, f"{N.title(sent)} {N.meta(sent).get('context', '')} {text}", lenient=value >= policy.confident)
+            holds_kind(question.kind, without_dateline(text), question)
+            and adds_something(text, question, policy.min_new_words)
+            and names_covered(question, f"{sent.title} {sent.context} {text}", lenient=value >= policy.confident)
         ):
             ranked.append((value, sent, repeated))
     # A follow-up asks for another facet: a sentence already said answers it only when no new
     # sentence qualifies (then its other figure or name is the direct answer).
     fresh = [(v, s) for v, s, r in ranked if not r]
     ranked = fresh or [(v, s) for v, s, _ in ranked]
-    ranked.sort(key=lambda pair: (-pair[0], N.key(pair[1])))
+    ranked.sort(key=lambda pair: (-pair[0], pair[1].key))
     ranked = recency_tiebreak(ranked, lambda pair: pair[0], lambda pair: _published(pair[1]), policy.recency_tie)
     return [sent for _, sent in ranked]
 
 
-def compose(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) -> Composed:
-    passing = answering_sentences(conv, sentences, policy)
+def compose(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> Composed:
+    passing = answering_sentences(question, sentences, policy)
     if not passing:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
-    kind = question_kind(conv.question)
     best = passing[0]
-    if kind is Kind.YES_NO:
+    if question.kind is Kind.YES_NO:
         # The answer is the sentence that decides it, when one close to the best does.
         deciding = next(
-            (s for s in passing if policy.close(N.score(best), N.score(s)) and yes_no(conv.question, N.text(s), policy.yes_min_coverage, policy.no_min_coverage)),
+            (s for s in passing if policy.close(_score(best), _score(s)) and yes_no(question, s.text, policy.yes_min_coverage, policy.no_min_coverage)),
             None,
         )
         groups = [[deciding or best]]
         revision = None
     else:
-        revision = _revision(conv.question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
+        revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
         if revision is not None:
             newest = revision[0]
             passing = [newest] + [s for s in passing if s is not newest]
@@ -138,17 +136,17 @@ def compose(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) 
         if revision is not None:
             groups = _with_earlier(groups, revision[1], policy)
     lead = groups[0][0]
-    direct = direct_answer(kind, conv.question, N.text(lead), policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
+    direct = direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
     groups = _readable_order(groups, pinned=2 if revision is not None else 1)
     parts, citations, used, markers_of = [], [], [], {}
     for group in groups:
         markers = []
         for sent in group:
-            citations.append(N.citation(len(citations) + 1, sent))
+            citations.append(citation(len(citations) + 1, sent))
             markers.append(f"[{len(citations)}]")
             used.append(sent)
         markers_of[id(group[0])] = "".join(markers)
-        parts.append(f"{N.text(group[0]).strip()} {''.join(markers)}")
+        parts.append(f"{group[0].text.strip()} {''.join(markers)}")
     note = None
     if revision is not None:
         newest, earlier = revision
@@ -156,25 +154,31 @@ def compose(conv: Conversation, sentences: list[NodeWithScore], policy: Policy) 
     return Composed(" ".join(parts), citations, False, [], direct, used, note)
 
 
-def _published(sent: NodeWithScore) -> dt.date | None:
+def _score(sent: EvidenceSentence) -> float:
+    return sent.score or 0.0
+
+
+def _published(sent: EvidenceSentence) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(N.published(sent) or "")
+        return dt.date.fromisoformat(sent.published or "")
     except ValueError:
         return None
 
 
-def _claim(sent: NodeWithScore) -> Claim:
-    return Claim(N.text(sent), N.source(sent), _published(sent), N.score(sent))
+def _claim(sent: EvidenceSentence) -> Claim:
+    return Claim(sent.text, sent.source, _published(sent), _score(sent))
 
 
-def _revision(question: str, best: NodeWithScore, candidates: list[NodeWithScore], shared_words: int) -> tuple[NodeWithScore, NodeWithScore] | None:
+def _revision(
+    question: Question, best: EvidenceSentence, candidates: list[EvidenceSentence], shared_words: int
+) -> tuple[EvidenceSentence, EvidenceSentence] | None:
     """(newest, earlier) sentences giving different figures for the best sentence's quantity from
     articles of different dates, or None. Only a figure the best sentence disagrees with, in a
     sentence of the same story, counts, so an unrelated amount does not displace the answer."""
     mine = _claim(best)
     if mine.published is None:
         return None
-    topic = _story_words(best) - stems(question)
+    topic = _story_words(best) - question.stems
     rivals = {
         id(s): s for s in candidates
         if s is not best and conflicting_figures(mine, _claim(s)) is not None and len(topic & _story_words(s)) >= shared_words
@@ -190,15 +194,15 @@ def _revision(question: str, best: NodeWithScore, candidates: list[NodeWithScore
     return by_claim[back[id(pair[0])]], by_claim[back[id(pair[1])]]
 
 
-def _story_words(sent: NodeWithScore) -> set[str]:
+def _story_words(sent: EvidenceSentence) -> set[str]:
     """The content stems of a sentence and its title, figures ('£2.1 billion', '12 people') left out."""
-    text = N.text(sent)
+    text = sent.text
     for figure in extract_figures(text):
         text = text.replace(figure.text, " ")
-    return {w for w in stems(f"{N.title(sent)} {text}") if not any(ch.isdigit() for ch in w)}
+    return {w for w in stems(f"{sent.title} {text}") if not any(ch.isdigit() for ch in w)}
 
 
-def _with_earlier(groups: list[list[NodeWithScore]], earlier: NodeWithScore, policy: Policy) -> list[list[NodeWithScore]]:
+def _with_earlier(groups: list[list[EvidenceSentence]], earlier: EvidenceSentence, policy: Policy) -> list[list[EvidenceSentence]]:
     """The earlier figure's sentence right after the lead, shown even when it scored below the
     usual cut; a runner-up gives way if the answer is full."""
     own = next((g for g in groups[1:] if g[0] is earlier), None)
@@ -208,30 +212,30 @@ def _with_earlier(groups: list[list[NodeWithScore]], earlier: NodeWithScore, pol
     return kept[: max(policy.max_sentences, 2)]
 
 
-def _groups(best: NodeWithScore, rest: list[NodeWithScore], policy: Policy) -> list[list[NodeWithScore]]:
+def _groups(best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy) -> list[list[EvidenceSentence]]:
     """The best sentence, its twins in other articles, and close runners-up that add a new fact."""
-    groups: list[list[NodeWithScore]] = [[best]]
+    groups: list[list[EvidenceSentence]] = [[best]]
     for sent in rest:
-        if not policy.close(N.score(best), N.score(sent)):
+        if not policy.close(_score(best), _score(sent)):
             break
         twin = next((g for g in groups if _same_fact(g[0], sent, policy)), None)
         if twin is not None:
-            if N.source(sent) not in {N.source(s) for s in twin}:
+            if sent.source not in {s.source for s in twin}:
                 twin.append(sent)  # the same fact in another article: cite it too
             continue
-        said = set().union(*(stems(N.text(g[0])) for g in groups))
-        if len(groups) < policy.max_sentences and len(stems(N.text(sent)) - said) >= policy.min_new_words:
+        said = set().union(*(stems(g[0].text) for g in groups))
+        if len(groups) < policy.max_sentences and len(stems(sent.text) - said) >= policy.min_new_words:
             groups.append([sent])
     return groups
 
 
-def related_passages(sentences: list[NodeWithScore], limit: int = 3) -> list[Passage]:
+def related_passages(sentences: list[EvidenceSentence], limit: int = 3) -> list[Passage]:
     passages, seen = [], set()
     for sent in sentences:
-        if N.chunk_id(sent) in seen:
+        if sent.chunk_id in seen:
             continue
-        seen.add(N.chunk_id(sent))
-        passages.append(Passage(N.source(sent), N.title(sent), N.chunk_id(sent), N.text(sent), round(N.score(sent), 4)))
+        seen.add(sent.chunk_id)
+        passages.append(Passage(sent.source, sent.title, sent.chunk_id, sent.text, round(_score(sent), 4)))
         if len(passages) == limit:
             break
     return passages
@@ -241,19 +245,19 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\[\d+\]", " ", text)).strip().casefold()
 
 
-def _same_fact(a: NodeWithScore, b: NodeWithScore, policy: Policy) -> bool:
+def _same_fact(a: EvidenceSentence, b: EvidenceSentence, policy: Policy) -> bool:
     if conflicting_figures(_claim(a), _claim(b)) is not None:
         return False  # alike but for the figure: a revision, not a copy
-    if float(np.dot(N.vector(a), N.vector(b))) >= policy.duplicate_cosine:
+    if float(np.dot(a.vector, b.vector)) >= policy.duplicate_cosine:
         return True
-    sa, sb = stems(N.text(a)), stems(N.text(b))
+    sa, sb = stems(a.text), stems(b.text)
     return bool(sa and sb) and len(sa & sb) / len(sa | sb) >= policy.duplicate_overlap
 
 
-def _readable_order(groups: list[list[NodeWithScore]], pinned: int = 1) -> list[list[NodeWithScore]]:
+def _readable_order(groups: list[list[EvidenceSentence]], pinned: int = 1) -> list[list[EvidenceSentence]]:
     """The first `pinned` groups as they are (the answer, and an earlier figure); the others by
     article, each in the order the article tells it."""
     order: dict[str, int] = {}
     for group in groups:
-        order.setdefault(N.source(group[0]), len(order))
-    return groups[:pinned] + sorted(groups[pinned:], key=lambda g: (order[N.source(g[0])], N.start(g[0])))
+        order.setdefault(group[0].source, len(order))
+    return groups[:pinned] + sorted(groups[pinned:], key=lambda g: (order[g[0].source], g[0].start))

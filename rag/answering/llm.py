@@ -13,13 +13,11 @@ import re
 from typing import Any, Generator
 from urllib.parse import urlsplit
 
-from llama_index.core.schema import NodeWithScore
-
-from rag.answering import nodes as N
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
-from rag.answering.followup import Conversation
-from rag.answering.verify import REFUSAL, PreviewBuffer, Support, is_refusal, verify_answer
+from rag.answering.question import Question
+from rag.answering.verify import MARKER_NUMBERS, REFUSAL, PreviewBuffer, Support, is_refusal, verify_answer
 from rag.embeddings import Embedder
+from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.settings import Settings
 from rag.types import NewsragError
 
@@ -35,7 +33,7 @@ Rules:
 6. If the sources do not answer the question, reply exactly: {REFUSAL}
 Answer in one to three short sentences."""
 
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+_MARKERS = re.compile(rf"\s*\[{MARKER_NUMBERS}\]")
 _TAG = re.compile(r"<\s*(/?)\s*source", re.I)
 
 StreamResult = Generator[str, None, tuple[Composed, str]]
@@ -44,10 +42,10 @@ StreamResult = Generator[str, None, tuple[Composed, str]]
 def answer_with_llm(
     settings: Settings,
     embedder: Embedder,
-    conv: Conversation,
+    question: Question,
     history: list[dict],
-    chunks: list[NodeWithScore],
-    sentences: list[NodeWithScore],
+    passages: list[RetrievedPassage],
+    sentences: list[EvidenceSentence],
     policy: Policy,
 ) -> StreamResult:
     """Yields the model's text as it streams (sanitised preview), returns (Composed, notice).
@@ -56,10 +54,10 @@ def answer_with_llm(
     abstention, or the extractive fallback.
     """
     llm = build_llm(settings)
-    if not sentences or not answering_sentences(conv, sentences, policy):
-        return compose(conv, sentences, policy), ""  # too little to go on: no model call
-    sources = pick_sources(sentences, chunks, settings.llm_sources)
-    messages = build_messages(conv.query, history, sources, settings.llm_history_messages)
+    if not sentences or not answering_sentences(question, sentences, policy):
+        return compose(question, sentences, policy), ""  # too little to go on: no model call
+    sources = pick_sources(sentences, passages, settings.llm_sources)
+    messages = build_messages(question.standalone, history, sources, settings.llm_history_messages)
     preview = PreviewBuffer()
     parts: list[str] = []
     try:
@@ -71,7 +69,7 @@ def answer_with_llm(
                 yield piece
     except _request_errors() as exc:
         notice = f"The LLM request failed ({describe_failure(exc, settings)}); showing the extractive answer instead."
-        return compose(conv, sentences, policy), notice
+        return compose(question, sentences, policy), notice
     tail = preview.flush()
     if tail:
         yield tail
@@ -80,7 +78,7 @@ def answer_with_llm(
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), ""
     verified = verify_answer(raw, sources, embedder, Support(settings.verify_min_lexical, settings.verify_min_cosine))
     if not verified.citations:
-        return compose(conv, sentences, policy), UNVERIFIED
+        return compose(question, sentences, policy), UNVERIFIED
     notice = ""
     if verified.dropped:
         notice = f"Removed {verified.dropped} sentence(s) of the LLM's answer that its sources did not support."
@@ -109,30 +107,30 @@ def build_llm(settings: Settings) -> Any:
     )
 
 
-def pick_sources(sentences: list[NodeWithScore], chunks: list[NodeWithScore], limit: int) -> list[NodeWithScore]:
-    """The distinct chunks behind the best evidence sentences, best first; [n] is index n-1."""
-    by_id = {c.node.node_id: c for c in chunks}
-    picked: dict[str, NodeWithScore] = {}
+def pick_sources(sentences: list[EvidenceSentence], passages: list[RetrievedPassage], limit: int) -> list[RetrievedPassage]:
+    """The distinct passages behind the best evidence sentences, best first; [n] is index n-1."""
+    by_id = {p.chunk_id: p for p in passages}
+    picked: dict[str, RetrievedPassage] = {}
     for sent in sentences:
-        chunk = by_id.get(N.chunk_id(sent))
-        if chunk is not None:
-            picked.setdefault(N.chunk_id(sent), chunk)
+        passage = by_id.get(sent.chunk_id)
+        if passage is not None:
+            picked.setdefault(sent.chunk_id, passage)
         if len(picked) == limit:
             break
     return list(picked.values())
 
 
-def format_sources(sources: list[NodeWithScore]) -> str:
+def format_sources(sources: list[RetrievedPassage]) -> str:
     """Numbered, delimited sources; a source cannot close its own tag to smuggle in text."""
     blocks = []
     for n, chunk in enumerate(sources, start=1):
-        title = _TAG.sub(r"<\1src", N.title(chunk)).replace('"', "'")
-        text = _TAG.sub(r"<\1src", N.text(chunk).strip())
-        blocks.append(f'<source id="{n}" title="{title}" file="{N.source(chunk)}">\n{text}\n</source>')
+        title = _TAG.sub(r"<\1src", chunk.title).replace('"', "'")
+        text = _TAG.sub(r"<\1src", chunk.text.strip())
+        blocks.append(f'<source id="{n}" title="{title}" file="{chunk.source}">\n{text}\n</source>')
     return "\n\n".join(blocks)
 
 
-def build_messages(question: str, history: list[dict], sources: list[NodeWithScore], history_messages: int) -> list[Any]:
+def build_messages(question: str, history: list[dict], sources: list[RetrievedPassage], history_messages: int) -> list[Any]:
     """System rules, the last turns of the conversation, then the sources and the question."""
     from llama_index.core.llms import ChatMessage, MessageRole
 

@@ -1,10 +1,10 @@
-"""The one place that knows how a retrieved llama-index node carries our data.
+"""How a retrieved llama-index chunk node carries our data, for the code that still holds nodes.
 
-Chunks and sentences travel as `NodeWithScore` from retrieval to the Answer. A chunk node's
-metadata holds `source`, `title`, `url`, `start` (absolute offset of the chunk in the article),
-`sentences` (JSON spans relative to the chunk) and `sentence_vectors` (packed). A sentence node,
-made by `rag.postprocess.SentenceEvidence`, holds `source`, `title`, `url`, `start`/`end`
-(absolute), `chunk_id`, its vector and its scores. Everyone else reads nodes through here.
+Retrieval and its postprocessors work on `NodeWithScore`; a chunk node's metadata holds `source`,
+`title`, `url`, `start` (absolute offset of the chunk in the article), `sentences` (JSON spans
+relative to the chunk) and `sentence_vectors` (packed). Answering reads `rag.evidence` values
+(`RetrievedPassage`, `EvidenceSentence`), not nodes; these accessors serve the retrieval side
+until it hands out `RetrievedPassage`s itself.
 """
 
 from __future__ import annotations
@@ -13,13 +13,8 @@ import json
 from typing import Any
 
 import numpy as np
-from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.core.schema import NodeWithScore
 
-from rag.types import Citation
-
-SENTENCE = "sentence"
-# In-memory fields of sentence nodes: never shown to a model, never stored.
-_PRIVATE = ["kind", "context", "chunk_id", "vector", "logit", "prescore", "chunk_rank", "sentences", "sentence_vectors"]
 
 
 def meta(node: NodeWithScore) -> dict[str, Any]:
@@ -61,14 +56,6 @@ def chunk_id(node: NodeWithScore) -> str:
     return str(meta(node).get("chunk_id") or node.node.node_id)
 
 
-def is_sentence(node: NodeWithScore) -> bool:
-    return meta(node).get("kind") == SENTENCE
-
-
-def score(node: NodeWithScore) -> float:
-    return float(node.score or 0.0)
-
-
 def spans(node: NodeWithScore) -> list[tuple[int, int]]:
     """Sentence spans relative to the node's text; the whole text when none are stored."""
     raw = meta(node).get("sentences")
@@ -89,53 +76,3 @@ def sentence_vectors(node: NodeWithScore) -> np.ndarray | None:
     vectors = unpack_vectors(packed, count)
     meta(node)["sentence_vectors"] = vectors  # unpack once per query
     return vectors
-
-
-def vector(node: NodeWithScore) -> np.ndarray:
-    return meta(node)["vector"]
-
-
-def logit(node: NodeWithScore) -> float | None:
-    value = meta(node).get("logit")
-    return None if value is None else float(value)
-
-
-def make_sentence(chunk: NodeWithScore, span: tuple[int, int], vec: np.ndarray, chunk_rank: int) -> NodeWithScore:
-    """A sentence of `chunk` as its own node, offsets made absolute; `context` is the chunk's
-    text, where a pronoun in the sentence finds the name it stands for."""
-    s, e = span
-    absolute = start(chunk)
-    node = TextNode(
-        id_=f"{chunk_id(chunk)}:{s}",
-        text=text(chunk)[s:e],
-        metadata={
-            "kind": SENTENCE, "source": source(chunk), "title": title(chunk), "url": url(chunk) or "",
-            "published": published(chunk) or "", "start": absolute + s, "end": absolute + e,
-            "chunk_id": chunk_id(chunk), "chunk_rank": chunk_rank, "vector": np.asarray(vec, dtype=np.float32),
-            "context": text(chunk),
-        },
-        excluded_llm_metadata_keys=_PRIVATE,
-        excluded_embed_metadata_keys=_PRIVATE,
-    )
-    return NodeWithScore(node=node, score=0.0)
-
-
-def key(node: NodeWithScore) -> tuple[str, int, int]:
-    return (source(node), start(node), end(node))
-
-
-def citation(marker: int, node: NodeWithScore, quote_span: tuple[int, int] | None = None, value: float | None = None) -> Citation:
-    """A verbatim citation of a sentence node, or of the `quote_span` sentence of a chunk node."""
-    s, e = quote_span if quote_span is not None else (0, len(text(node)))
-    return Citation(
-        marker=marker,
-        source=source(node),
-        title=title(node),
-        chunk_id=chunk_id(node),
-        quote=text(node)[s:e],
-        start=start(node) + s,
-        end=start(node) + e,
-        score=round(score(node) if value is None else value, 4),
-        url=url(node),
-        published=published(node),
-    )

@@ -1,7 +1,7 @@
 """Newest first when sources disagree: different figures for one quantity, ordered by date.
 
 Evidence sentences that answer one question may state different figures for the same thing
-because the story moved on ("£1.8 billion" in February, "£2.1 billion" in March). A figure's
+because the story moved on ("£1.8 billion" in March, "£2.1 billion" in April). A figure's
 quantity is recognised by what surrounds the number: its currency, a per cent sign, or the noun
 that follows it ("12 people", "a 2-mile section"). Figures that only refer back to an old value
 ("higher than the £1.8 billion", "up from 12") or state a change ("£300 million higher") are not
@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rag.answering.timeq import MONTHS, WEEKDAYS, format_date
+from rag.answering.timeq import format_date
+from rag.lexicon import FIGURE, MONTHS, NUMBER_VALUES, SCALES, WEEKDAYS, is_year
 
 T = TypeVar("T")
 
@@ -41,19 +42,6 @@ class Figure:
     own: bool  # False for a change ("£300 million higher") or a reference back ("than the £1.8 billion")
 
 
-_SCALES = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6,
-           "thousand": 1e3, "k": 1e3}
-_WORDS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split())} | {
-    w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if n >= 2}
-_WORD_NUMBER = (r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|"
-                r"seven|eight|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)")
-_FIGURE = re.compile(
-    rf"(?<![\w.,£$€])(?P<cur>[£$€])?\s?(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|(?i:\b{_WORD_NUMBER}\b))"
-    r"(?![:\d])(?:\s?(?P<scale>trillion|billion|million|thousand|bn|mn|m|k)\b)?(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?",
-)
 _UNIT = re.compile(r"(?:-|\s+)(?:(?:more|extra|additional|new|other|further)\s+)?(?P<unit>[A-Za-z][A-Za-z]+)")
 _NOT_UNITS = {"of", "the", "and", "or", "to", "in", "on", "at", "a", "an", "per", "from", "by", "than", "for",
               "with", "am", "pm", "is", "was", "were", "are", "has", "had", "have", "as", "that", "which", "who",
@@ -71,7 +59,7 @@ def _number(text: str) -> float:
     if lower[0].isdigit():
         return float(lower.replace(",", ""))
     tens, _, unit = lower.partition("-")
-    return float(_WORDS[tens] + (_WORDS[unit] if unit else 0))
+    return float(NUMBER_VALUES[tens] + (NUMBER_VALUES[unit] if unit else 0))
 
 
 def _singular(word: str) -> str:
@@ -82,7 +70,7 @@ def _singular(word: str) -> str:
 def extract_figures(text: str) -> list[Figure]:
     """Every figure in `text` whose quantity can be told (currency, per cent or a following noun)."""
     figures = []
-    for m in _FIGURE.finditer(text):
+    for m in FIGURE.finditer(text):
         num, cur, scale, pct = m["num"], m["cur"], m["scale"], m["pct"]
         end = m.end()
         if cur:
@@ -90,13 +78,13 @@ def extract_figures(text: str) -> list[Figure]:
         elif pct:
             key = "%"
         else:
-            if num[0].isdigit() and re.fullmatch(r"(?:19|20)\d\d", num):
+            if num[0].isdigit() and is_year(num):
                 continue  # a year
             unit = _UNIT.match(text, end)
             if unit is None or unit["unit"].lower() in _NOT_UNITS:
                 continue
             key, end = _singular(unit["unit"]), unit.end()
-        value = _number(num) * _SCALES.get((scale or "").lower(), 1.0)
+        value = _number(num) * SCALES.get((scale or "").lower(), 1.0)
         before = text[: m.start()]
         own = not (_CHANGE_AFTER.match(text, m.end()) or _REFERENCE_BEFORE.search(before)
                    or (_FROM.search(before) and _TO_FIGURE.match(text, end)))
@@ -151,7 +139,7 @@ def latest_revision(claims: Sequence[Claim]) -> tuple[Claim, Claim] | None:
 
 def compose_revision(newest: Claim, earlier: Claim, fmt: Callable[[dt.date], str] = format_date,
                      cite: tuple[str, str] = ("", "")) -> str | None:
-    """'£2.1 billion (25 March 2025); earlier reported as £1.8 billion (3 February 2025)', the figures
+    """'£2.1 billion (25 March 2025); earlier reported as £1.8 billion (3 March 2025)', the figures
     verbatim from the two sentences and `cite` (e.g. (" [1]", " [2]")) after each part; None unless
     both are dated and state different figures for one quantity."""
     pair = conflicting_figures(newest, earlier)

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from rag.lexicon import FULL_MONTHS, NUMBER, WEEKDAYS
+
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had
@@ -17,27 +19,11 @@ STOPWORDS = frozenset(
     told many much did does do happen happened according article corpus news report reported""".split()
 )
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*%?", re.UNICODE)
-NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
-    "hundred|thousand|million|billion|trillion|dozen|dozens|hundreds|thousands|millions|half"
-)
-# A quantity as written: "26", "2.5%", "$10bn", "1,200", "twenty-six", "three million".
-_SCALE = r"(?:\s?(?:%|per ?cent\b|bn\b|m\b|k\b)|\s(?:million|billion|trillion|thousand)\b)?"
-NUMBER = re.compile(
-    rf"(?:(?:[$€£]|\b(?:EUR|USD|GBP))\s?)?(?<![\w.,])\d+(?:[.,]\d+)*(?:[-–]\d+(?:[.,]\d+)*)?{_SCALE}"
-    rf"|(?:(?:[$€£]|\b(?:EUR|USD|GBP))\s?)\d+(?:[.,]\d+)*{_SCALE}"
-    rf"|\b(?:{NUMBER_WORDS})(?:[\s-](?:{NUMBER_WORDS}))*\b",
-    re.I,
-)
 _CAPITALISED = re.compile(r"[^\W\d_][\w’'.-]*")
 # Lower-case words inside a name: 'Bank of England', 'Ursula von der Leyen'.
 _PARTICLES = frozenset("of de der den von van du da di del la le bin al".split())
 # Words that are capitalised for grammar, not because they name something.
-_NOT_NAMES = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december mr mrs ms dr the a an i""".split()
-)
+_NOT_NAMES = frozenset([*WEEKDAYS, *FULL_MONTHS, *"mr mrs ms dr the a an i".split()])
 
 
 def fold(text: str) -> str:
@@ -108,7 +94,3 @@ def names(text: str) -> list[str]:
     close()
     return found
 
-
-def entities(text: str) -> set[str]:
-    """Stems of the words of `names(text)`: what a sentence must share to name the same thing."""
-    return {stem(w) for name in names(text) for w in words(name) if w not in STOPWORDS}

@@ -1,10 +1,11 @@
-"""Time in the question: "in February 2025", "last week", "since Monday" → a date range.
+"""Time in the question: "in March 2025", "last week", "since Monday" → a date range.
 
 A small explicit resolver rather than dateparser: questions need *ranges* (a month, a calendar
 week, an open end), relative to a reference "now" that is the newest article's date, and the
 rules must be predictable ("may" the verb is not May). One phrase per question; the longest match
 wins, so "since last week" beats "last week". Open ends are None ("since Monday" has no until).
-Also the calendar helpers `dayref` shares: month and weekday names, `format_day`.
+Also the calendar helpers `dayref` shares (`format_day`, weekday arithmetic); the names
+themselves are `rag.lexicon`'s.
 """
 
 from __future__ import annotations
@@ -15,21 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-    "oct": 10, "nov": 11, "dec": 12,
-}
-WEEKDAYS = {name.lower(): number for number, name in enumerate(calendar.day_name)}
-_FULL_MONTH = "|".join(m.lower() for m in calendar.month_name if m and m != "May")
-_ABBR_MONTH = "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
-DAYNUM = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?!\d)"
-YEAR = r"(?:19|20)\d\d(?!\d)"
+from rag.lexicon import DAYNUM, day_of_month, FULL_MONTH_NOT_MAY, MONTH, MONTH_NAMES, MONTHS, NUMBER_VALUES, WEEKDAY, WEEKDAY_NAMES, WEEKDAYS, YEAR
+
 # A month that may stand alone ("in March"); May and abbreviations need a day or a year with them.
-_BARE_MONTH = rf"(?:{_FULL_MONTH})\b"
-MONTH = rf"(?:{_FULL_MONTH}|may|{_ABBR_MONTH})\b\.?"
-WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-_NUMBER_WORDS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {"a": 1, "an": 1, "few": 3}
+_BARE_MONTH = rf"(?:{FULL_MONTH_NOT_MAY})\b"
+_NUMBER_WORDS = {w: n for w, n in NUMBER_VALUES.items() if n <= 12} | {"a": 1, "an": 1, "few": 3}
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 
 # A calendar expression, without groups, so it can be used twice in one pattern ("between X and Y").
@@ -106,11 +97,11 @@ def weekday_after(day: dt.date, weekday: int) -> dt.date:
 
 def format_day(day: dt.date) -> str:
     """'Monday 3 March 2025'."""
-    return f"{calendar.day_name[day.weekday()]} {day.day} {calendar.month_name[day.month]} {day.year}"
+    return f"{WEEKDAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def _dmy(day: dt.date, with_month: bool = True, with_year: bool = True) -> str:
-    return " ".join([str(day.day), *([calendar.month_name[day.month]] if with_month else []),
+    return " ".join([str(day.day), *([MONTH_NAMES[day.month - 1]] if with_month else []),
                      *([str(day.year)] if with_year else [])])
 
 
@@ -120,7 +111,7 @@ def format_date(day: dt.date) -> str:
 
 
 def format_range(since: dt.date | None, until: dt.date | None) -> str:
-    """'1–28 February 2025', '3–9 March 2025', '28 February – 3 March 2025', 'since 14 April 2025'."""
+    """'1–30 April 2025', '3–9 March 2025', '28 April – 3 May 2025', 'since 14 April 2025'."""
     if since is None and until is None:
         return "any date"
     if since is None:
@@ -145,14 +136,14 @@ def _partial(text: str) -> _Partial | None:
     words = text.split()
     month = next((MONTHS[w] for w in words if w in MONTHS), None)
     year = next((int(w) for w in words if re.fullmatch(YEAR, w)), None)
-    day = next((int(re.sub(r"\D", "", w)) for w in words if re.fullmatch(DAYNUM, w, _FLAGS)), None)
+    day = next((day_of_month(w) for w in words if re.fullmatch(DAYNUM, w, _FLAGS)), None)
     if month is None and year is None and day is None:
         return None
     return _Partial(year, month, day)
 
 
 def _latest_year(month: int, day: int, now: dt.date) -> int:
-    """The latest year whose `day month` is on or before now (29 February looks back to a leap year)."""
+    """The latest year whose `day month` is on or before now (a leap day looks back to a leap year)."""
     for year in range(now.year, now.year - 9, -1):
         try:
             if dt.date(year, month, day) <= now:
@@ -172,7 +163,7 @@ def _span(p: _Partial, now: dt.date) -> Span | None:
         if p.day is None:
             return dt.date(year, p.month, 1), month_end(year, p.month)
         return dt.date(year, p.month, p.day), dt.date(year, p.month, p.day)
-    except ValueError:  # 30 February, 29 February 2025
+    except ValueError:  # 31 April, a leap day of a common year
         return None
 
 
@@ -214,7 +205,7 @@ def _between(m: re.Match[str], now: dt.date) -> tuple[dt.date | None, dt.date | 
         return None
     if a is None or (a.year is not None and (a.month is not None or a.day is None)):
         start = _expr(m["a"], now)
-    else:  # "between 3 and 9 March 2025", "between December and February": fill from the end
+    else:  # "between 3 and 9 March 2025", "between November and January": fill from the end
         filled = _Partial(a.year or end[1].year, a.month or end[1].month, a.day)
         start = _span(filled, now)
         if start is not None and start[0] > end[0] and a.year is None and a.month is not None:

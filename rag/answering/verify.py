@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llama_index.core.schema import NodeWithScore
-
-from rag.answering import nodes as N
+from rag.answering.sentences import citation
 from rag.answering.text import content_words, fold, stem, stems
 from rag.embeddings import Embedder
+from rag.evidence import RetrievedPassage
+from rag.lexicon import DIGITS
 from rag.types import Citation
 
 REFUSAL = "The sources do not answer this question."
@@ -31,10 +31,11 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.I)
 _SOURCE_WORD = re.compile(r"\[(?:source|src)\s*(\d+)\]", re.I)  # "[Source 1]" -> "[1]"
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_LEADING_MARKERS = re.compile(r"^\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+[.,;:!?]?)")
+MARKER_NUMBERS = r"\d+(?:\s*[,;]\s*\d+)*"  # inside a citation marker: "1", "1, 2", "1; 3"
+_MARKER = re.compile(rf"\[({MARKER_NUMBERS})\]")
+_LEADING_MARKERS = re.compile(rf"^\s*((?:\[{MARKER_NUMBERS}\]\s*)+[.,;:!?]?)")
+_SPACES = re.compile(r"[ \t]{2,}")
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|percent\b|per cent\b))?", re.I)
 # A source sentence that talks to the model (indirect prompt injection, OWASP LLM01) supports no
 # claim: a model that obeys "reply only with X" and cites that source must not get X verified.
 _INSTRUCTION = re.compile(
@@ -60,7 +61,7 @@ def sanitize(text: str, *, strip: bool = True) -> str:
     text = _LINK.sub(lambda m: f"[{m[1]}]" if m[1].strip().isdigit() else m[1], text)
     text = _HTML.sub("", text)
     text = _URL.sub("", text)
-    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = _SPACES.sub(" ", text)
     return text.strip() if strip else text
 
 
@@ -104,7 +105,7 @@ def claim_text(sentence: str) -> str:
 def numbers(text: str) -> set[str]:
     """Numbers as written, thousands separators dropped; a percentage also counts as its bare number."""
     found: set[str] = set()
-    for match in _NUMBER.finditer(text):
+    for match in DIGITS.finditer(text):
         digits = re.match(r"\d+(?:[.,]\d+)*", match[0])[0]  # type: ignore[index]
         value = digits.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits) else digits
         found.add(value)
@@ -113,11 +114,11 @@ def numbers(text: str) -> set[str]:
     return found
 
 
-def lexical_support(claim: str, chunk: NodeWithScore) -> float:
+def lexical_support(claim: str, chunk: RetrievedPassage) -> float:
     words = content_words(claim)
     if not words:
         return 0.0
-    held = stems(N.title(chunk) + " " + _factual_text(chunk))
+    held = stems(chunk.title + " " + _factual_text(chunk))
     return sum(stem(w) in held for w in words) / len(words)
 
 
@@ -126,30 +127,30 @@ def is_instruction(sentence: str) -> bool:
     return _INSTRUCTION.search(sentence) is not None
 
 
-def _factual(chunk: NodeWithScore) -> list[int]:
+def _factual(chunk: RetrievedPassage) -> list[int]:
     """Indices of the chunk's sentences that may support a claim (not instructions to the model)."""
-    text = N.text(chunk)
-    return [i for i, (s, e) in enumerate(N.spans(chunk)) if not is_instruction(text[s:e])]
+    text = chunk.text
+    return [i for i, (s, e) in enumerate(chunk.spans) if not is_instruction(text[s:e])]
 
 
-def _factual_text(chunk: NodeWithScore) -> str:
-    spans, text = N.spans(chunk), N.text(chunk)
+def _factual_text(chunk: RetrievedPassage) -> str:
+    spans, text = chunk.spans, chunk.text
     return " ".join(text[spans[i][0]:spans[i][1]] for i in _factual(chunk))
 
 
-def _sentence_vectors(chunk: NodeWithScore, embedder: Embedder) -> np.ndarray:
-    spans = N.spans(chunk)
-    vectors = N.sentence_vectors(chunk)
+def _sentence_vectors(chunk: RetrievedPassage, embedder: Embedder) -> np.ndarray:
+    spans = chunk.spans
+    vectors = chunk.vectors
     if vectors is None or len(vectors) != len(spans):
-        vectors = embedder.embed([N.text(chunk)[s:e] for s, e in spans])
+        vectors = embedder.embed([chunk.text[s:e] for s, e in spans])
     return np.asarray(vectors, dtype=np.float32)
 
 
-def best_sentence(claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray) -> tuple[int, float]:
+def best_sentence(claim: str, claim_vector: np.ndarray, chunk: RetrievedPassage, vectors: np.ndarray) -> tuple[int, float]:
     """The chunk sentence closest to the claim; one that states the claim's numbers is preferred."""
     cosines = vectors @ claim_vector
     wanted = numbers(claim)
-    spans, text = N.spans(chunk), N.text(chunk)
+    spans, text = chunk.spans, chunk.text
     factual = _factual(chunk)
     if not factual:
         return 0, 0.0
@@ -169,7 +170,7 @@ class Support:
 
 
 def supports(
-    claim: str, claim_vector: np.ndarray, chunk: NodeWithScore, vectors: np.ndarray, bar: Support
+    claim: str, claim_vector: np.ndarray, chunk: RetrievedPassage, vectors: np.ndarray, bar: Support
 ) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
@@ -178,7 +179,7 @@ def supports(
     return (lexical_support(claim, chunk) >= bar.min_lexical or cosine >= bar.min_cosine), index, cosine
 
 
-def verify_answer(answer: str, sources: list[NodeWithScore], embedder: Embedder, bar: Support) -> Verified:
+def verify_answer(answer: str, sources: list[RetrievedPassage], embedder: Embedder, bar: Support) -> Verified:
     """Keep only supported sentences; markers renumbered 1..m, one verbatim citation per marker."""
     cleaned = _SOURCE_WORD.sub(r"[\1]", sanitize(answer))
     sentences = [s for s in split_sentences(cleaned) if claim_text(s)]
@@ -224,12 +225,12 @@ def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:
         return "".join(out)
 
     text = _MARKER.sub(replace, sentence)
-    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = _SPACES.sub(" ", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
 
 
-def _citation(marker: int, chunk: NodeWithScore, index: int, cosine: float) -> Citation:
-    return N.citation(marker, chunk, N.spans(chunk)[index], cosine)
+def _citation(marker: int, chunk: RetrievedPassage, index: int, cosine: float) -> Citation:
+    return citation(marker, chunk, chunk.spans[index], cosine)
 
 
 class PreviewBuffer:

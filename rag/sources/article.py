@@ -22,7 +22,7 @@ from rag.sources.decode import decode, looks_binary
 from rag.sources.discover import KINDS, unsupported_reason
 from rag.sources.errors import SkipFile
 from rag.sources.html import read_html
-from rag.sources.layout import layout
+from rag.sources.layout import Layout, layout
 from rag.sources.markdown import front_matter
 from rag.sources.pdf import read_pdf
 
@@ -92,6 +92,59 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return raw
 
 
+@dataclass
+class _Found:
+    """What the file's format says before layout: the article text and the metadata it carries."""
+
+    text: str
+    encoding: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    title_hint: str | None = None  # a title the format states (HTML metadata, front matter)
+    meta_title: str | None = None  # a PDF's document title: used only when the text has no headline
+    author: str | None = None
+    site_name: str | None = None
+    url: str | None = None
+    published: str | None = None
+    heading_lines: frozenset[str] = frozenset()
+    body_start: int = 0
+
+
+def _decoded(kind: str, raw: bytes) -> _Found:
+    if kind == "pdf":
+        if not raw.lstrip().startswith(b"%PDF"):
+            raise SkipFile("not a PDF file (no %PDF header)")
+        pdf = read_pdf(raw)
+        return _Found(pdf.text, "binary", meta_title=pdf.title, author=pdf.author)
+    if looks_binary(raw):
+        raise SkipFile("file looks binary (NUL or control bytes), not text")
+    text, encoding = decode(raw)
+    return _Found(text, encoding)
+
+
+def _formatted(kind: str, found: _Found) -> _Found:
+    """HTML: trafilatura's main text and metadata; Markdown: the front matter's fields."""
+    if kind == "html":
+        page = read_html(found.text)
+        found.text, found.heading_lines = page.text, page.heading_lines
+        found.title_hint, found.author, found.site_name = page.title, page.author, page.site_name
+        found.url, found.published = page.url, page.published
+    elif kind == "md":
+        fm = front_matter(found.text)
+        found.body_start, found.meta = fm.body_start, {k: v for k, v in fm.metadata.items() if isinstance(k, str)}
+        found.title_hint, found.author = fm.text("title"), fm.text("author")
+        found.url = fm.text("url") or fm.text("source")
+        found.site_name = fm.text("site_name") or fm.text("sitename") or fm.text("site")
+        found.published = normalize_date(fm.metadata.get("date"))
+    return found
+
+
+def _title(found: _Found, lay: Layout, path: Path, max_chars: int) -> str:
+    title = found.title_hint or (lay.headline and _title_text(lay.headline)) or found.meta_title or readable_stem(path)
+    if len(title) > max_chars:  # e.g. a Markdown heading that is a whole paragraph
+        title = title[:max_chars].rsplit(" ", 1)[0] + "…"
+    return title
+
+
 def read_article(path: Path, source: str, max_bytes: int, options: ReadOptions | None = None) -> Article:
     """Read one file into an Article, or raise SkipFile with a one-line reason."""
     options = options or ReadOptions()
@@ -100,58 +153,30 @@ def read_article(path: Path, source: str, max_bytes: int, options: ReadOptions |
     if kind is None:
         raise SkipFile(unsupported_reason(path.suffix))
     raw = _read_bytes(path, max_bytes)
-    meta: dict[str, Any] = {}
-    title_hint = author = site_name = url = published = None
-    heading_lines: frozenset[str] = frozenset()
-    body_start = 0
-    if kind == "pdf":
-        if not raw.lstrip().startswith(b"%PDF"):
-            raise SkipFile("not a PDF file (no %PDF header)")
-        pdf = read_pdf(raw)
-        text, encoding = pdf.text, "binary"
-        meta_title, author = pdf.title, pdf.author
-    else:
-        if looks_binary(raw):
-            raise SkipFile("file looks binary (NUL or control bytes), not text")
-        text, encoding = decode(raw)
-        meta_title = None
-    if kind == "html":
-        page = read_html(text)
-        text = page.text
-        title_hint, author, site_name, url, published = page.title, page.author, page.site_name, page.url, page.published
-        heading_lines = page.heading_lines
-    elif kind == "md":
-        fm = front_matter(text)
-        body_start, meta = fm.body_start, {k: v for k, v in fm.metadata.items() if isinstance(k, str)}
-        title_hint, author = fm.text("title"), fm.text("author")
-        url = fm.text("url") or fm.text("source")
-        site_name = fm.text("site_name") or fm.text("sitename") or fm.text("site")
-        published = normalize_date(fm.metadata.get("date"))
+    found = _formatted(kind, _decoded(kind, raw))
+    text = found.text
     if not text.strip():
         raise SkipFile("no text found in the file")
     lay = layout(
-        text, body_start=body_start, markdown=kind == "md", title_hint=title_hint,
-        heading_lines=heading_lines, title_max_words=options.title_max_words,
+        text, body_start=found.body_start, markdown=kind == "md", title_hint=found.title_hint,
+        heading_lines=found.heading_lines, title_max_words=options.title_max_words,
         title_max_chars=options.title_max_chars,
     )
     if not lay.blocks:
         raise SkipFile("no article text left after removing boilerplate and headings")
-    published = published or text_date(text, body_start, options.date_window_chars, options.date_window_lines)
-    title = title_hint or (lay.headline and _title_text(lay.headline)) or meta_title or readable_stem(path)
-    if len(title) > options.title_max_chars:  # e.g. a Markdown heading that is a whole paragraph
-        title = title[: options.title_max_chars].rsplit(" ", 1)[0] + "…"
+    published = found.published or text_date(text, found.body_start, options.date_window_chars, options.date_window_lines)
     return Article(
         source=source,
         text=text,
         blocks=lay.blocks,
-        title=title,
-        url=url or lay.url,
+        title=_title(found, lay, path, options.title_max_chars),
+        url=found.url or lay.url,
         content_hash=hashlib.sha256(raw).hexdigest(),
-        encoding=encoding,
-        metadata=_plain(meta),
+        encoding=found.encoding,
+        metadata=_plain(found.meta),
         published=published,
-        author=author or lay.byline,
-        site_name=site_name,
+        author=found.author or lay.byline,
+        site_name=found.site_name,
         kind=kind,
         headings=lay.headings,
     )

@@ -13,17 +13,9 @@ import datetime as dt
 import re
 from typing import Any
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-         ("october", "oct"), ("november", "nov"), ("december", "dec")],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+from rag.lexicon import MONTHS, WEEKDAY_ABBREVIATIONS, WEEKDAYS, alternation, longest_first
+
+_MONTH = rf"(?P<month>{longest_first(MONTHS)})\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _PATTERNS = [
@@ -31,7 +23,7 @@ _PATTERNS = [
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),  # March 9, 2025
     re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 9 March 2025
 ]
-_WEEKDAY = r"(?i:(?:mon|tues|wednes|thurs|fri|satur|sun)day|mon|tue|wed|thu|fri|sat|sun)\.?,?\s+"
+_WEEKDAY = rf"(?i:{alternation(WEEKDAYS)}|{alternation(WEEKDAY_ABBREVIATIONS)})\.?,?\s+"
 _LABEL = re.compile(
     r"^\s*(?:published|posted|first published|updated|last updated|last modified|date)(?:\s+on)?\s*:?\s*"
     rf"(?:{_WEEKDAY})?",
@@ -61,7 +53,7 @@ def _make(year: int, month: int, day: int, today: dt.date | None = None) -> str 
 
 def _match_to_iso(match: re.Match[str]) -> str | None:
     month = match.group("month")
-    number = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
+    number = int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]
     return _make(int(match.group("year")), number, int(match.group("day")))
 
 

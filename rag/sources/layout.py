@@ -12,7 +12,7 @@ Headings are not evidence: an answer never quotes a title as if it were a findin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rag.sources.dates import dateline
 from rag.sources.markdown import heading_text
@@ -93,6 +93,63 @@ def _lines(text: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
+@dataclass
+class _Lines:
+    """Classifies an article's lines in order; what it learns on the way (the headline, the
+    byline, the source URL, the lines seen) decides the lines after."""
+
+    markdown: bool
+    title_keys: set[str]
+    heading_lines: frozenset[str]
+    title_max_words: int
+    title_max_chars: int
+    titled: bool  # a headline is looked for only while there is no title yet
+    url: str | None = None
+    headline: str | None = None
+    byline: str | None = None
+    seen_content: bool = False
+    seen: set[str] = field(default_factory=set)
+
+    def classify(self, line: str, has_body_after: bool) -> str:
+        """'heading', 'excluded' or 'content'."""
+        k = key(line)
+        source = _SOURCE_LINE.match(line)
+        if source and self.url is None:
+            self.url = source.group(1)
+        if source or _BOILERPLATE_LINE.match(line) is not None or _COMMENT_POLICY.search(line) is not None:
+            return "excluded"
+        heading = self._heading(line, k, has_body_after)
+        self.seen_content = self.seen_content or not heading
+        if heading:
+            return "heading"
+        if k in self.seen:
+            return "excluded"  # a repeated line (a title printed twice, a caption echoed)
+        self.seen.add(k)
+        return "content"
+
+    def _heading(self, line: str, k: str, has_body_after: bool) -> bool:
+        short = len(line) <= self.title_max_chars  # long lines are body text: skip the finer tests
+        md_heading = heading_text(line) if self.markdown else None
+        names = byline_names(line, self.title_max_words) if short else None
+        if md_heading is not None or k in self.title_keys or k in self.heading_lines:
+            if not self.titled and not self.seen_content:
+                self.headline = md_heading if md_heading is not None else line
+            self.titled = True
+            self.title_keys.add(key(md_heading) if md_heading is not None else k)
+        elif names is not None:
+            self.byline = self.byline or names
+        elif short and is_date_line(line, self.title_max_words):
+            pass
+        elif not self.titled and not self.seen_content and is_headline(
+            line, has_body_after, self.title_max_words, self.title_max_chars
+        ):
+            self.titled, self.headline = True, line
+            self.title_keys.add(k)
+        else:
+            return False
+        return True
+
+
 def layout(
     text: str,
     *,
@@ -104,55 +161,24 @@ def layout(
     title_max_chars: int,
 ) -> Layout:
     lines = _lines(text, body_start)
-    url = headline = byline = None
-    seen: set[str] = set()
-    title_keys = {key(title_hint)} if title_hint else set()
+    reader = _Lines(markdown, {key(title_hint)} if title_hint else set(), heading_lines, title_max_words,
+                    title_max_chars, titled=title_hint is not None)
     blocks: list[tuple[int, int]] = []
     headings: list[tuple[int, int]] = []
     current: list[int] | None = None
-    titled = title_hint is not None  # a headline is looked for only while there is no title yet
-    seen_content = False
     for index, (start, end) in enumerate(lines):
-        line = text[start:end]
-        k = key(line)
-        source = _SOURCE_LINE.match(line)
-        if source and url is None:
-            url = source.group(1)
-        heading = False
-        excluded = bool(source) or _BOILERPLATE_LINE.match(line) is not None or _COMMENT_POLICY.search(line) is not None
-        if not excluded:
-            short = len(line) <= title_max_chars  # long lines are body text: skip the finer tests
-            md_heading = heading_text(line) if markdown else None
-            names = byline_names(line, title_max_words) if short else None
-            if md_heading is not None or k in title_keys or k in heading_lines:
-                if not titled and not seen_content:
-                    headline = md_heading if md_heading is not None else line
-                heading, titled = True, True
-                title_keys.add(key(md_heading) if md_heading is not None else k)
-            elif names is not None:
-                heading, byline = True, byline or names
-            elif short and is_date_line(line, title_max_words):
-                heading = True
-            elif not titled and not seen_content and is_headline(
-                line, index + 1 < len(lines), title_max_words, title_max_chars
-            ):
-                heading, titled, headline = True, True, line
-                title_keys.add(k)
-            elif k in seen:
-                excluded = True  # a repeated line (a title printed twice, a caption echoed)
-            seen_content = seen_content or not heading
-        if heading:
+        what = reader.classify(text[start:end], index + 1 < len(lines))
+        if what == "heading":
             headings.append((start, end))
-        if heading or excluded:
+        if what != "content":
             if current is not None:
                 blocks.append((current[0], current[1]))
                 current = None
             continue
-        seen.add(k)
         if current is None:
             current = [start, end]
         else:
             current[1] = end
     if current is not None:
         blocks.append((current[0], current[1]))
-    return Layout(tuple(blocks), tuple(headings), url, headline, byline)
+    return Layout(tuple(blocks), tuple(headings), reader.url, reader.headline, reader.byline)

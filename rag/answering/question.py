@@ -1,0 +1,59 @@
+"""The question, analysed once per ask: every answerer reads this value instead of re-parsing text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rag.answering.answerability import Kind, question_kind
+from rag.answering.followup import resolve
+from rag.answering.text import fold, names, stems
+from rag.answering.timeq import TimeScope, resolve_time
+from rag.lexicon import NUMBER
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # the user's own words
+    standalone: str  # a follow-up joined to the topic question it leans on; else the text
+    kind: Kind
+    stems: frozenset[str]  # content stems of the user's own words
+    names: tuple[str, ...]  # capitalised runs: what a passage must name too
+    figures: frozenset[str]  # quantities as written (folded): '14', '£2.1 billion', 'three'
+    follow_up: bool = False
+    previous_answer: str = ""  # the last assistant turn's text (its sentences are not repeated)
+    previous_sources: tuple[str, ...] = ()
+    scope: TimeScope | None = None  # the time phrase, when it is a publication filter
+
+    @classmethod
+    def analyse(
+        cls, text: str, history: list[dict] | None = None, now: dt.date | None = None,
+        dated: tuple[dt.date, dt.date] | None = None,
+    ) -> "Question":
+        """`now` is the date time phrases are resolved against (the reference date, or the newest
+        article's); `dated` the corpus's dated span (earliest, latest): a phrase outside it
+        ("in 1997" over 2025 articles) tells the time of an event, not of the articles, and is no scope."""
+        conv = resolve(text, history)
+        own = conv.question
+        scope = resolve_time(own, now) if now is not None else None
+        if scope is not None and dated is not None and not scope.overlaps(*dated):
+            scope = None
+        return cls(
+            text=own, standalone=conv.query, kind=question_kind(own), stems=frozenset(stems(own)),
+            names=tuple(names(own)), figures=frozenset(fold(m.group(0)) for m in NUMBER.finditer(own)),
+            follow_up=conv.follow_up, previous_answer=conv.previous_answer,
+            previous_sources=tuple(conv.previous_sources), scope=scope,
+        )
+
+    @property
+    def query(self) -> str:
+        """What retrieval and the cross-encoder see: the standalone question without its time phrase
+        (the phrase became a date filter)."""
+        if self.scope is None or self.scope.phrase not in self.standalone:
+            return self.standalone
+        return self.standalone.replace(self.scope.phrase, " ").replace("  ", " ").strip()
+
+    @property
+    def digit_figures(self) -> frozenset[str]:
+        """The figures written in digits: 'which three capitals' is answered by a list that never says three."""
+        return frozenset(f for f in self.figures if any(c.isdigit() for c in f))

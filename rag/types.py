@@ -93,7 +93,7 @@ class Answer:
     # "YYYY-MM-DD"} (an open end is None, e.g. "since Monday"), or None when unrestricted.
     time_range: dict[str, str | None] | None = None
     # When articles of different dates give different figures: "£2.1 billion (25 March 2025) [1];
-    # earlier reported as £1.8 billion (3 February 2025) [2]" (newest first, each part cited), or None.
+    # earlier reported as £1.8 billion (<its date>) [2]" (newest first, each part cited), or None.
     revision: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -97,7 +97,7 @@ def build_assistant(args: argparse.Namespace, folder: Path, data_dir: Path, over
     from rag.assistant import Assistant
     from rag.settings import Settings
 
-    unknown = set(overrides) - set(Settings.model_fields)
+    unknown = set(overrides) - set(Settings.flat_fields())
     if unknown:
         raise CorpusError(f"Settings has no field {', '.join(sorted(unknown))} yet: this comparison cannot run")
     settings: dict[str, Any] = {"data_dir": data_dir, "corpus_dir": folder, **overrides}
@@ -121,7 +121,7 @@ def is_default(overrides: dict[str, Any]) -> bool:
     """Thresholds were set for the default configuration; other configurations are reports only."""
     from rag.settings import Settings
 
-    defaults = Settings.model_fields
+    defaults = Settings.flat_fields()
     return all(name in defaults and defaults[name].default == value for name, value in overrides.items())
 
 

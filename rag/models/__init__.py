@@ -21,7 +21,7 @@ def make_embedder(settings: "Settings") -> "Embedder":
     """The one place an embedding backend is chosen. Model files are located (and verified or
     exported) on first use, so building an Assistant stays fast."""
     backend = settings.embedding_backend
-    if backend == "remote" or (settings.embedding_base_url and "embedding_backend" not in settings.model_fields_set):
+    if backend == "remote" or (settings.embedding_base_url and "embedding_backend" not in settings.embedding.model_fields_set):
         return _remote(settings)
     if backend == "hashing":
         from rag.embeddings import HashingEmbedder

@@ -62,6 +62,8 @@ def _news_verdicts(item: GoldItem, answer: dict[str, Any]) -> dict[str, Any]:
     v: dict[str, Any] = {}
     if item.direct is not None:
         v["direct_correct"] = (not answer["abstained"]) and direct_matches(answer.get("direct"), item.direct)
+        # Bold answers are judged where they are shown: a wrong one in bold costs more trust than none.
+        v["direct_shown"] = (not answer["abstained"]) and bool((answer.get("direct") or "").strip())
     expected = dict(item.expect_time_range) if item.expect_time_range is not None else None
     if expected is not None:
         got = answer.get("time_range") or {}
@@ -123,6 +125,8 @@ def summarize(records: list[Record]) -> dict[str, Any]:
         "news": {
             "direct_accuracy": _mean(records, "direct_correct"),
             "direct_accuracy_number_yes_no": _mean(records, "direct_correct", _number_or_yes_no),
+            "direct_precision": _mean(records, "direct_correct", lambda r: bool(r.verdicts.get("direct_shown"))),
+            "direct_coverage": _mean(records, "direct_shown"),
             "time_range_accuracy": _mean(records, "time_range_correct"),
             "also_in_accuracy": _mean(records, "also_in_correct"),
             "citations_within_filter": _mean(records, "citations_within_filter"),

@@ -16,7 +16,9 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag.answering import drain
 from rag.answering import nodes as N
-from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose
+from rag.answering.answerability import Kind
+from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose, compose_read
+from rag.answering.reading import PassageReader, ReadingPolicy
 from rag.answering.question import Question
 from rag.answering.sentences import SentenceEvidence
 from rag.chunking import Chunker
@@ -24,7 +26,7 @@ from rag.embeddings import Embedder, QueryCache
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, atomic_write_bytes
 from rag.index.dedup import DedupOptions
 from rag.index.layout import IndexPaths
-from rag.models import make_embedder, make_reranker
+from rag.models import make_embedder, make_reader, make_reranker
 from rag.filters import DocFilter
 from rag.evidence import RetrievedPassage
 from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup
@@ -34,6 +36,7 @@ from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
 
 
 if TYPE_CHECKING:
+    from rag.models.reader import Reader
     from rag.models.reranker import CrossEncoder
     from rag.ingest import Ingester
 
@@ -43,7 +46,7 @@ EMPTY_INDEX = "the index is empty: add articles with `newsrag ingest PATH` (or u
 class Assistant:
     def __init__(
         self, settings: Settings | None = None, *, embedder: Embedder | None = None, reranker: CrossEncoder | None = None,
-        store: VectorStore | None = None,
+        store: VectorStore | None = None, reader: Reader | None = None,
     ) -> None:
         """`embedder` and `reranker` default to the ones `settings` names (`make_embedder`,
         `make_reranker`); pass them to share loaded models (with `settings.rerank` off, none is used).
@@ -63,6 +66,7 @@ class Assistant:
             dense_weight=self.settings.evidence_dense_weight, lexical_weight=self.settings.evidence_lexical_weight,
             rank_weight=self.settings.evidence_rank_weight,
         )
+        self.reading = self._passage_reader(reader)
         self._lock = threading.RLock()
         self._retrievers: dict[str, Any] = {}
         self._manifest: Manifest | None = None
@@ -70,11 +74,24 @@ class Assistant:
         self._manifest_stamp: int | None = None
         self._writes = 0  # writes by this process in progress
 
+    def _passage_reader(self, reader: Reader | None) -> PassageReader | None:
+        """The reader and the cross-encoder together decide lookups; either one missing, the rules do."""
+        reader = reader or make_reader(self.settings)
+        if reader is None or self.reranker is None:
+            return None
+        a = self.settings.answer
+        return PassageReader(reader, self.reranker, ReadingPolicy(
+            passages=a.reader_passages, relevance_weight=a.reader_relevance_weight, min_confidence=a.reader_min_confidence,
+            direct_max_margin=a.reader_direct_max_margin, direct_max_words=a.reader_direct_max_words,
+        ))
+
     def warm_up(self) -> None:
         """Load the models now (one query embedding, one reranked pair), e.g. before a server says ready."""
         self.embedder.embed_queries(["warm up"])
         if self.reranker is not None:
             self.reranker.warm_up()
+        if self.reading is not None:
+            self.reading.reader.warm_up()
         if self.manifest().chunk_ids:
             # Opening the index is the other cold cost (importing and connecting Chroma took ~6 s
             # of a 10 s first answer on this machine): one retrieval opens the stores and retrievers.
@@ -399,7 +416,7 @@ class Assistant:
 
             composed, notice = yield from answer_with_llm(self.settings, self.embedder, asked, history, passages, sentences, self.policy)
         else:
-            composed = compose(asked, sentences, self.policy)
+            composed = self._compose(asked, passages, sentences)
             for piece in _pieces(composed):
                 yield piece
         finished = time.perf_counter()
@@ -419,6 +436,13 @@ class Assistant:
             time_range=_range_dict(flt) if flt.dated else None,
             revision=getattr(composed, "revision", None),
         )
+
+    def _compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list) -> Composed:
+        """A lookup is read by the reader; a yes/no question (no span answers it) by the rules."""
+        if self.reading is None or asked.kind is Kind.YES_NO:
+            return compose(asked, sentences, self.policy)
+        reading = self.reading.run(asked.query, passages, sentences)
+        return compose_read(asked, reading, sentences, self.policy, lambda r: self.reading.direct(r, asked))
 
     def _scope(
         self, question: str, history: list[dict], sources: Any, since: Any, until: Any

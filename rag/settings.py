@@ -200,6 +200,33 @@ class AnswerSettings(_Group):
     """Composing an answer from evidence sentences; request limits; time in questions."""
 
     mode: Literal["extractive", "llm"] = Field("extractive", description="Default answer mode.")
+    reader: bool = Field(
+        True,
+        description="Answer lookups with the extractive reader (MiniLM-L6 SQuAD, int8 ONNX, shipped): it reads the top "
+        "passages with their headlines and finds the answer span; needs the cross-encoder (NEWSRAG_RERANK). "
+        "Off: the rule-based answerer picks the sentence.",
+    )
+    reader_path: Path | None = Field(
+        None, description="Folder with a reader's model.onnx, tokenizer.json and SHA256SUMS; default: the one shipped in rag/models/data."
+    )
+    reader_passages: int = Field(6, ge=1, le=20, description="Top retrieved passages the reader reads, in one batch (~30 ms each on 2 cores).")
+    reader_max_tokens: int = Field(384, ge=64, le=512, description="Word pieces per reader window (the length it was trained with).")
+    reader_stride: int = Field(128, ge=16, le=256, description="Word pieces shared by consecutive windows of a longer passage.")
+    reader_max_answer_tokens: int = Field(30, ge=1, le=64, description="Longest answer span in word pieces.")
+    reader_relevance_weight: float = Field(
+        0.25, ge=0,
+        description="Confidence = -(reader's no-answer margin) + this x the cross-encoder logit of the cited sentence under "
+        "its headline. Dev: 0.25 and 0.5 alike; 0.25 abstains better.",
+    )
+    reader_min_confidence: float = Field(
+        3.5, description="Below this confidence the passages do not answer and the assistant says so. Dev (105 questions): "
+        "3 answers more and abstains less, 4 the reverse.",
+    )
+    reader_direct_max_margin: float = Field(
+        -8.0, description="The span is shown as the bold direct answer only at or below this no-answer margin (chosen on dev "
+        "for >= 95% right bold answers); above it the cited sentence speaks alone.",
+    )
+    reader_direct_max_words: int = Field(6, ge=1, le=30, description="A longer span is a clause, never shown as the direct answer.")
     max_answer_sentences: int = Field(3, ge=1, le=6, description="Evidence sentences per answer.")
     abstain_threshold: float = Field(
         0.35, description="Without the reranker: minimum sentence pre-score to answer; below it the assistant abstains."

@@ -369,3 +369,15 @@ def test_reused_data_dir_keeps_corpus_paths_so_reruns_update_not_duplicate(tmp_p
     assert first == second and second.is_relative_to(tmp_path / "data")
     assert not (second / "stale.txt").exists()
     assert corpus_folder("bbc", argparse.Namespace(data_dir=None, split="dev", corpus=None), tmp_path / "run3") == tmp_path / "run3" / "bbc"
+
+
+def test_direct_precision_judges_bold_answers_where_they_are_shown(tmp_path):
+    from evals.metrics import judge, summarize
+
+    item = gold_item(tmp_path, direct="2.1 billion")
+    right = judge(item, answer_dict(direct="£2.1 billion"), True)
+    wrong = judge(item, answer_dict(direct="1.8 billion"), True)
+    silent = judge(item, answer_dict(direct=None), True)  # the cited sentence alone: no bold claim to be wrong
+    news = summarize([right, wrong, silent, silent])["news"]
+    assert news["direct_precision"] == 0.5 and news["direct_coverage"] == 0.5
+    assert news["direct_accuracy"] == 0.25

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
 from rag.answering.answerability import Kind, adds_something, holds_kind, names_covered
 from rag.answering.direct import direct_answer, without_dateline, yes_no
 from rag.answering.question import Question
+from rag.answering.reading import Reading
 from rag.answering.recency import Claim, compose_revision, conflicting_figures, extract_figures, latest_revision, recency_tiebreak
 from rag.answering.sentences import citation
 from rag.answering.text import stems
@@ -115,6 +117,7 @@ def answering_sentences(question: Question, sentences: list[EvidenceSentence], p
 
 
 def compose(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> Composed:
+    """The rule-based answer: the best qualifying sentence by the cross-encoder, with its direct answer."""
     passing = answering_sentences(question, sentences, policy)
     if not passing:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
@@ -125,18 +128,47 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
             (s for s in passing if policy.close(_score(best), _score(s)) and yes_no(question, s.text, policy.yes_min_coverage, policy.no_min_coverage)),
             None,
         )
-        groups = [[deciding or best]]
-        revision = None
-    else:
-        revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
-        if revision is not None:
-            newest = revision[0]
-            passing = [newest] + [s for s in passing if s is not newest]
-        groups = _groups(passing[0], passing[1:], policy)
-        if revision is not None:
-            groups = _with_earlier(groups, revision[1], policy)
+        return _assemble([[deciding or best]], None, lambda lead: _rule_direct(question, lead, policy))
+    return _with_support(question, best, passing[1:], policy, lambda lead: _rule_direct(question, lead, policy))
+
+
+def compose_read(question: Question, reading: Reading | None, sentences: list[EvidenceSentence], policy: Policy,
+                 direct: Callable[[Reading], str | None]) -> Composed:
+    """The reader's answer: the sentence holding the span it trusts leads (its direct answer is
+    the span, shown only when `direct` says the reader is sure), followed by the qualifying
+    sentences close to it; no trusted span, no answer."""
+    if reading is None:
+        return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
+    lead = reading.sentence
+    if lead.score is None or lead.score < reading.relevance:
+        lead = replace(lead, score=reading.relevance)  # ranked among the others by its relevance in context
+    rest = [s for s in answering_sentences(question, sentences, policy) if s.key != lead.key]
+    return _with_support(question, lead, rest, policy, lambda first: direct(reading) if first is lead else None)
+
+
+def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> str | None:
+    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
+
+
+def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,
+                  direct: Callable[[EvidenceSentence], str | None]) -> Composed:
+    """`best` leads, with close sentences that add a fact; a revised figure puts the newest first."""
+    passing = [best, *rest]
+    revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
+    if revision is not None:
+        newest = revision[0]
+        passing = [newest] + [s for s in passing if s is not newest]
+    groups = _groups(passing[0], passing[1:], policy)
+    if revision is not None:
+        groups = _with_earlier(groups, revision[1], policy)
+    return _assemble(groups, revision, direct)
+
+
+def _assemble(groups: list[list[EvidenceSentence]], revision: tuple[EvidenceSentence, EvidenceSentence] | None,
+              direct: Callable[[EvidenceSentence], str | None]) -> Composed:
+    """The answer text with a marker per citation, in reading order after the lead."""
     lead = groups[0][0]
-    direct = direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
+    short = direct(lead)
     groups = _readable_order(groups, pinned=2 if revision is not None else 1)
     parts, citations, used, markers_of = [], [], [], {}
     for group in groups:
@@ -151,7 +183,7 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
     if revision is not None:
         newest, earlier = revision
         note = compose_revision(_claim(newest), _claim(earlier), cite=(f" {markers_of[id(newest)]}", f" {markers_of[id(earlier)]}"))
-    return Composed(" ".join(parts), citations, False, [], direct, used, note)
+    return Composed(" ".join(parts), citations, False, [], short, used, note)
 
 
 def _score(sent: EvidenceSentence) -> float:

@@ -16,6 +16,10 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from rag.answering.answerability import Kind
+from rag.answering.direct import duration_answer, when_answer
+from rag.answering.question import Question
+from rag.answering.text import has_number
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.models.reader import Span
 
@@ -34,6 +38,7 @@ class ReadingPolicy:
     relevance_weight: float  # weight of the cross-encoder logit beside the reader's margin
     min_confidence: float  # below it the passages do not answer the question
     direct_max_margin: float  # the span is shown as the direct answer only below this margin
+    direct_max_words: int  # ... and only when it is this short (a long span is a clause, not an answer)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,26 @@ class PassageReader:
         best = readings[0] if readings else None
         return best if best is not None and best.confidence >= self.policy.min_confidence else None
 
-    def direct(self, reading: Reading) -> str | None:
-        """The span, verbatim, when the reader is sure enough to show it in bold."""
-        return reading.span if reading.margin <= self.policy.direct_max_margin else None
+    def direct(self, reading: Reading, question: Question) -> str | None:
+        """The span, verbatim, when the reader is sure of it and it is the kind of thing asked for
+        (a "how many" wants a number, a "when" a date: a day it names is resolved against the
+        article's date); otherwise None, and the cited sentence speaks alone."""
+        span = reading.span.strip()
+        if reading.margin > self.policy.direct_max_margin or not span or len(span.split()) > self.policy.direct_max_words:
+            return None
+        if question.kind is Kind.NUMBER:
+            return span if has_number(span) else None
+        if question.kind is Kind.DURATION:
+            return duration_answer(span)
+        if question.kind is Kind.DATE:
+            return when_answer(span, _date(reading.sentence.published))
+        return span if question.kind is not Kind.YES_NO else None
+
+
+def _date(published: str | None):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(published) if published else None
+    except ValueError:
+        return None

@@ -13,6 +13,7 @@ from rag.types import NewsragError
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
+    from rag.models.reader import Reader
     from rag.models.reranker import CrossEncoder
     from rag.settings import Settings
 
@@ -80,6 +81,17 @@ def make_reranker(settings: "Settings") -> "CrossEncoder | None":
         settings.reranker_path, max_tokens=settings.reranker_max_tokens,
         batch_size=settings.reranker_batch_size, threads=settings.onnx_threads,
     )
+
+
+def make_reader(settings: "Settings") -> "Reader | None":
+    """The extractive reader (loaded lazily), or None when it is off or has no cross-encoder to pair with."""
+    if not (settings.answer.reader and settings.retrieval.rerank):
+        return None
+    from rag.models.reader import Reader
+
+    a = settings.answer
+    return Reader(a.reader_path, max_tokens=a.reader_max_tokens, stride=a.reader_stride,
+                  max_answer_tokens=a.reader_max_answer_tokens, threads=settings.embedding.onnx_threads)
 
 
 def load_in_background(*steps: Any) -> threading.Thread:

@@ -414,7 +414,9 @@ class Assistant:
         if mode == "llm":
             from rag.answering.llm import answer_with_llm
 
-            composed, notice = yield from answer_with_llm(self.settings, self.embedder, asked, history, passages, sentences, self.policy)
+            composed, notice = yield from answer_with_llm(
+                self.settings, self.embedder, asked, history, passages, sentences, self.policy,
+                extractive=lambda: self._compose(asked, passages, sentences))
         else:
             composed = self._compose(asked, passages, sentences)
             for piece in _pieces(composed):

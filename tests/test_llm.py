@@ -22,7 +22,7 @@ from fake_openai import FakeOpenAI, fake_openai, text_of  # noqa: F401 - fake_op
 from fakes import passages
 
 from rag.answering.extractive import NOT_IN_CORPUS
-from rag.answering.llm import SYSTEM_PROMPT, UNVERIFIED
+from rag.answering.llm import DECLINED, SYSTEM_PROMPT, UNVERIFIED
 from rag.answering.verify import (
     REFUSAL,
     PreviewBuffer,
@@ -123,9 +123,23 @@ def test_markers_are_renumbered_in_order_of_appearance(assistant, corpus, fake_o
     assert_verbatim(answer, corpus)
 
 
-def test_refusal_abstains(assistant, fake_openai):
+def test_regression_a_model_refusal_no_longer_overrides_a_verified_extractive_answer(assistant, fake_openai, corpus):
+    """A small model declines questions its sources answer (SmolLM2: 8 of 12 seed questions); the
+    offline answer stands, with a notice: LLM mode is never worse than the extractive answerer."""
     fake_openai.reply = REFUSAL
     answer = use_llm(assistant, fake_openai).ask(QUESTION)
+    assert not answer.abstained and answer.citations and answer.notice == DECLINED
+    assert "26" in answer.text
+    assert_verbatim(answer, corpus)
+
+
+def test_refusal_abstains_when_the_extractive_answerer_does_too(assistant, fake_openai, monkeypatch):
+    from rag.answering.extractive import Composed
+
+    fake_openai.reply = REFUSAL
+    llm = use_llm(assistant, fake_openai)
+    monkeypatch.setattr(llm, "_compose", lambda *args: Composed(NOT_IN_CORPUS, [], True, []))
+    answer = llm.ask(QUESTION)
     assert answer.abstained and answer.text == NOT_IN_CORPUS and answer.citations == []
     assert answer.related
 

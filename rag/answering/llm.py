@@ -10,7 +10,7 @@ answer with a one-line notice saying why.
 from __future__ import annotations
 
 import re
-from typing import Any, Generator
+from typing import Any, Callable, Generator
 from urllib.parse import urlsplit
 
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
@@ -22,6 +22,7 @@ from rag.settings import Settings
 from rag.types import NewsragError
 
 UNVERIFIED = "The LLM's answer could not be verified against the sources; showing the extractive answer instead."
+DECLINED = "The LLM found no answer in its sources, but the extractive answerer did; showing that instead."
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using ONLY the numbered sources in the user's message.
 Rules:
@@ -47,15 +48,19 @@ def answer_with_llm(
     passages: list[RetrievedPassage],
     sentences: list[EvidenceSentence],
     policy: Policy,
+    extractive: Callable[[], Composed] | None = None,
 ) -> StreamResult:
     """Yields the model's text as it streams (sanitised preview), returns (Composed, notice).
 
     The returned Composed is authoritative: verified sentences with renumbered markers, an
-    abstention, or the extractive fallback.
+    abstention, or the extractive answer (`extractive`, the offline answerer of this ask). LLM
+    mode is never worse than that answerer: a failed request, a refusal or text that does not
+    survive verification gives way to its verified answer, with a notice.
     """
     llm = build_llm(settings)
+    offline = extractive or (lambda: compose(question, sentences, policy))
     if not sentences or not answering_sentences(question, sentences, policy):
-        return compose(question, sentences, policy), ""  # too little to go on: no model call
+        return offline(), ""  # too little to go on: no model call
     sources = pick_sources(sentences, passages, settings.llm_sources)
     messages = build_messages(question.standalone, history, sources, settings.llm_history_messages)
     preview = PreviewBuffer()
@@ -69,16 +74,20 @@ def answer_with_llm(
                 yield piece
     except _request_errors() as exc:
         notice = f"The LLM request failed ({describe_failure(exc, settings)}); showing the extractive answer instead."
-        return compose(question, sentences, policy), notice
+        return offline(), notice
     tail = preview.flush()
     if tail:
         yield tail
     raw = "".join(parts)
     if is_refusal(raw):
+        # A small model declines questions its sources answer: the offline answer stands when it has one.
+        fallback = offline()
+        if not fallback.abstained:
+            return fallback, DECLINED
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), ""
     verified = verify_answer(raw, sources, embedder, Support(settings.verify_min_lexical, settings.verify_min_cosine))
     if not verified.citations:
-        return compose(question, sentences, policy), UNVERIFIED
+        return offline(), UNVERIFIED
     notice = ""
     if verified.dropped:
         notice = f"Removed {verified.dropped} sentence(s) of the LLM's answer that its sources did not support."

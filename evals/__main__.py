@@ -26,6 +26,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bm25": {"retriever": "bm25"},
     "rerank": {"rerank": True},
     "no-rerank": {"rerank": False},
+    "reader": {"reader": True},
+    "no-reader": {"reader": False},  # the rule-based answerer the reader replaced, for comparison
 }
 
 

@@ -304,8 +304,8 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often an open page checks whether the index changed elsewhere (seconds)."
     )
     ui_example_count: int = Field(4, ge=0, description="Example questions shown under the chat, from the newest articles.")
-    shutdown_grace_seconds: float = Field(
-        5.0, ge=0, description="On Ctrl-C, how long `newsrag serve` lets open answer streams finish before closing them."
+    shutdown_grace_seconds: int = Field(
+        5, ge=0, description="On Ctrl-C, how long `newsrag serve` lets open answer streams finish before closing them."
     )
 
     @field_validator("reference_date", "embedding_model_path", "model_cache_dir", "reranker_path", "embedding_base_url", "embedding_remote_model", "chroma_host", "llm_base_url", "llm_model", "api_key", mode="before")

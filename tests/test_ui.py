@@ -322,6 +322,23 @@ def test_examples_come_from_the_indexed_titles():
     assert example_questions([]) == []
 
 
+@pytest.mark.parametrize("error, line", [
+    ("busy", "every answer slot is taken"),
+    ("bug", "Something went wrong while answering"),
+])
+def test_a_failed_answer_is_one_line_in_the_chat_and_the_question_stays(assistant, monkeypatch, error, line):
+    from rag.errors import Busy
+    from ui.handlers import Handlers
+
+    def fail(*args, **kwargs):
+        raise Busy("every answer slot is taken") if error == "busy" else RuntimeError("/srv/secret exploded")
+
+    monkeypatch.setattr(assistant, "stream", fail)
+    chat, box, *_ = list(Handlers(assistant).respond(REASSURANCE, []))[-1]
+    assert line in chat[-1]["content"] and "secret" not in chat[-1]["content"]
+    assert box == REASSURANCE
+
+
 def test_the_page_limits_are_settings(settings):
     """How many examples, answers at once, queued requests and the refresh period: all `ui_*` settings."""
     from rag.assistant import Assistant

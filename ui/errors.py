@@ -10,7 +10,7 @@ from rag.errors import present
 log = logging.getLogger(__name__)
 
 
-def shown(exc: BaseException, action: str, internal: str | None) -> str | None:
+def page_message(exc: BaseException, action: str, internal: str | None) -> str | None:
     """The message for the page; `internal` (logged with the traceback) when `exc` is a bug."""
     presented = present(exc)
     if presented.kind == "internal_error":

@@ -1,6 +1,6 @@
 """What the UI's events and API endpoints do, over one shared Assistant. No Gradio layout here.
 
-Errors are shown as `rag.errors.present` words them (through `ui.errors.shown`); anything else is
+Errors are shown as `rag.errors.present` words them (through `ui.errors.page_message`); anything else is
 logged and replaced by a generic message, so no traceback reaches a page or an API client.
 """
 
@@ -15,7 +15,7 @@ import gradio as gr
 from rag.errors import InvalidRequest, NewsragError
 from rag.types import Answer
 from ui import render
-from ui.errors import shown
+from ui.errors import page_message
 
 if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
     from rag.facade import AssistantAPI
@@ -100,7 +100,7 @@ class Handlers:
                     text += piece
                     yield {"partial": True, "text": text}
         except Exception as exc:  # noqa: BLE001 - the API client gets one line, never a traceback
-            yield {"error": shown(exc, "ask", INTERNAL_ERROR)}
+            yield {"error": page_message(exc, "ask", INTERNAL_ERROR)}
 
     def open_citation(self, citation_id: str) -> dict:
         """The whole article a citation id (a citation's or related passage's chunk_id) points into."""
@@ -125,7 +125,7 @@ class Handlers:
         try:
             report = self.assistant.ingest(progress=False)
         except Exception as exc:  # noqa: BLE001 - the page gets one line, never a traceback
-            message = shown(exc, "re-indexing", None)
+            message = page_message(exc, "re-indexing", None)
             return f"Re-indexing failed: {message}" if message else "Re-indexing failed; see the server log."
         progress(1, desc="Done")
         return report.summary()
@@ -160,7 +160,7 @@ class Handlers:
                 partial = shown + [{"role": "assistant", "content": render.chat_text(text)}]
                 yield _chat_outputs(partial, sources=pending, turns=turns)
         except Exception as exc:  # noqa: BLE001 - the chat shows one line, never a traceback
-            message = shown(exc, "answering", INTERNAL_ERROR)
+            message = page_message(exc, "answering", INTERNAL_ERROR)
             note = shown + [{"role": "assistant", "content": render.chat_text(f"⚠️ {message}")}]
             # The question stays in the box to be corrected; the failed turn is not remembered.
             yield _chat_outputs(note, question, render.sources_panel(None, failed=True), turns=turns)

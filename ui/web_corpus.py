@@ -17,7 +17,7 @@ import gradio as gr
 from rag.settings import Settings
 from rag.types import IngestReport
 from ui import render
-from ui.errors import shown
+from ui.errors import page_message
 
 if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
     from rag.facade import AssistantAPI
@@ -106,7 +106,7 @@ def remove_rows(report: IngestReport, names: list[str], after: set[str]) -> list
 
 def failure(action: str, headline: str, exc: BaseException) -> tuple[str, str]:
     """(per-file detail, summary) of a failed change."""
-    message = shown(exc, action, None)
+    message = page_message(exc, action, None)
     if message is None:
         return "see the server log", f"{headline}; see the server log."
     return message, f"{headline}: {message}"

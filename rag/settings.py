@@ -357,6 +357,15 @@ class ServeSettings(_Group):
     api_max_queued: int = Field(
         16, ge=0, description="API requests allowed to wait for a slot; beyond this 429 with Retry-After."
     )
+    ui_max_concurrent: int = Field(4, ge=1, description="UI answers computed at once; the rest wait in the queue.")
+    ui_max_queued: int = Field(64, ge=1, description="UI requests allowed to wait; beyond this the page says the queue is full.")
+    ui_refresh_seconds: float = Field(
+        5.0, gt=0, description="How often an open page checks whether the index changed elsewhere (seconds)."
+    )
+    ui_example_count: int = Field(4, ge=0, description="Example questions shown under the chat, from the newest articles.")
+    shutdown_grace_seconds: int = Field(
+        5, ge=0, description="On Ctrl-C, how long `newsrag serve` lets open answer streams finish before closing them."
+    )
 
 
 GROUPS: dict[str, type[_Group]] = {

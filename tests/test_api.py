@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 
 from rag.assistant import Assistant
+from rag.errors import Busy, IndexUnavailable, InvalidRequest, NotConfigured, NotFound
 from rag.types import NewsragError
 from tests.servers import free_port
 from ui.server import claim_port, create_app, serve
@@ -70,6 +71,42 @@ class Wrapped:
 
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
+
+
+# ------------------------------------------------------------------------------------ errors
+@pytest.mark.parametrize("error, status, kind", [
+    (InvalidRequest("the question is empty"), 400, "invalid_request_error"),
+    (NotFound("no such article in the index"), 404, "not_found_error"),
+    (Busy("another process is writing the index"), 409, "conflict_error"),
+    (IndexUnavailable("the index is empty"), 503, "server_error"),
+    (NotConfigured("no LLM is configured"), 503, "server_error"),
+])
+def test_each_kind_of_error_has_its_own_status(fast, error, status, kind):
+    """The status follows the error's type (rag.errors.present), whole or streamed, never its text."""
+    failing = Wrapped(fast)
+
+    def fail(*args, **kwargs):
+        raise error
+
+    failing.ask = fail
+    failing.stream = lambda *args, **kwargs: (fail() for _ in [0])  # fails at its first piece
+    with client_for(failing) as tc:
+        for stream in (False, True):
+            body = {"messages": user(REASSURANCE), "stream": stream}
+            shown = assert_error(tc.post("/v1/chat/completions", json=body), status)
+            assert shown == {"message": str(error), "type": kind, "code": None}
+
+
+def test_a_bug_is_a_500_that_keeps_its_details_on_the_server(fast):
+    failing = Wrapped(fast)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("/srv/secret/path exploded")
+
+    failing.ask = fail
+    with client_for(failing) as tc:
+        error = assert_error(tc.post("/v1/chat/completions", json={"messages": user(REASSURANCE)}), 500)
+    assert error["type"] == "server_error" and "secret" not in error["message"]
 
 
 # ------------------------------------------------------------------------------------ answers

@@ -322,6 +322,39 @@ def test_examples_come_from_the_indexed_titles():
     assert example_questions([]) == []
 
 
+@pytest.mark.parametrize("error, line", [
+    ("busy", "every answer slot is taken"),
+    ("bug", "Something went wrong while answering"),
+])
+def test_a_failed_answer_is_one_line_in_the_chat_and_the_question_stays(assistant, monkeypatch, error, line):
+    from rag.errors import Busy
+    from ui.handlers import Handlers
+
+    def fail(*args, **kwargs):
+        raise Busy("every answer slot is taken") if error == "busy" else RuntimeError("/srv/secret exploded")
+
+    monkeypatch.setattr(assistant, "stream", fail)
+    chat, box, *_ = list(Handlers(assistant).respond(REASSURANCE, []))[-1]
+    assert line in chat[-1]["content"] and "secret" not in chat[-1]["content"]
+    assert box == REASSURANCE
+
+
+def test_the_page_limits_are_settings(settings):
+    """How many examples, answers at once, queued requests and the refresh period: all `ui_*` settings."""
+    from rag.assistant import Assistant
+    from ui.app import build_app
+    from ui.web_corpus import Collection
+
+    limits = {"ui_example_count": 1, "ui_max_concurrent": 2, "ui_max_queued": 3, "ui_refresh_seconds": 7.5}
+    assistant = Assistant(settings.model_copy(update={"rerank": False, **limits}))
+    assistant.ingest(progress=False)
+    assert len(Collection(assistant).snapshot()["examples"]) == 1
+    demo = build_app(assistant)
+    assert (demo._queue.max_size, demo._queue.default_concurrency_limit) == (3, 2)
+    timers = [b for b in demo.blocks.values() if type(b).__name__ == "Timer"]
+    assert [t.value for t in timers] == [7.5]
+
+
 # ------------------------------------------------------------------------------------ answers and filters
 def test_pending_reply_shows_at_once(assistant):
     from ui import render

@@ -17,23 +17,25 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
-import logging
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from rag.answering import nodes as N
-from rag.types import Answer, NewsragError
+from rag.errors import InvalidRequest, NotFound
+from rag.types import Answer
+from ui.errors import api_error
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+    from rag.facade import AssistantAPI
 
 MODEL = "newsrag"
 LLM_MODEL = "newsrag-llm"
@@ -91,7 +93,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     """(question, history): the last user message and the user/assistant turns before it."""
     turns = [m for m in messages if m.role in ("user", "assistant")]  # system prompts do not steer retrieval
     if not turns or turns[-1].role != "user":
-        raise NewsragError("the last message must be a 'user' message with the question")
+        raise InvalidRequest("the last message must be a 'user' message with the question")
     history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
     return turns[-1].text(), history
 
@@ -101,7 +103,7 @@ def with_filters(method: Callable, filters: dict[str, Any]) -> Callable:
     accepted = inspect.signature(method).parameters
     unsupported = [name for name in filters if name not in accepted]
     if unsupported:
-        raise NewsragError(f"this server cannot filter by {', '.join(unsupported)} yet")
+        raise InvalidRequest(f"this server cannot filter by {', '.join(unsupported)} yet")
     return method
 
 
@@ -179,20 +181,34 @@ async def completion_stream(
         # `text` is authoritative: an LLM answer can lose unverified sentences after they streamed.
         yield chunk({}, "stop", text=answer.text, **answer_fields(answer))
         yield sse("[DONE]")
-    except NewsragError as exc:
-        yield sse({"error": {"message": str(exc), "type": "invalid_request_error", "code": None}})
-    except Exception:
-        log.exception("streamed answer failed")
-        yield sse({"error": {"message": "internal error; see the server log", "type": "server_error", "code": None}})
+    except Exception as exc:  # noqa: BLE001 - the stream has started: the error is its last event
+        yield sse(api_error(exc, "streamed answer")[1])
     finally:
         release()
 
 
 # ------------------------------------------------------------------------------------ routes
-def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
+def add_api(app: FastAPI, assistant: AssistantAPI, slots: Any) -> None:
     """The /v1 routes; `slots` (ui.server.Slots) bounds the work running at once."""
-    settings = assistant.settings
     router = APIRouter(prefix=PREFIX, strict_content_type=False)  # body limits: ui.server.ApiGuard
+    _model_routes(router, assistant, slots)
+    _search_route(router, assistant, slots)
+    _document_routes(router, assistant, slots)
+    app.include_router(router)
+
+
+async def guarded(slots: Any, work: Callable[[], Any]) -> Any:
+    """`work` on a thread once a slot is free (429 at once when the queue is full too)."""
+    release = await slots.acquire()
+    try:
+        return await run_in_threadpool(work)
+    finally:
+        release()
+
+
+def _model_routes(router: APIRouter, assistant: AssistantAPI, slots: Any) -> None:
+    """GET /models and POST /chat/completions (whole or streamed)."""
+    settings = assistant.settings
     created = int(time.time())
 
     def models() -> list[str]:
@@ -200,15 +216,8 @@ def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
 
     def mode_of(model: str) -> Literal["extractive", "llm"]:
         if model not in models():
-            raise HTTPException(404, f"unknown model '{model}'; use one of: {', '.join(models())}")
+            raise NotFound(f"unknown model '{model}'; use one of: {', '.join(models())}")
         return "llm" if model == LLM_MODEL else "extractive"
-
-    async def guarded(work: Callable[[], Any]) -> Any:
-        release = await slots.acquire()
-        try:
-            return await run_in_threadpool(work)
-        finally:
-            release()
 
     @router.get("/models")
     async def list_models() -> dict:
@@ -222,33 +231,46 @@ def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
         filters = body.keywords()
         if not body.stream:
             ask = with_filters(assistant.ask, filters)
-            answer = await guarded(lambda: ask(question, history, mode, **filters))
+            answer = await guarded(slots, lambda: ask(question, history, mode, **filters))
             return completion(answer, body.model)
         stream = with_filters(assistant.stream, filters)
-        release = await slots.acquire()
-        try:
-            pieces = stream(question, history, mode, **filters)
-            # The first piece is computed before the response starts, so a bad question is a 400.
-            first = await run_in_threadpool(next, pieces, None)
-        except BaseException:
-            release()
-            raise
-        return StreamingResponse(
-            completion_stream(first, pieces, body.model, release), media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return await _streamed(slots, lambda: stream(question, history, mode, **filters), body.model)
 
+
+async def _streamed(slots: Any, start: Callable[[], Iterator[str | Answer]], model: str) -> StreamingResponse:
+    """The answer as server-sent events; its slot is held until the stream ends."""
+    release = await slots.acquire()
+    try:
+        pieces = start()
+        # The first piece is computed before the response starts, so a bad question is a 400.
+        first = await run_in_threadpool(next, pieces, None)
+    except BaseException:
+        release()
+        raise
+    return StreamingResponse(
+        completion_stream(first, pieces, model, release), media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def search_row(rank: int, hit: Any) -> dict[str, Any]:
+    """One /v1/search result: a retrieved passage as the API shows it."""
+    return {"rank": rank, "score": hit.score, "chunk_id": N.chunk_id(hit), "source": N.source(hit),
+            "title": N.title(hit), "published": N.published(hit), "url": N.url(hit),
+            "text": N.text(hit), "start": N.start(hit), "end": N.end(hit)}
+
+
+def _search_route(router: APIRouter, assistant: AssistantAPI, slots: Any) -> None:
     @router.post("/search")
     async def search(body: SearchRequest) -> dict:
         filters = body.keywords()
         retrieve = with_filters(assistant.retrieve, filters)
-        hits = await guarded(lambda: retrieve(body.query, top_k=body.top_k, **filters))
-        return {"object": "list", "query": body.query, "data": [
-            {"rank": i + 1, "score": hit.score, "chunk_id": N.chunk_id(hit), "source": N.source(hit),
-             "title": N.title(hit), "published": N.published(hit), "url": N.url(hit),
-             "text": N.text(hit), "start": N.start(hit), "end": N.end(hit)}
-            for i, hit in enumerate(hits)
-        ]}
+        hits = await guarded(slots, lambda: retrieve(body.query, top_k=body.top_k, **filters))
+        return {"object": "list", "query": body.query, "data": [search_row(i + 1, hit) for i, hit in enumerate(hits)]}
+
+
+def _document_routes(router: APIRouter, assistant: AssistantAPI, slots: Any) -> None:
+    """GET and POST /documents, DELETE /documents/{source}."""
 
     @router.get("/documents")
     async def documents() -> dict:
@@ -263,16 +285,14 @@ def add_api(app: FastAPI, assistant: Any, slots: Any) -> None:
         finally:
             await form.close()
         if not files:
-            raise NewsragError("send the files as multipart/form-data fields named 'files'")
-        report = await guarded(lambda: assistant.upload(files))
+            raise InvalidRequest("send the files as multipart/form-data fields named 'files'")
+        report = await guarded(slots, lambda: assistant.upload(files))
         return {**report.to_dict(), "summary": report.summary()}
 
     @router.delete("/documents/{source:path}")
     async def remove(source: str) -> dict:
-        report = await guarded(lambda: assistant.remove([source]))
+        report = await guarded(slots, lambda: assistant.remove([source]))
         if not report.removed:
             reason = report.skipped[0].reason if report.skipped else "not in the index"
-            raise HTTPException(404, f"{source}: {reason}")
+            raise NotFound(f"{source}: {reason}")
         return {**report.to_dict(), "summary": report.summary()}
-
-    app.include_router(router)

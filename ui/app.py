@@ -26,7 +26,8 @@ Everything else the page uses is private to the page.
 
 from __future__ import annotations
 
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
@@ -35,9 +36,8 @@ from ui import render
 from ui.handlers import Handlers
 from ui.web_corpus import CORPUS_HEADERS, EMPTY_INDEX, REPORT_HEADERS, Collection
 
-CONCURRENCY_LIMIT = 4  # answers computed at once; the rest wait in the queue
-QUEUE_MAX_SIZE = 64  # waiting requests beyond this are refused with "queue full"
-REFRESH_SECONDS = 5  # how often an open page checks whether the index changed elsewhere
+if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+    from rag.facade import AssistantAPI
 
 # Clicks on a card's "Open full article" button become an `open_source` event carrying the opaque id.
 OPEN_JS = """
@@ -87,132 +87,152 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
-def build_app(assistant) -> gr.Blocks:
-    """The whole UI around one Assistant (created once by the caller and shared by every session)."""
+def build_app(assistant: AssistantAPI) -> gr.Blocks:
+    """The whole UI around one Assistant (created once by the caller and shared by every session).
+
+    Its limits (answers at once, queue length, refresh period) are `assistant.settings`' `ui_*`."""
     force_offline()
+    settings = assistant.settings
     h, col = Handlers(assistant), Collection(assistant)
     first = col.snapshot()
-
-    # ------------------------------------------------------------------------------ layout
     with gr.Blocks(title="newsrag", analytics_enabled=False) as demo:
-        turns_state = gr.State([])  # [{"role", "content" (raw, for the assistant), "shown" (escaped)}]
-        spans_state = gr.State([])  # what the last answer cited / related, for highlighting articles
-        asked_state = gr.State("")  # the question being answered (the box is emptied when it is sent)
-        index_state = gr.State(first["signature"])  # signature of the document list the page shows
+        page = SimpleNamespace(
+            turns=gr.State([]),  # [{"role", "content" (raw, for the assistant), "shown" (escaped)}]
+            spans=gr.State([]),  # what the last answer cited / related, for highlighting articles
+            asked=gr.State(""),  # the question being answered (the box is emptied when it is sent)
+            index=gr.State(first["signature"]),  # signature of the document list the page shows
+        )
         with gr.Row(elem_id="nr-header"):
             gr.Markdown("# newsrag\nAnswers from the indexed news articles, quoted verbatim with numbered sources.")
-        status_html = gr.HTML(first["status"], elem_id="nr-status")
+        page.status = gr.HTML(first["status"], elem_id="nr-status")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        empty_note = gr.Markdown(EMPTY_INDEX, elem_id="nr-empty", visible=not first["sources"])
-                        chatbot = gr.Chatbot(
-                            elem_id="nr-chat", label="Conversation", height=460,
-                            render_markdown=False, sanitize_html=True, allow_tags=False, latex_delimiters=[],
-                            buttons=["copy"], feedback_options=None, allow_file_downloads=False,
-                            placeholder="Ask about the news articles in the index. Every answer quotes them "
-                            "verbatim; the numbers in brackets point to the sources.",
-                        )
-                        with gr.Row():
-                            question = gr.Textbox(
-                                elem_id="nr-question", show_label=False, scale=5, lines=1, max_lines=4,
-                                placeholder="Ask a question about the articles…", autofocus=True,
-                            )
-                            send = gr.Button("Send", variant="primary", scale=1, elem_id="nr-send", min_width=80)
-                        with gr.Accordion("Filters: which articles to search", open=False, elem_id="nr-filters"):
-                            pick_sources = gr.Dropdown(
-                                choices=first["sources"], value=[], multiselect=True, elem_id="nr-filter-sources",
-                                label="Only these documents", info="Empty = all documents.",
-                            )
-                            with gr.Row():
-                                since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="nr-since")
-                                until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="nr-until")
-                        with gr.Row():
-                            clear_btn = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
-                        examples = gr.Dataset(
-                            components=[question], samples=first["examples"], label="Example questions",
-                            elem_id="nr-examples", visible=bool(first["examples"]),
-                        )
-                    with gr.Column(scale=2):
-                        sources_html = gr.HTML(
-                            render.sources_panel(None), elem_id="nr-sources",
-                            css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
-                        )
-                        related_html = gr.HTML(
-                            "", elem_id="nr-related", css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
-                        )
-                        article_html = gr.HTML(
-                            "", elem_id="nr-article", css_template=render.PANEL_CSS, js_on_load=ARTICLE_JS,
-                        )
+                _ask_tab(page, first)
             with gr.Tab("Corpus", id="corpus"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        upload_box = gr.File(
-                            file_count="multiple", label="Add articles: drop .txt, .md, .html or .pdf files here",
-                            elem_id="nr-upload", height=140,
-                        )
-                    with gr.Column(scale=2):
-                        remove_pick = gr.Dropdown(
-                            choices=first["sources"], value=[], multiselect=True, elem_id="nr-remove-pick",
-                            label="Documents to remove", info="Pick here or click a row of the list below.",
-                        )
-                        remove_btn = gr.Button("Remove selected", variant="stop", elem_id="nr-remove")
-                changes = gr.Dataframe(
-                    headers=REPORT_HEADERS, value=None, label="Last change, per file", interactive=False,
-                    wrap=True, elem_id="nr-changes", column_count=len(REPORT_HEADERS),
-                    column_widths=["30%", "15%", "55%"],
-                )
-                report_box = gr.Textbox(label="Last change", lines=3, interactive=False, elem_id="nr-report")
-                corpus_df = gr.Dataframe(
-                    first["rows"], headers=CORPUS_HEADERS, datatype=["str", "str", "str", "number", "str"],
-                    label="Indexed documents", interactive=False, wrap=True, elem_id="nr-corpus",
-                    column_count=len(CORPUS_HEADERS), show_search="search", max_height=600,
-                    column_widths=["22%", "36%", "12%", "8%", "22%"],
-                )
-                reindex_btn = gr.Button("Re-index corpus folder", variant="secondary", elem_id="nr-reindex")
-        timer = gr.Timer(REFRESH_SECONDS)
-
-        # Public API (documented in the module docstring).
-        gr.api(h.ask, api_name="ask", concurrency_id="answer")
-        gr.api(h.open_citation, api_name="open_citation", queue=False)
-        gr.api(h.corpus, api_name="corpus", queue=False)
-
-        # The chat: the question shows at once with a pending reply, then the answer streams in.
-        chat_outputs = [chatbot, question, sources_html, related_html, article_html, turns_state, spans_state]
-        gr.on(
-            [question.submit, send.click], h.start, [question, turns_state], chat_outputs + [asked_state],
-            api_visibility="private", queue=False,
-        ).then(
-            h.respond, [asked_state, turns_state, pick_sources, since, until], chat_outputs,
-            api_visibility="private", show_progress="hidden", concurrency_id="answer",
-        )
-        clear_btn.click(h.clear, None, chat_outputs, api_visibility="private", queue=False)
-        chatbot.clear(h.clear, None, chat_outputs, api_visibility="private", queue=False)  # its trash icon
-        for panel in (sources_html, related_html):
-            panel.open_source(h.open_in_page, [spans_state], article_html, api_visibility="private", queue=False)
-        examples.click(lambda sample: sample[0] if isinstance(sample, list) else sample, examples, question,
-                       api_visibility="private", queue=False)
-
-        # The collection: every change redraws whatever follows the document list.
-        page_outputs = [index_state, status_html, corpus_df, remove_pick, pick_sources, examples, empty_note]
-        upload_box.upload(
-            col.upload, [upload_box, remove_pick, pick_sources], [changes, report_box, upload_box] + page_outputs,
-            api_name="upload", concurrency_limit=1, concurrency_id="ingest", show_progress="full",
-        )
-        remove_btn.click(
-            col.remove, [remove_pick, pick_sources], [changes, report_box] + page_outputs,
-            api_name="remove", concurrency_limit=1, concurrency_id="ingest", show_progress="full",
-        )
-        corpus_df.select(col.pick_row, [remove_pick], remove_pick, api_visibility="private", queue=False)
-        reindex_btn.click(
-            h.reindex, None, report_box, api_name="reindex", concurrency_limit=1, concurrency_id="ingest",
-        ).then(col.page, [remove_pick, pick_sources], page_outputs, api_visibility="private", show_progress="hidden")
-        timer.tick(
-            col.refresh_if_changed, [index_state, remove_pick, pick_sources], page_outputs,
-            api_visibility="private", queue=False, show_progress="hidden",
-        )
-        demo.load(col.page, None, page_outputs, api_visibility="private", queue=False)
-
-    demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
+                _corpus_tab(page, first)
+        page.timer = gr.Timer(settings.ui_refresh_seconds)
+        _wire_chat(page, h)
+        _wire_collection(demo, page, h, col)
+    demo.queue(default_concurrency_limit=settings.ui_max_concurrent, max_size=settings.ui_max_queued)
     return demo
+
+
+# ------------------------------------------------------------------------------------ layout
+def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
+    """The chat, the question box, the filters and the examples; the source panels beside them."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            page.empty_note = gr.Markdown(EMPTY_INDEX, elem_id="nr-empty", visible=not first["sources"])
+            page.chatbot = gr.Chatbot(
+                elem_id="nr-chat", label="Conversation", height=460,
+                render_markdown=False, sanitize_html=True, allow_tags=False, latex_delimiters=[],
+                buttons=["copy"], feedback_options=None, allow_file_downloads=False,
+                placeholder="Ask about the news articles in the index. Every answer quotes them "
+                "verbatim; the numbers in brackets point to the sources.",
+            )
+            with gr.Row():
+                page.question = gr.Textbox(
+                    elem_id="nr-question", show_label=False, scale=5, lines=1, max_lines=4,
+                    placeholder="Ask a question about the articles…", autofocus=True,
+                )
+                page.send = gr.Button("Send", variant="primary", scale=1, elem_id="nr-send", min_width=80)
+            _filters(page, first)
+            with gr.Row():
+                page.clear = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
+            page.examples = gr.Dataset(
+                components=[page.question], samples=first["examples"], label="Example questions",
+                elem_id="nr-examples", visible=bool(first["examples"]),
+            )
+        with gr.Column(scale=2):
+            page.sources = gr.HTML(
+                render.sources_panel(None), elem_id="nr-sources", css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
+            )
+            page.related = gr.HTML("", elem_id="nr-related", css_template=render.PANEL_CSS, js_on_load=OPEN_JS)
+            page.article = gr.HTML("", elem_id="nr-article", css_template=render.PANEL_CSS, js_on_load=ARTICLE_JS)
+
+
+def _filters(page: SimpleNamespace, first: dict[str, Any]) -> None:
+    with gr.Accordion("Filters: which articles to search", open=False, elem_id="nr-filters"):
+        page.pick_sources = gr.Dropdown(
+            choices=first["sources"], value=[], multiselect=True, elem_id="nr-filter-sources",
+            label="Only these documents", info="Empty = all documents.",
+        )
+        with gr.Row():
+            page.since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="nr-since")
+            page.until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="nr-until")
+
+
+def _corpus_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
+    """Upload and remove, the last change per file, the document list, re-index."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            page.upload = gr.File(
+                file_count="multiple", label="Add articles: drop .txt, .md, .html or .pdf files here",
+                elem_id="nr-upload", height=140,
+            )
+        with gr.Column(scale=2):
+            page.remove_pick = gr.Dropdown(
+                choices=first["sources"], value=[], multiselect=True, elem_id="nr-remove-pick",
+                label="Documents to remove", info="Pick here or click a row of the list below.",
+            )
+            page.remove = gr.Button("Remove selected", variant="stop", elem_id="nr-remove")
+    page.changes = gr.Dataframe(
+        headers=REPORT_HEADERS, value=None, label="Last change, per file", interactive=False,
+        wrap=True, elem_id="nr-changes", column_count=len(REPORT_HEADERS),
+        column_widths=["30%", "15%", "55%"],
+    )
+    page.report = gr.Textbox(label="Last change", lines=3, interactive=False, elem_id="nr-report")
+    page.corpus = gr.Dataframe(
+        first["rows"], headers=CORPUS_HEADERS, datatype=["str", "str", "str", "number", "str"],
+        label="Indexed documents", interactive=False, wrap=True, elem_id="nr-corpus",
+        column_count=len(CORPUS_HEADERS), show_search="search", max_height=600,
+        column_widths=["22%", "36%", "12%", "8%", "22%"],
+    )
+    page.reindex = gr.Button("Re-index corpus folder", variant="secondary", elem_id="nr-reindex")
+
+
+# ------------------------------------------------------------------------------------ events
+def _wire_chat(page: SimpleNamespace, h: Handlers) -> None:
+    """The public API, then the chat: the question shows at once with a pending reply, then the
+    answer streams in."""
+    gr.api(h.ask, api_name="ask", concurrency_id="answer")  # public API (the module docstring)
+    gr.api(h.open_citation, api_name="open_citation", queue=False)
+    gr.api(h.corpus, api_name="corpus", queue=False)
+
+    chat_outputs = [page.chatbot, page.question, page.sources, page.related, page.article, page.turns, page.spans]
+    gr.on(
+        [page.question.submit, page.send.click], h.start, [page.question, page.turns], chat_outputs + [page.asked],
+        api_visibility="private", queue=False,
+    ).then(
+        h.respond, [page.asked, page.turns, page.pick_sources, page.since, page.until], chat_outputs,
+        api_visibility="private", show_progress="hidden", concurrency_id="answer",
+    )
+    page.clear.click(h.clear, None, chat_outputs, api_visibility="private", queue=False)
+    page.chatbot.clear(h.clear, None, chat_outputs, api_visibility="private", queue=False)  # its trash icon
+    for panel in (page.sources, page.related):
+        panel.open_source(h.open_in_page, [page.spans], page.article, api_visibility="private", queue=False)
+    page.examples.click(lambda sample: sample[0] if isinstance(sample, list) else sample, page.examples,
+                        page.question, api_visibility="private", queue=False)
+
+
+def _wire_collection(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, col: Collection) -> None:
+    """The collection: every change redraws whatever follows the document list."""
+    page_outputs = [page.index, page.status, page.corpus, page.remove_pick, page.pick_sources, page.examples,
+                    page.empty_note]
+    page.upload.upload(
+        col.upload, [page.upload, page.remove_pick, page.pick_sources], [page.changes, page.report, page.upload] + page_outputs,
+        api_name="upload", concurrency_limit=1, concurrency_id="ingest", show_progress="full",
+    )
+    page.remove.click(
+        col.remove, [page.remove_pick, page.pick_sources], [page.changes, page.report] + page_outputs,
+        api_name="remove", concurrency_limit=1, concurrency_id="ingest", show_progress="full",
+    )
+    page.corpus.select(col.pick_row, [page.remove_pick], page.remove_pick, api_visibility="private", queue=False)
+    page.reindex.click(
+        h.reindex, None, page.report, api_name="reindex", concurrency_limit=1, concurrency_id="ingest",
+    ).then(col.page, [page.remove_pick, page.pick_sources], page_outputs, api_visibility="private", show_progress="hidden")
+    page.timer.tick(
+        col.refresh_if_changed, [page.index, page.remove_pick, page.pick_sources], page_outputs,
+        api_visibility="private", queue=False, show_progress="hidden",
+    )
+    demo.load(col.page, None, page_outputs, api_visibility="private", queue=False)

@@ -3,8 +3,8 @@
 An interface like the web UI: it stands on `rag.Assistant`; the only other engine pieces it touches
 are the models and the vector store, which a cold `ask` opens on threads before the Assistant's
 imports (llama-index) finish.
-Every error is one line on stderr (with `--json`: `{"error": "..."}` on stdout) and a non-zero
-exit; nothing here prints a traceback for bad input.
+Every error is one line on stderr (with `--json`: `{"error": "..."}` on stdout), worded by
+`rag.errors.present`, and a non-zero exit; nothing here prints a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -22,10 +22,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported where used: `--help` and the first lines of a cold `ask` must not wait for them
     from rag.index import VectorStore
     from rag.settings import Settings
-
-
-class CliError(Exception):
-    """Bad command-line input found before the engine is involved."""
 
 
 @contextmanager
@@ -174,7 +170,7 @@ def _finish_loading(args: argparse.Namespace) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from rag.types import NewsragError
+    from rag.errors import NewsragError, present
 
     assistant = _assistant(args, answering=True)
     history: list[dict] = []
@@ -190,7 +186,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             answer = assistant.ask(question, history, mode=args.mode, **_filters(args))
         except NewsragError as exc:
-            print(f"error: {exc}")
+            print(f"error: {present(exc).message}")
             continue
         print("newsrag> " + format_answer(answer))
         history += [{"role": "user", "content": question},
@@ -275,7 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str, as_json: bool, code: int = 2) -> int:
+# Every user error exits 2, whatever its kind: scripts and tests rely on it (a bug exits 1).
+USER_ERROR_EXIT = 2
+
+
+def _fail(message: str, as_json: bool, code: int = USER_ERROR_EXIT) -> int:
     if as_json:
         print(json.dumps({"error": message}, ensure_ascii=False))
     else:
@@ -315,12 +315,12 @@ def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
 def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
     from pydantic import ValidationError
 
-    from rag.types import NewsragError
+    from rag.errors import NewsragError, present
 
     try:
         return args.func(args)
     except NewsragError as exc:
-        return _fail(str(exc), as_json)
+        return _fail(present(exc).message, as_json)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(map(str, first["loc"])) or "value"

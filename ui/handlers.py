@@ -1,22 +1,24 @@
 """What the UI's events and API endpoints do, over one shared Assistant. No Gradio layout here.
 
-User errors (`NewsragError`) become friendly messages; anything else is logged and replaced by a
-generic message, so no traceback reaches a page or an API client.
+Errors are shown as `rag.errors.present` words them (through `ui.errors.page_message`); anything else is
+logged and replaced by a generic message, so no traceback reaches a page or an API client.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from datetime import date
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import gradio as gr
 
-from rag.types import Answer, NewsragError
+from rag.errors import InvalidRequest, NewsragError
+from rag.types import Answer
 from ui import render
+from ui.errors import page_message
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+    from rag.facade import AssistantAPI
 
 MAX_CITATION_ID_CHARS = 128
 INTERNAL_ERROR = "Something went wrong while answering; please try again."
@@ -32,11 +34,11 @@ def parse_history(history: Any) -> list[dict]:
         try:
             history = json.loads(history)
         except ValueError as exc:
-            raise NewsragError("history must be a JSON list of {'role', 'content'} objects") from exc
+            raise InvalidRequest("history must be a JSON list of {'role', 'content'} objects") from exc
     if history is None:
         return []
     if not isinstance(history, list):
-        raise NewsragError("history must be a list of {'role', 'content'} objects")
+        raise InvalidRequest("history must be a list of {'role', 'content'} objects")
     return history  # items are checked by Assistant.stream
 
 
@@ -47,7 +49,7 @@ def filters(sources: Any = None, since: Any = None, until: Any = None) -> dict[s
         sources = [sources]
     if sources:
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise NewsragError("sources must be a list of document names")
+            raise InvalidRequest("sources must be a list of document names")
         out["sources"] = [s for s in sources if s.strip()]
     for name, value in (("since", since), ("until", until)):
         value = (value or "").strip() if isinstance(value, str) else value
@@ -56,9 +58,9 @@ def filters(sources: Any = None, since: Any = None, until: Any = None) -> dict[s
         try:
             out[name] = date.fromisoformat(str(value)).isoformat()
         except ValueError as exc:
-            raise NewsragError(f"{name} must be a date like 2025-02-01 (got {str(value)[:40]!r})") from exc
+            raise InvalidRequest(f"{name} must be a date like 2025-02-01 (got {str(value)[:40]!r})") from exc
     if out.get("since") and out.get("until") and out["since"] > out["until"]:
-        raise NewsragError("since is after until: no article can match")
+        raise InvalidRequest("since is after until: no article can match")
     return out
 
 
@@ -78,7 +80,7 @@ def _chat_outputs(shown, box="", sources="", related="", article="", turns=None,
 
 
 class Handlers:
-    def __init__(self, assistant) -> None:
+    def __init__(self, assistant: AssistantAPI) -> None:
         self.assistant = assistant
 
     # ------------------------------------------------------------------------------ public API
@@ -97,11 +99,8 @@ class Handlers:
                 else:
                     text += piece
                     yield {"partial": True, "text": text}
-        except NewsragError as exc:
-            yield {"error": str(exc)}
-        except Exception:
-            log.exception("ask failed")
-            yield {"error": INTERNAL_ERROR}
+        except Exception as exc:  # noqa: BLE001 - the API client gets one line, never a traceback
+            yield {"error": page_message(exc, "ask", INTERNAL_ERROR)}
 
     def open_citation(self, citation_id: str) -> dict:
         """The whole article a citation id (a citation's or related passage's chunk_id) points into."""
@@ -125,11 +124,9 @@ class Handlers:
         progress(0, desc="Re-indexing the corpus…")
         try:
             report = self.assistant.ingest(progress=False)
-        except NewsragError as exc:
-            return f"Re-indexing failed: {exc}"
-        except Exception:
-            log.exception("re-indexing failed")
-            return "Re-indexing failed; see the server log."
+        except Exception as exc:  # noqa: BLE001 - the page gets one line, never a traceback
+            message = page_message(exc, "re-indexing", None)
+            return f"Re-indexing failed: {message}" if message else "Re-indexing failed; see the server log."
         progress(1, desc="Done")
         return report.summary()
 
@@ -162,10 +159,8 @@ class Handlers:
                 text += piece
                 partial = shown + [{"role": "assistant", "content": render.chat_text(text)}]
                 yield _chat_outputs(partial, sources=pending, turns=turns)
-        except Exception as exc:
-            if not isinstance(exc, NewsragError):
-                log.exception("answering failed")
-            message = str(exc) if isinstance(exc, NewsragError) else INTERNAL_ERROR
+        except Exception as exc:  # noqa: BLE001 - the chat shows one line, never a traceback
+            message = page_message(exc, "answering", INTERNAL_ERROR)
             note = shown + [{"role": "assistant", "content": render.chat_text(f"⚠️ {message}")}]
             # The question stays in the box to be corrected; the failed turn is not remembered.
             yield _chat_outputs(note, question, render.sources_panel(None, failed=True), turns=turns)

@@ -18,7 +18,7 @@ import socket
 import sys
 from functools import partial
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,22 +26,20 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rag.errors import InvalidRequest, NewsragError
 from rag.settings import force_offline
-from rag.types import NewsragError
 from ui.api import PREFIX, add_api, body_limit
+from ui.errors import api_error, error_body
+
+if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+    from rag.facade import AssistantAPI
 
 log = logging.getLogger(__name__)
-
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               413: "invalid_request_error", 429: "rate_limit_error"}
-# uvicorn waits this long for open streams to finish on Ctrl-C before it closes them.
-SHUTDOWN_GRACE_S = 5
 
 
 # ------------------------------------------------------------------------------------ errors and guards
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None) -> JSONResponse:
-    kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return JSONResponse({"error": {"message": message, "type": kind, "code": code}}, status, headers=headers)
+    return JSONResponse(error_body(status, message, code), status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -63,13 +61,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, _validation_message(exc))
 
     @app.exception_handler(NewsragError)
-    async def _user(_: Request, exc: NewsragError) -> JSONResponse:
-        return error_response(400, str(exc))
-
     @app.exception_handler(Exception)
-    async def _internal(_: Request, exc: Exception) -> JSONResponse:
-        log.error("API request failed", exc_info=exc)
-        return error_response(500, "internal error; see the server log")
+    async def _raised(_: Request, exc: Exception) -> JSONResponse:
+        """The status says what happened (rag.errors.present: 400, 404, 409, 503; a bug is 500)."""
+        status, body = api_error(exc, "API request")
+        return JSONResponse(body, status)
 
 
 class BodyTooLarge(HTTPException):
@@ -162,7 +158,7 @@ class Slots:
         return release
 
 
-def create_app(assistant: Any, blocks: Any = None, on_ready: Callable[[], None] | None = None) -> FastAPI:
+def create_app(assistant: AssistantAPI, blocks: Any = None, on_ready: Callable[[], None] | None = None) -> FastAPI:
     """The API (and, given `blocks`, the Gradio UI at `/`) on one FastAPI app.
 
     `/healthz` answers 503 until the app has started (models loaded, Gradio's queue running).
@@ -220,7 +216,7 @@ def claim_port(host: str, port: int) -> socket.socket:
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
-        raise NewsragError(f"cannot serve on host '{host}' ({exc.strerror}); choose another with --host or NEWSRAG_HOST") from exc
+        raise InvalidRequest(f"cannot serve on host '{host}' ({exc.strerror}); choose another with --host or NEWSRAG_HOST") from exc
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's port is reusable
@@ -229,10 +225,10 @@ def claim_port(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise NewsragError(f"port {port} is in use; choose another with --port N or NEWSRAG_PORT") from exc
+            raise InvalidRequest(f"port {port} is in use; choose another with --port N or NEWSRAG_PORT") from exc
         if exc.errno == errno.EACCES:
-            raise NewsragError(f"no permission to serve on port {port}; choose one above 1023 with --port N or NEWSRAG_PORT") from exc
-        raise NewsragError(f"cannot serve on {host}:{port} ({exc.strerror}); choose another with --host/--port") from exc
+            raise InvalidRequest(f"no permission to serve on port {port}; choose one above 1023 with --port N or NEWSRAG_PORT") from exc
+        raise InvalidRequest(f"cannot serve on {host}:{port} ({exc.strerror}); choose another with --host/--port") from exc
     sock.set_inheritable(True)
     return sock
 
@@ -246,7 +242,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(assistant: Any, host: str | None = None, port: int | None = None) -> None:
+def serve(assistant: AssistantAPI, host: str | None = None, port: int | None = None) -> None:
     """Serve the UI at `/` and the API at `/v1` until interrupted. Blocks."""
     import uvicorn
 
@@ -271,7 +267,7 @@ def serve(assistant: Any, host: str | None = None, port: int | None = None) -> N
 
         app = create_app(assistant, build_app(assistant), on_ready=announce)
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            app, log_level="warning", access_log=False, timeout_graceful_shutdown=settings.shutdown_grace_seconds,
             server_header=False,
         )
         uvicorn.Server(config).run(sockets=[sock])

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.types import IngestReport, NewsragError
+from rag.settings import Settings
+from rag.types import IngestReport
 from ui import render
+from ui.errors import page_message
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+    from rag.facade import AssistantAPI
 
-EXAMPLE_COUNT = 4  # example questions shown under the chat
+
 TOPIC_MAX_CHARS = 34  # an example's topic; Gradio cuts example labels at about 57 characters
 CORPUS_HEADERS = ["Source", "Title", "Published", "Chunks", "Origin"]
 REPORT_HEADERS = ["File", "Result", "Detail"]
@@ -57,7 +59,9 @@ def title_topic(title: str | None, source: str = "") -> str:
     return out.rstrip(" .…:;,!?\"'“”‘’")
 
 
-def example_questions(documents: list[dict[str, Any]], limit: int = EXAMPLE_COUNT) -> list[str]:
+def example_questions(
+    documents: list[dict[str, Any]], limit: int = Settings.model_fields["ui_example_count"].default
+) -> list[str]:
     """Short questions about a few indexed articles (the newest first), so the examples fit any corpus."""
     newest = sorted(documents, key=lambda d: (d.get("published") or "", d.get("source") or ""), reverse=True)
     questions: list[str] = []
@@ -100,19 +104,27 @@ def remove_rows(report: IngestReport, names: list[str], after: set[str]) -> list
     ]
 
 
+def failure(action: str, headline: str, exc: BaseException) -> tuple[str, str]:
+    """(per-file detail, summary) of a failed change."""
+    message = page_message(exc, action, None)
+    if message is None:
+        return "see the server log", f"{headline}; see the server log."
+    return message, f"{headline}: {message}"
+
+
 # ------------------------------------------------------------------------------------------ handlers
 class Collection:
     """Handlers of the Corpus tab and of everything on the page that follows the collection."""
 
-    def __init__(self, assistant) -> None:
+    def __init__(self, assistant: AssistantAPI) -> None:
         self.assistant = assistant
 
     def _hashes(self) -> dict[str, str]:
         """Indexed file path -> content hash: tells an updated upload from an unchanged one."""
-        return {d.path: d.content_hash for d in self.assistant.manifest().docs.values()}
+        return {d["path"]: d["content_hash"] for d in self.assistant.documents()}
 
     def origin_label(self, origin: str) -> str:
-        uploads = getattr(getattr(self.assistant, "paths", None), "uploads", None)
+        uploads = getattr(self.assistant, "uploads_dir", None)
         return "uploaded" if uploads is not None and Path(origin) == Path(uploads) else origin
 
     def signature(self, documents: list[dict[str, Any]]) -> str:
@@ -126,7 +138,7 @@ class Collection:
             "status": render.status_line(self.assistant.status()),
             "rows": [row[:-1] + [self.origin_label(row[-1])] for row in corpus_rows(documents)],
             "sources": [d["source"] for d in documents],
-            "examples": [[q] for q in example_questions(documents)],
+            "examples": [[q] for q in example_questions(documents, self.assistant.settings.ui_example_count)],
         }
 
     def page(self, picked_remove: list[str] | None = None, picked_filter: list[str] | None = None) -> tuple:
@@ -164,13 +176,11 @@ class Collection:
             payload = [(p.name, p.read_bytes()) for p in paths]
             before = self._hashes()
             report = self.assistant.upload(payload, on_progress=step)
-            rows = upload_rows(report, [n for n, _ in payload], before, self._hashes(), self.assistant.paths.uploads)
+            rows = upload_rows(report, [n for n, _ in payload], before, self._hashes(), self.assistant.uploads_dir)
             summary = report.summary()
-        except NewsragError as exc:
-            rows, summary = [[p.name, "failed", str(exc)] for p in paths], f"Upload failed: {exc}"
-        except Exception:
-            log.exception("upload failed")
-            rows, summary = [[p.name, "failed", "see the server log"] for p in paths], "Upload failed; see the server log."
+        except Exception as exc:  # noqa: BLE001 - every failure is a row per file, never a traceback
+            detail, summary = failure("upload", "Upload failed", exc)
+            rows = [[p.name, "failed", detail] for p in paths]
         finally:
             for p in paths:  # Gradio's temporary copies: the assistant stores its own
                 p.unlink(missing_ok=True)
@@ -186,11 +196,9 @@ class Collection:
             report = self.assistant.remove(picked)
             rows = remove_rows(report, picked, {d["source"] for d in self.assistant.documents()})
             summary = report.summary()
-        except NewsragError as exc:
-            rows, summary = [[s, "failed", str(exc)] for s in picked], f"Removing failed: {exc}"
-        except Exception:
-            log.exception("remove failed")
-            rows, summary = [[s, "failed", "see the server log"] for s in picked], "Removing failed; see the server log."
+        except Exception as exc:  # noqa: BLE001 - every failure is a row per file, never a traceback
+            detail, summary = failure("remove", "Removing failed", exc)
+            rows = [[s, "failed", detail] for s in picked]
         return (rows, summary, *self.page([], picked_filter))
 
     def pick_row(self, picked: list[str] | None, evt: gr.SelectData) -> list[str]:

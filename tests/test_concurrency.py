@@ -142,8 +142,7 @@ def test_queries_keep_working_while_an_ingest_runs(app_url, assistant, corpus):
 def test_requests_beyond_the_queue_limit_get_a_clear_busy_message(assistant, monkeypatch):
     import ui.app
 
-    monkeypatch.setattr(ui.app, "CONCURRENCY_LIMIT", 1)
-    monkeypatch.setattr(ui.app, "QUEUE_MAX_SIZE", 2)
+    assistant.settings = assistant.settings.model_copy(update={"ui_max_concurrent": 1, "ui_max_queued": 2})
     release = threading.Event()
     real_stream = assistant.stream
 

@@ -319,7 +319,7 @@ def test_examples_come_from_the_indexed_titles():
     assert "What do we know about Tusk and Macron Discuss Ukraine?" in questions
     assert not any("b7c3" in q for q in questions)  # a file name is no topic
     assert all(len(q) <= 57 for q in questions)  # Gradio shows example labels whole up to about here
-    assert example_questions([]) == []
+    assert example_questions([], limit=3) == []
 
 
 @pytest.mark.parametrize("error, line", [

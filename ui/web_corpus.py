@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.settings import Settings
 from rag.types import IngestReport
 from ui import render
 from ui.errors import page_message
@@ -59,9 +58,7 @@ def title_topic(title: str | None, source: str = "") -> str:
     return out.rstrip(" .…:;,!?\"'“”‘’")
 
 
-def example_questions(
-    documents: list[dict[str, Any]], limit: int = Settings.model_fields["ui_example_count"].default
-) -> list[str]:
+def example_questions(documents: list[dict[str, Any]], limit: int) -> list[str]:
     """Short questions about a few indexed articles (the newest first), so the examples fit any corpus."""
     newest = sorted(documents, key=lambda d: (d.get("published") or "", d.get("source") or ""), reverse=True)
     questions: list[str] = []

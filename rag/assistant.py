@@ -31,6 +31,7 @@ from rag.filters import DocFilter
 from rag.evidence import RetrievedPassage
 from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup
 from rag.retrieval import bm25_retriever, build_retriever
+from rag.errors import NotFound
 from rag.settings import Settings, force_offline
 from rag.types import Answer, IngestReport, NewsragError, Progress, Skipped
 
@@ -123,12 +124,15 @@ class Assistant:
         """
         if paths:
             targets = [Path(p).expanduser() for p in paths]
+            missing = [str(t) for t in targets if not t.exists() and not t.is_symlink()]
+            if missing:  # a typo must not look like an ingest that found nothing (nor prune anything)
+                raise NotFound(f"no such file or folder: {', '.join(missing)}")
         elif rebuild:
             targets = []
         else:
             targets = [Path(self.settings.corpus_dir)]
             if not targets[0].is_dir():
-                raise NewsragError(
+                raise NotFound(
                     f"the corpus folder {targets[0]} does not exist: name what to ingest (`newsrag ingest PATH`) "
                     "or set NEWSRAG_CORPUS_DIR"
                 )

@@ -14,42 +14,39 @@ class NewsragError(Exception):
     """An error whose message is meant for the user: shown without a traceback."""
 
     http_status = 400
-    exit_code = 1
+    # Every error meant for the user ends a command with 2 (a bug with 1): scripts tell "my input
+    # or my index" from "newsrag broke"; the type and the message say which input.
+    exit_code = 2
 
 
 class InvalidRequest(NewsragError):
     """The request itself is wrong: an empty or over-long question, a bad date, bad history."""
 
     http_status = 400
-    exit_code = 2
 
 
 class NotFound(NewsragError):
     """A named document, citation, source or folder does not exist."""
 
     http_status = 404
-    exit_code = 2
 
 
 class Busy(NewsragError):
     """Another writer holds the index, or every answer slot is taken: try again shortly."""
 
     http_status = 409
-    exit_code = 3
 
 
 class IndexUnavailable(NewsragError):
     """The index cannot answer: empty, damaged, or built with other settings (needs a rebuild)."""
 
     http_status = 503
-    exit_code = 4
 
 
 class NotConfigured(NewsragError):
     """A feature needs a setting or a package that is not there (an LLM endpoint, a model file)."""
 
     http_status = 503
-    exit_code = 5
 
 
 @dataclass(frozen=True)

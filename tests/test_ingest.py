@@ -145,8 +145,10 @@ def test_cli_ingest_json_and_status(settings, corpus, tmp_path):
     assert json.loads(result.stdout)["added"] == 5
     status = json.loads(run("status", "--json").stdout)
     assert status["documents"] == 5 and status["chunks"] > 5 and "data_dir" in status
+    # Regression (#23): a mistyped path exited 0 as if the folder were empty; it is an error naming it.
     bad = run("ingest", str(tmp_path / "no-such-folder"), "--json")
-    assert bad.returncode == 0 and "no such file or folder" in json.loads(bad.stdout)["skipped"][0]["reason"]
+    assert bad.returncode == 2 and "no such file or folder" in json.loads(bad.stdout)["error"]
+    assert "no-such-folder" in json.loads(bad.stdout)["error"]
     wrong = run("remove", "nope.txt", "--json")
     assert wrong.returncode == 1 and "not in the index" in wrong.stdout and "Traceback" not in wrong.stderr
 

@@ -133,8 +133,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def format_answer(answer) -> str:
     lines = []
-    if answer.time_range:
-        lines.append(f"(looking at articles from {answer.time_range['since']} to {answer.time_range['until']})")
+    from ui.web_dates import time_range_text
+
+    scope = time_range_text(answer.time_range)  # "since 1 March 2025", never "... to None"
+    if scope:
+        lines.append(f"({scope})")
     if answer.direct:
         lines.append(f"Answer: {answer.direct}")
     if answer.revision:
@@ -319,18 +322,40 @@ def _dispatch(args: argparse.Namespace, as_json: bool) -> int:
 
     try:
         return args.func(args)
+    except BrokenPipeError:
+        return _reader_left()
     except NewsragError as exc:
-        return _fail(present(exc).message, as_json)
+        shown = present(exc)
+        return _fail(shown.message, as_json, shown.exit_code)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "value"
-        return _fail(f"invalid setting {where}: {first['msg']}", as_json)
+        return _fail(_setting_error(exc), as_json)
     except KeyboardInterrupt:
         return _fail("interrupted", as_json, 130)
     except Exception as exc:  # noqa: BLE001 - a bug must still be one line; NEWSRAG_DEBUG=1 shows it whole
         if os.environ.get("NEWSRAG_DEBUG"):
             raise
         return _fail(f"internal error ({type(exc).__name__}: {exc}); rerun with NEWSRAG_DEBUG=1 for details", as_json, 1)
+
+
+def _reader_left() -> int:
+    """`newsrag ask ... | head -2`: the reader closed the pipe, which is not an error. Further
+    output (and the interpreter's final flush) goes nowhere instead of raising again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _setting_error(exc: Any) -> str:
+    """The setting by the name users set it with: `NEWSRAG_TOP_K`, not `retrieval.top_k`."""
+    from rag.settings import GROUP_OF
+
+    first = exc.errors()[0]
+    name = str(first["loc"][-1]) if first["loc"] else "value"
+    shown = f"NEWSRAG_{name.upper()}" if name in GROUP_OF else ".".join(map(str, first["loc"])) or "value"
+    return f"invalid setting {shown}: {first['msg']}"
 
 
 def run() -> int:

@@ -82,7 +82,7 @@ def write_stripped(files: list[Path], corpus: Path, target: Path) -> list[dict[s
 
 
 def source_of(hit: Any) -> str:
-    """The article a retrieval hit belongs to: our RetrievedChunk (.source) or a llama-index NodeWithScore."""
+    """The article a retrieval hit belongs to: our RetrievedPassage (.source) or a llama-index NodeWithScore (the anchor's)."""
     source = getattr(hit, "source", None)
     return source if isinstance(source, str) else hit.node.metadata["source"]
 

@@ -51,9 +51,12 @@ class RetrievedPassage:
         return self.start + len(self.text)
 
     @classmethod
-    def from_node(cls, hit: "NodeWithScore", rank: int, vectors: np.ndarray | None = None) -> "RetrievedPassage":
+    def from_node(
+        cls, hit: "NodeWithScore", rank: int, vectors: np.ndarray | None = None, text: str | None = None
+    ) -> "RetrievedPassage":
+        """`text`: the stored verbatim text when the node holds another form of it (BM25's)."""
         meta = hit.node.metadata
-        text = hit.node.get_content()
+        text = hit.node.get_content() if text is None else text
         return cls(
             chunk_id=hit.node.node_id, source=str(meta.get(K.SOURCE, "")), title=str(meta.get(K.TITLE, "")),
             text=text, start=int(meta.get(K.START, 0)), score=float(hit.score or 0.0), rank=rank,

@@ -91,7 +91,7 @@ def test_hybrid_is_not_worse_than_dense_on_gold_sources(real_assistant):
     for mode in ("hybrid", "dense", "bm25"):
         rr = []
         for item in items:
-            sources = list(dict.fromkeys(c.node.metadata["source"] for c in real_assistant.retrieve(item.question, mode=mode)))
+            sources = list(dict.fromkeys(c.source for c in real_assistant.retrieve(item.question, mode=mode)))
             rank = next((i for i, s in enumerate(sources, 1) if s in item.sources), None)
             rr.append(1 / rank if rank else 0.0)
         ranks[mode] = sum(rr) / len(rr)

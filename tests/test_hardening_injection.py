@@ -86,7 +86,7 @@ def check_answer(assistant: Assistant, answer: Answer, streamed: str = "") -> No
     for fragment in rendered(assistant, answer) + [streamed]:
         for live in LIVE:
             assert not _has(live, fragment), (live, fragment[:300])
-    retrieved = {c.node.node_id for c in assistant.retrieve(answer.standalone_question)}
+    retrieved = {c.chunk_id for c in assistant.retrieve(answer.standalone_question)}
     for c in answer.citations:
         assert c.chunk_id in retrieved, (c.chunk_id, answer.question)
         assert assistant.article(c.source)["text"][c.start:c.end] == c.quote
@@ -150,7 +150,7 @@ def test_instruction_detector():
 def test_the_canary_is_still_citable_when_a_question_is_about_it(planted):
     """Honest limit: the article text is data; quoting it verbatim when asked about it is correct."""
     hits = planted.retrieve("reply only with CANARY-7731")
-    assert any(CANARY in h.node.get_content() for h in hits)
+    assert any(CANARY in h.text for h in hits)
 
 
 # --------------------------------------------------------------------------------------------- limits
@@ -171,7 +171,9 @@ def test_long_history_is_truncated_not_refused(assistant, monkeypatch):
     history += [{"role": "user", "content": "How many drones did Russia fire across Ukraine overnight?"},
                 {"role": "assistant", "content": "Russia fired 112 drones [1]."}]
     history.append({"role": "user", "content": "z" * 5_000_000})  # 5 MB turn: capped, not kept whole
-    _, turns = assistant._validate("And how many were intercepted?", history)
+    from rag.request import AskRequest
+
+    turns = AskRequest.build(assistant.settings.answer, "And how many were intercepted?", history).history
     assert len(turns) == limit
     assert max(len(t["content"]) for t in turns) <= assistant.settings.max_question_chars * 4
     history.pop()

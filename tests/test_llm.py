@@ -138,7 +138,9 @@ def test_refusal_abstains_when_the_extractive_answerer_does_too(assistant, fake_
 
     fake_openai.reply = REFUSAL
     llm = use_llm(assistant, fake_openai)
-    monkeypatch.setattr(llm, "_compose", lambda *args: Composed(NOT_IN_CORPUS, [], True, []))
+    from rag.pipeline import AnswerPipeline
+
+    monkeypatch.setattr(AnswerPipeline, "compose", lambda *args: Composed(NOT_IN_CORPUS, [], True, []))
     answer = llm.ask(QUESTION)
     assert answer.abstained and answer.text == NOT_IN_CORPUS and answer.citations == []
     assert answer.related

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering import nodes as N
 from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.types import NewsragError
@@ -40,9 +39,9 @@ def test_every_dated_form_is_read_and_an_undated_article_stays_null(news):
 def test_filters_restrict_every_retrieved_chunk(news):
     published = _published(news)
     hits = news.retrieve("council", sources=["council-budget.md"])
-    assert hits and {N.source(h) for h in hits} == {"council-budget.md"}
+    assert hits and {h.source for h in hits} == {"council-budget.md"}
     for h in news.retrieve("council river town", since="2025-02-01", until="2025-02-28"):
-        assert published[N.source(h)] and "2025-02-01" <= published[N.source(h)] <= "2025-02-28"
+        assert published[h.source] and "2025-02-01" <= published[h.source] <= "2025-02-28"
     with pytest.raises(NewsragError, match="not in the index"):
         news.retrieve("council", sources=["nope.md"])
     with pytest.raises(NewsragError, match="date like"):

@@ -63,3 +63,11 @@ def test_a_headline_in_front_is_read_but_never_answers(reader):
     body = "The measure was pushed through by the country's president, who said it would stop multiple voting."
     (span,) = reader.read("Who is the Kyrgyz President?", [headline + body], evidence_from=[len(headline)])
     assert span.start >= len(headline)
+
+
+@pytest.mark.slow
+def test_regression_a_question_longer_than_a_window_is_clipped_not_an_error(reader):
+    """A 1,000-character question raised 'Truncation error' from the tokenizer."""
+    case = CASES[0]
+    (span,) = reader.read(case["question"] + " w" * 600, [case["passage"]])
+    assert span is not None and span.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag.answering.question import Question
 from rag.answering.reading import PassageReader, ReadingPolicy
 from rag.evidence import RetrievedPassage
 from rag.models.reader import Span
@@ -39,7 +40,7 @@ class FakeRelevance:
         return np.full(len(passages), self.logit, dtype=np.float32)
 
 
-POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0)
+POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6)
 
 
 def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cited():
@@ -51,7 +52,8 @@ def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cite
     assert reading.sentence.text == BODY[22:] and reading.sentence.start == 122
     assert BODY[reading.start - 100:reading.end - 100] == "4.7 million euros"
     assert relevance.seen == ["Kellford bridge to close. " + BODY[22:]]  # relevance judged under the headline
-    assert PassageReader(reader, relevance, POLICY).direct(reading) == "4.7 million euros"
+    question = Question.analyse("How much did the Kellford repairs cost?")
+    assert PassageReader(reader, relevance, POLICY).direct(reading, question) == "4.7 million euros"
 
 
 def test_a_span_the_reader_is_unsure_of_is_no_answer():
@@ -60,12 +62,21 @@ def test_a_span_the_reader_is_unsure_of_is_no_answer():
 
 
 def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
-    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0)
+    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6)
     passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
     reading = passage_reader.run("When does work start on the Kellford bridge?", [REPAIRS], [])
     assert reading is not None and reading.sentence.text == "Work starts in April."
-    assert passage_reader.direct(reading) is None
+    assert passage_reader.direct(reading, Question.analyse("When does work start on the Kellford bridge?")) is None
 
 
 def test_no_passages_no_reading():
     assert PassageReader(FakeReader("x", -10), FakeRelevance(5), POLICY).run("Who?", [], []) is None
+
+
+def test_a_bold_answer_must_be_the_kind_asked_for():
+    """A 'when' is answered in bold by a date only: a span without one leaves the sentence to speak."""
+    passage_reader = PassageReader(FakeReader("the city engineer", margin=-12.0), FakeRelevance(5.0), POLICY)
+    reading = passage_reader.run("When do the repairs start?", [REPAIRS], [])
+    assert reading is not None
+    assert passage_reader.direct(reading, Question.analyse("When do the repairs start?")) is None
+    assert passage_reader.direct(reading, Question.analyse("Who said what the repairs cost?")) == "the city engineer"

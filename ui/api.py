@@ -29,12 +29,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from rag.answering import nodes as N
 from rag.errors import InvalidRequest, NotFound
 from rag.types import Answer
 from ui.errors import api_error
 
-if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+if TYPE_CHECKING:
+    from rag.evidence import RetrievedPassage
     from rag.facade import AssistantAPI
 
 MODEL = "newsrag"
@@ -253,11 +253,11 @@ async def _streamed(slots: Any, start: Callable[[], Iterator[str | Answer]], mod
     )
 
 
-def search_row(rank: int, hit: Any) -> dict[str, Any]:
+def search_row(rank: int, hit: "RetrievedPassage") -> dict[str, Any]:
     """One /v1/search result: a retrieved passage as the API shows it."""
-    return {"rank": rank, "score": hit.score, "chunk_id": N.chunk_id(hit), "source": N.source(hit),
-            "title": N.title(hit), "published": N.published(hit), "url": N.url(hit),
-            "text": N.text(hit), "start": N.start(hit), "end": N.end(hit)}
+    return {"rank": rank, "score": hit.score, "chunk_id": hit.chunk_id, "source": hit.source,
+            "title": hit.title, "published": hit.published, "url": hit.url,
+            "text": hit.text, "start": hit.start, "end": hit.end}
 
 
 def _search_route(router: APIRouter, assistant: AssistantAPI, slots: Any) -> None:

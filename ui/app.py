@@ -36,7 +36,7 @@ from ui import render
 from ui.handlers import Handlers
 from ui.web_corpus import CORPUS_HEADERS, EMPTY_INDEX, REPORT_HEADERS, Collection
 
-if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
 
 # Clicks on a card's "Open full article" button become an `open_source` event carrying the opaque id.

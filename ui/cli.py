@@ -1,8 +1,7 @@
 """`newsrag` command line: ingest, list, remove, status, ask, chat, serve, evals, bench.
 
-An interface like the web UI: it stands on `rag.Assistant`; the only other engine pieces it touches
-are the models and the vector store, which a cold `ask` opens on threads before the Assistant's
-imports (llama-index) finish.
+An interface like the web UI: it stands on `rag.Assistant`, built by the engine's factory (for a
+cold `ask`, `rag.factory.preload` opens the models and the vector store on threads first).
 Every error is one line on stderr (with `--json`: `{"error": "..."}` on stdout), worded by
 `rag.errors.present`, and a non-zero exit; nothing here prints a traceback for bad input.
 """
@@ -15,13 +14,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # imported where used: `--help` and the first lines of a cold `ask` must not wait for them
-    from rag.index import VectorStore
-    from rag.settings import Settings
+from typing import Any
 
 
 @contextmanager
@@ -39,8 +32,9 @@ def _gc_paused():
 
 
 def _assistant(args: argparse.Namespace, *, answering: bool = False):
-    """The Assistant for this command. For commands that answer, the models start loading on a
-    thread and Chroma on another before the engine imports llama-index: a cold `ask` overlaps them."""
+    """The Assistant for this command, built by the engine's factory. For commands that answer,
+    `rag.factory.preload` starts the models and Chroma loading on threads before the engine
+    imports llama-index: a cold `ask` overlaps them."""
     with _gc_paused():
         from rag.settings import Settings
 
@@ -50,41 +44,15 @@ def _assistant(args: argparse.Namespace, *, answering: bool = False):
             if value:
                 overrides[name] = value
         settings = Settings(**overrides)
-        if not answering:
-            from rag.assistant import Assistant
+        models = None
+        if answering:
+            from rag.factory import preload
 
-            return Assistant(settings)
-        from rag.models import load_in_background, make_embedder, make_reranker
-
-        embedder, reranker = make_embedder(settings), make_reranker(settings)
-        args._loading = [load_in_background(embedder, reranker)]
-        store = _open_store(settings, args)
+            models = preload(settings)
+            args._loading = models.loading
         from rag.assistant import Assistant
 
-        return Assistant(settings, embedder=embedder, reranker=reranker, store=store)
-
-
-def _open_store(settings: Settings, args: argparse.Namespace) -> VectorStore | None:
-    """Chroma, opened before the engine imports llama-index, with the live collection's vector
-    index loading on a thread meanwhile (Chroma reads it outside the GIL: ~0.25 s at 8,500 chunks).
-    Only an index that exists is opened: a mistyped --data-dir still gets the engine's one-line
-    error, and no folder is created for it."""
-    from rag.index import Manifest, VectorStore
-    from rag.index.layout import IndexPaths
-    from rag.models import load_in_background
-    from rag.types import NewsragError
-
-    paths = IndexPaths(Path(settings.data_dir))
-    try:
-        name = Manifest.load(paths.manifest).collection
-    except NewsragError:
-        return None  # the engine says what is wrong with the index
-    if not name:
-        return None
-    store = VectorStore(paths.chroma, settings.chroma_host, settings.chroma_port)
-    store.client  # chromadb is imported here, so the thread never imports while this one does
-    args._loading.append(load_in_background(partial(store.warm_up, name)))
-    return store
+        return Assistant(settings, models=models)
 
 
 def _print_json(data: Any) -> None:

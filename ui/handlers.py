@@ -17,7 +17,7 @@ from rag.types import Answer
 from ui import render
 from ui.errors import page_message
 
-if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
 
 MAX_CITATION_ID_CHARS = 128

@@ -31,7 +31,7 @@ from rag.settings import force_offline
 from ui.api import PREFIX, add_api, body_limit
 from ui.errors import api_error, error_body
 
-if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
 
 log = logging.getLogger(__name__)

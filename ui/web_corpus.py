@@ -18,7 +18,7 @@ from rag.types import IngestReport
 from ui import render
 from ui.errors import page_message
 
-if TYPE_CHECKING:  # rag.facade arrives with the engine split; nothing imports it at run time
+if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
 
 

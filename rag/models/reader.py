@@ -63,6 +63,7 @@ class Reader:
         self.max_tokens, self.stride = max_tokens, stride
         self.max_answer_tokens, self.threads = max_answer_tokens, threads
         self._loaded: tuple[Any, Any, list[str]] | None = None
+        self._questions: Any = None  # the same tokenizer without truncation, to measure questions
         self._lock = threading.Lock()
 
     def _load(self) -> tuple[Any, Any, list[str]]:
@@ -80,6 +81,9 @@ class Reader:
         # Long passages are read in overlapping windows, so an answer cut by one window is whole in the next.
         tokenizer.enable_truncation(max_length=self.max_tokens, strategy="only_second", stride=self.stride)
         tokenizer.no_padding()
+        self._questions = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        self._questions.no_truncation()
+        self._questions.no_padding()  # tokenizer.json pads to a fixed length: offsets of padding are (0, 0)
         session = open_session(self.path / "model.onnx", self.threads)
         return tokenizer, session, [i.name for i in session.get_inputs()]
 
@@ -93,6 +97,7 @@ class Reader:
             return []
         starts = list(evidence_from) if evidence_from is not None else [0] * len(passages)
         tokenizer, session, inputs = self._load()
+        question = self._clip(question)
         windows: list[tuple[int, Any]] = []
         for index, enc in enumerate(tokenizer.encode_batch([(question, p) for p in passages])):
             windows += [(index, w) for w in [enc, *enc.overflowing]]
@@ -103,6 +108,13 @@ class Reader:
             if span is not None and (best[index] is None or span.score > best[index].score):
                 best[index] = span
         return best
+
+    def _clip(self, question: str) -> str:
+        """The question's first `max_tokens // 4` word pieces (SQuAD readers take 64 of 384): a
+        question as long as a window would leave no room for the passage."""
+        limit = self.max_tokens // 4
+        offsets = self._questions.encode(question, add_special_tokens=False).offsets
+        return question if len(offsets) <= limit else question[: offsets[limit - 1][1]]
 
     def _best_span(
         self, index: int, passage: str, window: Any, starts: np.ndarray, ends: np.ndarray, first: int

@@ -1,0 +1,119 @@
+"""The answer pipeline: one question in, one cited Answer out (streamed as it is ready).
+
+Built once: the question is analysed once (`Question`), retrieval gives `RetrievedPassage`s, the
+sentence scorer turns them into `EvidenceSentence`s, then a lookup is read by the reader (a
+yes/no question by the rules), or an LLM writes the answer and every claim is verified. Stores and
+file formats are the live index's business; this room only asks it for passages and documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import TYPE_CHECKING, Any, Iterator
+
+from rag.answering.answerability import Kind
+from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose, compose_read
+from rag.answering.question import Question
+from rag.errors import IndexUnavailable
+from rag.evidence import EvidenceSentence, RetrievedPassage
+from rag.filters import DocFilter
+from rag.live_index import EMPTY_INDEX
+from rag.request import AskRequest
+from rag.settings import Settings
+from rag.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from rag.answering.reading import PassageReader
+    from rag.answering.sentences import SentenceEvidence
+    from rag.embeddings import Embedder
+    from rag.live_index import LiveIndex
+
+
+class AnswerPipeline:
+    def __init__(
+        self, settings: Settings, live: "LiveIndex", embedder: "Embedder", evidence: "SentenceEvidence",
+        policy: Policy, reading: "PassageReader | None",
+    ) -> None:
+        self.settings, self.live, self.embedder = settings, live, embedder
+        self.evidence, self.policy, self.reading = evidence, policy, reading
+
+    def stream(self, request: AskRequest) -> Iterator[str | Answer]:
+        """Yields text pieces as they are ready, then the final Answer (whose text is authoritative)."""
+        started = time.perf_counter()
+        if not self.live.manifest().docs:
+            raise IndexUnavailable(EMPTY_INDEX)
+        flt, asked = self._scope(request)
+        # The answerer cross-encodes the kept passages' sentences itself, so reordering chunks pays
+        # only when the reranker also chooses which are kept (more candidates than top_k).
+        r = self.settings.retrieval
+        passages = self.live.retrieve(asked.query, doc_filter=flt, rerank=r.rerank_top_n > r.top_k)
+        retrieved = time.perf_counter()
+        sentences = self.evidence.run(asked.query, passages)
+        notice = ""
+        if request.mode == "llm":
+            from rag.answering.llm import answer_with_llm
+
+            composed, notice = yield from answer_with_llm(
+                self.settings, self.embedder, asked, list(request.history), passages, sentences, self.policy,
+                extractive=lambda: self.compose(asked, passages, sentences))
+        else:
+            composed = self.compose(asked, passages, sentences)
+            yield from _pieces(composed)
+        finished = time.perf_counter()
+        yield Answer(
+            question=request.question, standalone_question=asked.query, text=composed.text,
+            citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
+            related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
+            notice=notice, direct=composed.direct, time_range=_range_dict(flt) if flt.dated else None,
+            timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
+                     "total_s": round(finished - started, 4)},
+            revision=composed.revision,
+        )
+
+    def compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Composed:
+        """A lookup is read by the reader; a yes/no question (no span answers it) by the rules."""
+        if self.reading is None or asked.kind is Kind.YES_NO:
+            return compose(asked, sentences, self.policy)
+        reading = self.reading.run(asked.query, passages, sentences)
+        return compose_read(asked, reading, sentences, self.policy, lambda found: self.reading.direct(found, asked))
+
+    def _scope(self, request: AskRequest) -> tuple[DocFilter, Question]:
+        """The explicit filters, narrowed by a time phrase in the user's own question ("in March
+        2025", "last week") resolved against the reference date (default: the newest article's).
+        A phrase is a publication filter only when some indexed articles fall in its range;
+        otherwise ("in 1997" over undated articles) it describes the event and stays in the query."""
+        flt = DocFilter.build(list(request.sources) if request.sources else None, request.since, request.until)
+        history = list(request.history)
+        dates = sorted(d.published for d in self.live.manifest().docs.values() if d.published)
+        if not dates:
+            return flt, Question.analyse(request.question, history)
+        earliest, latest = dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])
+        asked = Question.analyse(request.question, history, self.settings.answer.reference_date or latest, (earliest, latest))
+        return (flt.narrow(asked.scope.since, asked.scope.until) if asked.scope else flt), asked
+
+    def _with_copies(self, citations: list[Citation]) -> list[Citation]:
+        """Each citation names the other copies of its wire story (`also_in`) and its article's date."""
+        copies = self.live.wire_copies()
+        docs = self.live.manifest().docs
+        for citation in citations:
+            if citation.source in copies:
+                citation.also_in = copies[citation.source]
+            doc = docs.get(citation.source)
+            if doc is not None and not citation.published:
+                citation.published = doc.published
+        return citations
+
+
+def _range_dict(flt: DocFilter) -> dict[str, Any]:
+    return {"since": flt.since.isoformat() if flt.since else None, "until": flt.until.isoformat() if flt.until else None}
+
+
+def _pieces(composed: Composed) -> Iterator[str]:
+    """Stream an extractive answer sentence by sentence (it is ready at once; this keeps one UI path)."""
+    if composed.abstained:
+        yield NOT_IN_CORPUS
+        return
+    for piece in re.split(r"(?<=\])\s+", composed.text):
+        yield piece + " "

@@ -31,7 +31,6 @@ from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_ar
 from rag.types import IngestReport, NewsragError, Progress, Skipped
 
 
-
 @dataclass
 class _Work:
     manifest: Manifest
@@ -92,7 +91,7 @@ class Ingester:
             changed = self._classify(found, work, current)
             self._embed_and_commit(changed, work, save=not rebuild)
             if prune and not rebuild:
-                self._prune(targets, work)
+                _prune(self.paths.manifest, targets, work)
             if rebuild:
                 report.removed = len(set(current.docs) - {d.source for d in work.manifest.docs.values()})
             self._finish(work, current if rebuild else None)
@@ -196,30 +195,12 @@ class Ingester:
         self.paths.pending.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ reading
-    def _source_for(self, found: Found, manifest: Manifest, previous: Manifest) -> tuple[str, str]:
-        """(source, origin): kept for a known file; otherwise its relative name, made unique."""
-        path = _abs(found.path)
-        for known in (manifest.by_path().get(path), previous.by_path().get(path)):
-            if known is not None:
-                return known.source, known.origin
-        origin = _abs(found.root)
-        candidate = found.relative
-        parents = Path(origin).parts[::-1]
-        depth = 0
-        while candidate in manifest.docs and manifest.docs[candidate].path != path:
-            if depth < len(parents) - 1:
-                candidate = "/".join([*reversed(parents[: depth + 1]), found.relative])
-                depth += 1
-            else:
-                candidate = f"{found.relative}~{secrets.token_hex(2)}"
-        return candidate, origin
-
     def _classify(self, found: list[Found], work: _Work, previous: Manifest) -> list[tuple[Article, str, str]]:
         changed: list[tuple[Article, str, str]] = []
         claimed: set[str] = set()
         for item in found:
             path = _abs(item.path)
-            source, origin = self._source_for(item, work.manifest, previous)
+            source, origin = _source_for(item, work.manifest, previous)
             while source in claimed:  # two new files of one run wanting the same name
                 source = f"{Path(origin).name}/{source}"
             claimed.add(source)
@@ -258,11 +239,11 @@ class Ingester:
                     batch.remove(item)
                     continue
                 chunks += per_article[article.source]
-            vectors, sentence_vectors = self._embed(chunks)
+            vectors, sentence_vectors = embed_chunks(self.embedder, chunks)
             work.report.chunks_embedded += len(chunks)
-            entries = {a.source: self._entry(a, path, origin, per_article[a.source]) for a, path, origin in batch}
+            entries = {a.source: _entry(a, path, origin, per_article[a.source]) for a, path, origin in batch}
             for article, _, _ in batch:
-                entries[article.source].signature = self._signature(article)
+                entries[article.source].signature = _signature(article, self.dedup)
                 self.articles.put(article.content_hash, article.text)
             work.collection.upsert(chunks, vectors, sentence_vectors,
                                    {s: {"url": e.url, "published": e.published} for s, e in entries.items()})
@@ -285,56 +266,6 @@ class Ingester:
                 self.on_progress(done, len(changed), batch[-1][0].source)
         bar.close()
 
-    @staticmethod
-    def _entry(article: Article, path: str, origin: str, chunks: list[Chunk]) -> DocEntry:
-        return DocEntry(
-            source=article.source, path=path, origin=origin, content_hash=article.content_hash,
-            title=article.title, url=article.url, encoding=article.encoding, chunk_ids=[c.id for c in chunks],
-            published=getattr(article, "published", None), author=getattr(article, "author", None),
-            site_name=getattr(article, "site_name", None), kind=getattr(article, "kind", "txt"),
-        )
-
-    def _signature(self, article: Article) -> str:
-        """MinHash of the body only: outlets reprinting one wire story differ in headline and chrome."""
-        body = "\n".join(article.text[s:e] for s, e in article.blocks)
-        d = self.dedup
-        return encode_signature(signature(body, num_perm=d.num_perm, k=d.shingle_words, min_words=d.min_words))
-
-    def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Embed each distinct sentence once; a chunk's vector is the normalised mean of its
-        sentences' vectors (as cheap as embedding the chunk, and sentences come for free)."""
-        texts: dict[str, int] = {}
-        spans_per_chunk = []
-        for chunk in chunks:
-            spans = chunk.sentences or ((0, len(chunk.text)),)
-            spans_per_chunk.append(spans)
-            for s, e in spans:
-                texts.setdefault(chunk.text[s:e], len(texts))
-        unique = self.embedder.embed(list(texts)) if texts else np.zeros((0, 1), dtype=np.float32)
-        chunk_vectors, sentence_vectors = [], []
-        for chunk, spans in zip(chunks, spans_per_chunk):
-            rows = unique[[texts[chunk.text[s:e]] for s, e in spans]]
-            mean = rows.mean(axis=0)
-            norm = float(np.linalg.norm(mean)) or 1.0
-            chunk_vectors.append(mean / norm)
-            sentence_vectors.append(rows)
-        return np.asarray(chunk_vectors, dtype=np.float32), sentence_vectors
-
-    def _prune(self, targets: list[Path], work: _Work) -> None:
-        """Documents under the named folders (or the named files) whose files are gone."""
-        scopes = [_abs(t) for t in targets]
-        gone = [
-            doc for doc in work.manifest.docs.values()
-            if doc.path not in work.present and any(doc.path == s or doc.path.startswith(s + os.sep) for s in scopes)
-        ]
-        if not gone:
-            return
-        for doc in gone:
-            del work.manifest.docs[doc.source]
-        work.manifest.save(self.paths.manifest)
-        work.collection.delete([cid for doc in gone for cid in doc.chunk_ids])
-        work.report.removed += len(gone)
-
     def _finish(self, work: _Work, replaced: Manifest | None) -> None:
         """Build the keyword index of the new chunk set, commit the manifest naming both, then
         delete what no manifest names any more (the replaced collection, old keyword folders)."""
@@ -354,6 +285,77 @@ class Ingester:
             self.store.drop(self.prefix)
         prune_bm25(self.paths.keyword, {manifest.bm25_dir})
         self.articles.prune({d.content_hash for d in manifest.docs.values()})
+
+
+def _source_for(found: Found, manifest: Manifest, previous: Manifest) -> tuple[str, str]:
+    """(source, origin): kept for a known file; otherwise its relative name, made unique."""
+    path = _abs(found.path)
+    for known in (manifest.by_path().get(path), previous.by_path().get(path)):
+        if known is not None:
+            return known.source, known.origin
+    origin = _abs(found.root)
+    candidate = found.relative
+    parents = Path(origin).parts[::-1]
+    depth = 0
+    while candidate in manifest.docs and manifest.docs[candidate].path != path:
+        if depth < len(parents) - 1:
+            candidate = "/".join([*reversed(parents[: depth + 1]), found.relative])
+            depth += 1
+        else:
+            candidate = f"{found.relative}~{secrets.token_hex(2)}"
+    return candidate, origin
+
+
+def _entry(article: Article, path: str, origin: str, chunks: list[Chunk]) -> DocEntry:
+    return DocEntry(
+        source=article.source, path=path, origin=origin, content_hash=article.content_hash,
+        title=article.title, url=article.url, encoding=article.encoding, chunk_ids=[c.id for c in chunks],
+        published=getattr(article, "published", None), author=getattr(article, "author", None),
+        site_name=getattr(article, "site_name", None), kind=getattr(article, "kind", "txt"),
+    )
+
+
+def _signature(article: Article, d: DedupOptions) -> str:
+    """MinHash of the body only: outlets reprinting one wire story differ in headline and chrome."""
+    body = "\n".join(article.text[s:e] for s, e in article.blocks)
+    return encode_signature(signature(body, num_perm=d.num_perm, k=d.shingle_words, min_words=d.min_words))
+
+
+def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Embed each distinct sentence once; a chunk's vector is the normalised mean of its
+    sentences' vectors (as cheap as embedding the chunk, and sentences come for free)."""
+    texts: dict[str, int] = {}
+    spans_per_chunk = []
+    for chunk in chunks:
+        spans = chunk.sentences or ((0, len(chunk.text)),)
+        spans_per_chunk.append(spans)
+        for s, e in spans:
+            texts.setdefault(chunk.text[s:e], len(texts))
+    unique = embedder.embed(list(texts)) if texts else np.zeros((0, 1), dtype=np.float32)
+    chunk_vectors, sentence_vectors = [], []
+    for chunk, spans in zip(chunks, spans_per_chunk):
+        rows = unique[[texts[chunk.text[s:e]] for s, e in spans]]
+        mean = rows.mean(axis=0)
+        norm = float(np.linalg.norm(mean)) or 1.0
+        chunk_vectors.append(mean / norm)
+        sentence_vectors.append(rows)
+    return np.asarray(chunk_vectors, dtype=np.float32), sentence_vectors
+
+
+def _prune(manifest_path: Path, targets: list[Path], work: _Work) -> None:
+    """Documents under the named folders (or the named files) whose files are gone."""
+    scopes = [_abs(t) for t in targets]
+    gone = [
+        doc for doc in work.manifest.docs.values()
+        if doc.path not in work.present and any(doc.path == s or doc.path.startswith(s + os.sep) for s in scopes)
+    ]
+    if not gone:
+        return
+    for doc in gone:
+        del work.manifest.docs[doc.source]
+    work.manifest.save(manifest_path)
+    work.collection.delete([cid for doc in gone for cid in doc.chunk_ids])
+    work.report.removed += len(gone)
 
 
 class _NoBar:

@@ -22,6 +22,7 @@ from rag.filters import DocFilter
 from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, unpack_vectors
 from rag.index import keys as K
 from rag.index.layout import IndexPaths
+from rag.retrieval import bm25_retriever, build_retriever
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -155,8 +156,6 @@ class LiveIndex:
         """Fused candidates of the committed index; a filter restricts both retrievers up front
         (a Chroma `where` and a BM25 weight mask), so a narrow filter never starves the results.
         The loaded BM25 index and the unfiltered retrievers are kept until the manifest changes."""
-        from rag.retrieval import bm25_retriever, build_retriever
-
         if not manifest.docs:
             return None
         r = self.settings.retrieval

@@ -147,23 +147,19 @@ def test_cli_ask_skips_interpreter_teardown_but_keeps_its_output_and_exit_code(t
 def test_cli_opens_the_vector_store_early_only_for_an_index_that_exists(tmp_path, corpus):
     """A cold `ask` opens Chroma and loads the live collection on a thread before the engine
     imports llama-index; a missing index gets no folder and is left to the engine's own error."""
-    from argparse import Namespace
-
     from rag.assistant import Assistant
+    from rag.factory import preload
     from rag.index import Manifest
     from rag.settings import Settings
-    from ui.cli import _open_store
 
-    nowhere = Namespace(_loading=[])
-    assert _open_store(Settings(data_dir=tmp_path / "typo"), nowhere) is None
-    assert not (tmp_path / "typo").exists() and nowhere._loading == []
+    nowhere = preload(Settings(data_dir=tmp_path / "typo", embedding_backend="hashing"))
+    assert nowhere.store is None and not (tmp_path / "typo").exists()
 
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embedding_backend="hashing")
     Assistant(settings).ingest(progress=False)
-    args = Namespace(_loading=[])
-    store = _open_store(settings, args)
-    for thread in args._loading:
+    models = preload(settings)
+    for thread in models.loading:
         thread.join(timeout=60)
-    assert Manifest.load(tmp_path / "data" / "manifest.json").collection in store._collections
-    answer = Assistant(settings, store=store).ask("How many nations pledged troops to the reassurance force?")
+    assert Manifest.load(tmp_path / "data" / "manifest.json").collection in models.store._collections
+    answer = Assistant(settings, models=models).ask("How many nations pledged troops to the reassurance force?")
     assert answer.citations and "26" in answer.text

@@ -188,12 +188,12 @@ def test_regression_bm25_damaged_when_another_process_commits_between_manifest_a
     """A running server read the manifest, another process's ingest committed and pruned the BM25
     folder that manifest named, and the query failed with "the BM25 keyword index is damaged
     (FileNotFoundError)". The query now reads the new manifest and answers from it."""
-    import rag.assistant
+    import rag.live_index
 
     news, archive = two_folders
     assistant = make(tmp_path)
     assistant.ingest([news])
-    load = rag.assistant.bm25_retriever
+    load = rag.live_index.bm25_retriever
     commits: list[int] = []
 
     def another_process_commits_first(path, top_k, **kw):
@@ -202,7 +202,7 @@ def test_regression_bm25_damaged_when_another_process_commits_between_manifest_a
             assert not path.exists(), "the commit was meant to prune the folder this query is about to load"
         return load(path, top_k, **kw)
 
-    monkeypatch.setattr(rag.assistant, "bm25_retriever", another_process_commits_first)
+    monkeypatch.setattr(rag.live_index, "bm25_retriever", another_process_commits_first)
     hits = assistant.retrieve("old mill weaving Ashby 1971")
     assert commits == [0]
     assert "archive/town_000.txt" in [_source(h) for h in hits]  # answered from the new commit

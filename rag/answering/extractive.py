@@ -143,7 +143,9 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
     if lead.score is None or lead.score < reading.relevance:
         lead = replace(lead, score=reading.relevance)  # ranked among the others by its relevance in context
     rest = [s for s in answering_sentences(question, sentences, policy) if s.key != lead.key]
-    return _with_support(question, lead, rest, policy, lambda first: direct(reading) if first is lead else None)
+    # A revised figure can put a newer article's sentence first: its own figure is then the answer.
+    return _with_support(question, lead, rest, policy,
+                         lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy))
 
 
 def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> str | None:

@@ -347,3 +347,17 @@ def test_news_article_reader_is_a_llama_index_reader(tmp_path):
     assert len(docs) == 1 and docs[0].id_ == "bridge.md"
     assert docs[0].text == path.read_text()
     assert (docs[0].metadata["title"], docs[0].metadata["published"], docs[0].metadata["kind"]) == ("Bridge vote", "2025-03-09", "md")
+
+
+def test_regression_a_symlink_loop_is_skipped_not_a_crash_of_the_whole_ingest(tmp_path):
+    """`Path.resolve()` raises RuntimeError on a loop in Python 3.11; one looping link in a folder
+    stopped every other file from being ingested."""
+    from rag.sources.discover import discover
+
+    (tmp_path / "story.txt").write_text("Headline\n\nThe council met on Monday.", encoding="utf-8")
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    found, skipped = discover([tmp_path])
+    assert [f.relative for f in found] == ["story.txt"]
+    assert {s.path for s in skipped} == {"loop.txt", "a", "b"} and all("loop" in s.reason for s in skipped)

@@ -41,7 +41,11 @@ def relative_name(path: Path, root: Path) -> str:
 def _consider(path: Path, root: Path, found: list[Found], skipped: list[Skipped]) -> None:
     where = relative_name(path, root)
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, not OSError
+            skipped.append(Skipped(where, "symlink loop; not followed"))
+            return
         if not target.exists():
             skipped.append(Skipped(where, "broken symlink"))
             return

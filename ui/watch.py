@@ -75,14 +75,27 @@ def _retry_busy(call: Callable[[], Any], on_line: Callable[[str], Any], stop: th
                 return None
 
 
-def _report(report: Any, on_line: Callable[[str], Any]) -> None:
-    if report is None:
-        return
-    for verb in ("added", "updated", "removed"):
-        for item in getattr(report, verb, []) or []:
-            on_line(f"{verb} {item}")
-    for path, reason in getattr(report, "skipped", []) or []:
+def _snapshot(assistant: Any) -> dict[str, str]:
+    return {d["source"]: str(d.get("content_hash")) for d in assistant.documents()}
+
+
+def _report(before: dict[str, str], after: dict[str, str], report: Any, on_line: Callable[[str], Any]) -> None:
+    """Per-file lines from a before/after listing, since the report itself only counts."""
+    for source in sorted(after.keys() - before.keys()):
+        on_line(f"added {source}")
+    for source in sorted(s for s in after.keys() & before.keys() if after[s] != before[s]):
+        on_line(f"updated {source}")
+    for source in sorted(before.keys() - after.keys()):
+        on_line(f"removed {source}")
+    for skip in getattr(report, "skipped", None) or []:
+        path, reason = (skip.path, skip.reason) if hasattr(skip, "path") else skip
         on_line(f"skipped {os.path.basename(str(path))}: {reason}")
+
+
+def _write(assistant: Any, call: Callable[[], Any], on_line: Callable[[str], Any], stop: threading.Event) -> None:
+    before = _snapshot(assistant)
+    report = _retry_busy(call, on_line, stop)
+    _report(before, _snapshot(assistant), report, on_line)
 
 
 def _sources_for(assistant: Any, paths: Iterable[str]) -> list[str]:
@@ -102,11 +115,10 @@ def sync_once(assistant: Any, changed: set[str], deleted: set[str], on_line: Cal
     present_now = sorted(p for p in changed if os.path.isfile(p))
     try:
         if present_now:
-            _report(_retry_busy(lambda: assistant.ingest(present_now, prune=False, progress=False),
-                                on_line, stop), on_line)
+            _write(assistant, lambda: assistant.ingest(present_now, prune=False, progress=False), on_line, stop)
         gone = _sources_for(assistant, [p for p in deleted if not os.path.exists(p)])
         if gone:
-            _report(_retry_busy(lambda: assistant.remove(gone), on_line, stop), on_line)
+            _write(assistant, lambda: assistant.remove(gone), on_line, stop)
     except NewsragError as exc:
         on_line(f"error: {present(exc).message}")
 
@@ -123,8 +135,7 @@ def watch(assistant: Any, paths: list[str | Path], *, debounce_s: float = 1.0,
         observer.schedule(collector, folder, recursive=True)
     observer.start()
     try:
-        _report(_retry_busy(lambda: assistant.ingest(folders, prune=True, progress=False), on_line, stop),
-                on_line)
+        _write(assistant, lambda: assistant.ingest(folders, prune=True, progress=False), on_line, stop)
         on_line(f"watching {', '.join(folders)}")
         while not stop.wait(min(0.2, debounce_s / 2 or 0.05)):
             batch = collector.drain(debounce_s)

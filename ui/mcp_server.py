@@ -140,18 +140,8 @@ def mcp_http_app(assistant: Any, api_key: str | None) -> Any:
     # Path "/" because the host mounts us at /mcp; stateless so any worker/request stands alone.
     inner = server.streamable_http_app(streamable_http_path="/", stateless_http=True, json_response=True)
     app: Any = BearerAuth(inner, api_key) if api_key else inner
-    if app is inner:
-        app = _Wrapped(inner)
-    app.mcp_server = server
+    app.mcp_server = server  # for mcp_lifespan; Starlette apps and BearerAuth both take attributes
     return app
-
-
-class _Wrapped:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
 
 
 @contextlib.asynccontextmanager

@@ -84,3 +84,24 @@ def test_burst_is_debounced(watched: tuple[CountingAssistant, Path, list[str]]) 
 def test_ignored() -> None:
     assert ignored("/x/.a.txt.swp") and ignored("/x/a.part") and ignored("/x/.git/a.txt") and ignored("/x/a.txt~")
     assert not ignored("/x/a.txt")
+
+
+def test_busy_writer_is_waited_for_and_said_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.errors import Busy
+    import ui.watch as w
+
+    monkeypatch.setattr(w, "BUSY_RETRY_S", 0.01)
+    assistant = CountingAssistant(Settings(data_dir=tmp_path / "data", embedding_backend="hashing", rerank=False))
+    real, fails = assistant.ingest, [3]
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if fails[0]:
+            fails[0] -= 1
+            raise Busy("another writer holds the index")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assistant, "ingest", flaky)
+    path = write_articles(tmp_path / "in", 1)[0]
+    lines: list[str] = []
+    w.sync_once(assistant, {str(path)}, set(), lines.append, threading.Event())
+    assert sum("busy" in l for l in lines) == 1 and f"added {path.name}" in lines

@@ -1,0 +1,132 @@
+"""ui.mcp_server driven by the official MCP client over stdio and streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from rag import Assistant, Settings
+from tests.fakes import write_articles
+from ui.mcp_server import mcp_http_app, mcp_lifespan
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "test-key"
+
+
+def _settings(data: Path) -> Settings:
+    return Settings(data_dir=data, embedding_backend="hashing", rerank=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    corpus = tmp_path / "corpus"
+    write_articles(corpus, 3)
+    # Distinct topics, so even the rough hashing embedder ranks the right article first.
+    (corpus / "volcano.txt").write_text(
+        "Volcano erupts near Reykjavik\n\nA volcano on the Reykjanes peninsula erupted on Tuesday night. "
+        "Lava fountains reached 80 metres and 3,000 residents of Grindavik were evacuated.\n", encoding="utf-8")
+    Assistant(_settings(data)).ingest([corpus], progress=False)
+    return data
+
+
+def _structured(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    out = result.structured_content
+    return out.get("result", out) if "result" in out and len(out) == 1 else out
+
+
+async def _exercise(session: ClientSession) -> None:
+    await session.initialize()
+    names = {t.name for t in (await session.list_tools()).tools}
+    assert {"search", "fetch", "ask"} <= names
+    found = _structured(await session.call_tool("search", {"query": "volcano eruption lava Reykjanes", "limit": 3}))
+    results = found["results"]
+    assert results and len({r["id"] for r in results}) == len(results) <= 3
+    assert results[0]["id"] == "volcano.txt"
+    assert all(r["url"].startswith("newsrag://") and r["snippet"] and r["title"] for r in results)
+    art = _structured(await session.call_tool("fetch", {"id": "volcano.txt"}))
+    assert "Grindavik" in art["text"] and art["id"] == "volcano.txt" and art["title"]
+    ans = _structured(await session.call_tool("ask", {"question": "How many residents of Grindavik were evacuated?"}))
+    assert set(ans) >= {"text", "direct", "citations", "abstained"}
+    assert not ans["abstained"], ans
+    assert ans["citations"] and all(c["quote"] and c["source"] for c in ans["citations"])
+    assert "volcano.txt" in {c["source"] for c in ans["citations"]} and "3,000" in ans["text"]
+    missing = await session.call_tool("fetch", {"id": "nope.txt"})
+    assert missing.is_error and "no such article" in missing.content[0].text
+
+
+def test_stdio(data_dir: Path) -> None:
+    launcher = ("from rag import Assistant, Settings; from ui.mcp_server import run_stdio; "
+                f"run_stdio(Assistant(Settings(data_dir={str(data_dir)!r}, embedding_backend='hashing', rerank=False)))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    params = StdioServerParameters(command=sys.executable, args=["-c", launcher], env=env, cwd=str(ROOT))
+
+    async def run() -> None:
+        async with stdio_client(params) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await _exercise(session)
+
+    asyncio.run(asyncio.wait_for(run(), 120))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_url(data_dir: Path) -> Iterator[str]:
+    mcp_app = mcp_http_app(Assistant(_settings(data_dir)), KEY)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with mcp_lifespan(mcp_app):
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+    app.mount("/mcp", mcp_app)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 30
+    while not server.started and time.monotonic() < end:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_http(http_url: str) -> None:
+    async def run() -> None:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}, timeout=60) as client:
+            async with streamable_http_client(http_url, http_client=client) as streams:
+                async with ClientSession(streams[0], streams[1]) as session:
+                    await _exercise(session)
+
+    asyncio.run(asyncio.wait_for(run(), 120))
+
+
+def test_http_needs_key(http_url: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        response = httpx2.post(http_url, json=body, headers=headers)
+        assert response.status_code == 401

@@ -327,3 +327,28 @@ def test_serving_beyond_loopback_without_a_key_warns_and_a_failed_start_frees_th
         serve(StopsAtWarmUp(settings.model_copy(update={"api_key": KEY})), host="127.0.0.1", port=port)
     assert "warning" not in capsys.readouterr().err
     claim_port("127.0.0.1", port).close()
+
+
+def test_regression_unknown_routes_and_wrong_methods_under_v1_have_openais_error_shape(http):
+    """FastAPI answered `{"detail": "Not Found"}`, which OpenAI clients cannot read."""
+    error = assert_error(http.get("/v1/no-such-route"), 404)
+    assert "/v1/no-such-route" in error["message"] and error["type"] == "not_found_error"
+    error = assert_error(http.get("/v1/chat/completions"), 405)
+    assert "GET" in error["message"]
+
+
+def test_content_leads_with_the_direct_answer_and_markers_are_url_citation_annotations(http, fast):
+    reply = http.post("/v1/chat/completions", json={"model": "newsrag", "messages": user(REASSURANCE)}).json()
+    message, direct = reply["choices"][0]["message"], reply["direct"]
+    assert direct and message["content"].startswith(direct)  # Open WebUI shows only `content`
+    notes = message["annotations"]
+    assert notes and all(n["type"] == "url_citation" for n in notes)
+    for note in notes:
+        cited = note["url_citation"]
+        assert message["content"][cited["start_index"]:cited["end_index"]].startswith("[")
+        assert cited["url"].startswith("newsrag://") and cited["title"]
+
+
+def test_every_api_request_is_one_access_log_line(http, capsys):
+    http.get("/v1/models")
+    assert any(line.startswith("GET /v1/models 200 ") and line.endswith(" ms") for line in capsys.readouterr().err.splitlines())

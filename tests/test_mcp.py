@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from rag import Assistant, Settings
 from tests.fakes import write_articles
-from ui.mcp_server import mcp_http_app, mcp_lifespan
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-key"
@@ -73,10 +70,10 @@ async def _exercise(session: ClientSession) -> None:
 
 
 def test_stdio(data_dir: Path) -> None:
-    launcher = ("from rag import Assistant, Settings; from ui.mcp_server import run_stdio; "
-                f"run_stdio(Assistant(Settings(data_dir={str(data_dir)!r}, embedding_backend='hashing', rerank=False)))")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    params = StdioServerParameters(command=sys.executable, args=["-c", launcher], env=env, cwd=str(ROOT))
+    """`newsrag mcp`, as a desktop assistant starts it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_DATA_DIR": str(data_dir),
+           "NEWSRAG_EMBEDDING_BACKEND": "hashing", "NEWSRAG_RERANK": "false"}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ui.cli", "mcp"], env=env, cwd=str(ROOT))
 
     async def run() -> None:
         async with stdio_client(params) as streams:
@@ -94,15 +91,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def http_url(data_dir: Path) -> Iterator[str]:
-    mcp_app = mcp_http_app(Assistant(_settings(data_dir)), KEY)
+    """The /mcp mount of `newsrag serve`'s own app (the API key guards it)."""
+    from ui.server import create_app
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with mcp_lifespan(mcp_app):
-            yield
-
-    app = FastAPI(lifespan=lifespan)
-    app.mount("/mcp", mcp_app)
+    app = create_app(Assistant(_settings(data_dir).with_values(api_key=KEY)))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -117,11 +117,39 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
     }
 
 
+def content_of(answer: Answer) -> str:
+    """The message content: the direct answer first when there is one (an OpenAI client such as
+    Open WebUI shows only `content`), then the cited text."""
+    if answer.direct and not answer.abstained:
+        return f"{answer.direct}\n\n{answer.text}"
+    return answer.text
+
+
+def article_link(source: str, url: str | None) -> str:
+    """The article's URL, or a stable `newsrag://` link for a file that has none."""
+    return url or f"newsrag://{source}"
+
+
+def annotations(answer: Answer, content: str) -> list[dict[str, Any]]:
+    """OpenAI `url_citation` annotations: each `[n]` marker in `content`, with its citation's link."""
+    by_marker = {c.marker: c for c in answer.citations}
+    found = []
+    for match in re.finditer(r"\[(\d+)\]", content):
+        citation = by_marker.get(int(match.group(1)))
+        if citation is not None:
+            found.append({"type": "url_citation", "url_citation": {
+                "start_index": match.start(), "end_index": match.end(),
+                "url": article_link(citation.source, citation.url), "title": citation.title or citation.source}})
+    return found
+
+
 def completion(answer: Answer, model: str) -> dict[str, Any]:
+    content = content_of(answer)
+    message = {"role": "assistant", "content": content, "annotations": annotations(answer, content)}
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         **answer_fields(answer),
     }
 
@@ -179,7 +207,8 @@ async def completion_stream(
         if answer is None:
             raise RuntimeError("the engine's stream ended without an Answer")
         # `text` is authoritative: an LLM answer can lose unverified sentences after they streamed.
-        yield chunk({}, "stop", text=answer.text, **answer_fields(answer))
+        content = content_of(answer)
+        yield chunk({"annotations": annotations(answer, content)}, "stop", text=answer.text, **answer_fields(answer))
         yield sse("[DONE]")
     except Exception as exc:  # noqa: BLE001 - the stream has started: the error is its last event
         yield sse(api_error(exc, "streamed answer")[1])
@@ -234,16 +263,25 @@ def _model_routes(router: APIRouter, assistant: AssistantAPI, slots: Any) -> Non
             answer = await guarded(slots, lambda: ask(question, history, mode, **filters))
             return completion(answer, body.model)
         stream = with_filters(assistant.stream, filters)
-        return await _streamed(slots, lambda: stream(question, history, mode, **filters), body.model)
+        return await _streamed(slots, lambda: stream(question, history, mode, **filters), body.model, mode)
 
 
-async def _streamed(slots: Any, start: Callable[[], Iterator[str | Answer]], model: str) -> StreamingResponse:
+async def _streamed(slots: Any, start: Callable[[], Iterator[str | Answer]], model: str, mode: str) -> StreamingResponse:
     """The answer as server-sent events; its slot is held until the stream ends."""
     release = await slots.acquire()
     try:
         pieces = start()
         # The first piece is computed before the response starts, so a bad question is a 400.
         first = await run_in_threadpool(next, pieces, None)
+        if mode == "extractive":
+            # An extractive answer is whole once its first piece exists: stream its content with
+            # the direct answer leading, exactly as the non-streamed message reads.
+            rest = await run_in_threadpool(list, pieces)
+            answer = next((item for item in rest if isinstance(item, Answer)), None)
+            if answer is not None:
+                first, pieces = content_of(answer), iter([answer])
+            else:
+                pieces = iter(rest)
     except BaseException:
         release()
         raise

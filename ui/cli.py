@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 
@@ -165,10 +166,47 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
+
     from ui.server import serve
 
     assistant = _assistant(args)
-    serve(assistant, host=args.host or assistant.settings.host, port=args.port or assistant.settings.port)
+    stop = threading.Event()
+    if args.watch:  # the index follows these folders while the server answers from it
+        from ui.watch import watch
+
+        _existing(args.watch)
+        threading.Thread(target=watch, args=(assistant, args.watch), kwargs={"stop": stop},
+                         name="newsrag-watch", daemon=True).start()
+    try:
+        serve(assistant, host=args.host or assistant.settings.host, port=args.port or assistant.settings.port)
+    finally:
+        stop.set()
+    return 0
+
+
+def _existing(paths: list[str]) -> None:
+    from rag.errors import NotFound
+
+    missing = [p for p in paths if not Path(p).expanduser().exists()]
+    if missing:
+        raise NotFound(f"no such file or folder: {', '.join(missing)}")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Keeps the index in step with folders until Ctrl-C: one line per change."""
+    from ui.watch import watch
+
+    _existing(args.paths)
+    watch(_assistant(args), args.paths)
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """The MCP server over stdio (search, fetch, ask) for desktop assistants and IDEs."""
+    from ui.mcp_server import run_stdio
+
+    run_stdio(_assistant(args))
     return 0
 
 
@@ -233,7 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the chat UI and the /v1 HTTP API")
     p.add_argument("--host", help="interface to listen on (default NEWSRAG_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default NEWSRAG_PORT or 7860)")
+    p.add_argument("--watch", nargs="+", metavar="PATH", help="also keep the index in step with these folders")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("watch", help="keep the index in step with folders (new, changed, deleted, renamed files)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("mcp", help="an MCP server over stdio: search, fetch and ask for assistants and IDEs")
+    p.set_defaults(func=cmd_mcp)
 
     for name, func, text in (("evals", cmd_evals, "run the evaluation harness"), ("bench", cmd_bench, "run the benchmark")):
         p = sub.add_parser(name, help=text, add_help=False)

@@ -21,7 +21,8 @@ def page_message(exc: BaseException, action: str, internal: str | None) -> str |
 
 # The `type` of an API error body, by HTTP status (OpenAI's names where it has one).
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               409: "conflict_error", 413: "invalid_request_error", 429: "rate_limit_error"}
+               405: "invalid_request_error", 409: "conflict_error", 413: "invalid_request_error",
+               429: "rate_limit_error"}
 INTERNAL_API_ERROR = "internal error; see the server log"
 
 

@@ -18,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from rag.errors import NewsragError, present
+from ui.api import article_link
 
 ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
 SNIPPET_CHARS = 300
@@ -36,7 +37,7 @@ def hit_fields(hit: Any) -> dict[str, Any]:
 
 def link(source: str, url: Any) -> str:
     # A stable pseudo-URL lets connectors that require a link still cite uploaded files.
-    return str(url) if url else f"newsrag://{source}"
+    return article_link(source, str(url) if url else None)
 
 
 def _tool_error(exc: Exception) -> ToolError:

@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import socket
 import sys
+import time
 from functools import partial
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.errors import InvalidRequest, NewsragError
@@ -51,9 +53,17 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's own HTTPException (an unknown route, a wrong method) as well as ours: under /v1
+    # every error has OpenAI's shape, so an OpenAI client reads a 404 or 405 like any other error.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if not isinstance(exc, HTTPException) and not under_prefix(request.url.path):
+            return JSONResponse({"detail": message}, exc.status_code, headers=getattr(exc, "headers", None))
+        if exc.status_code == 404 and not isinstance(exc, HTTPException):
+            message = f"unknown route {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
         return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -171,6 +181,8 @@ def create_app(assistant: AssistantAPI, blocks: Any = None, on_ready: Callable[[
     install_error_handlers(app)
     app.add_middleware(ApiGuard, key=settings.api_key, body_limit=partial(body_limit, settings))
     add_api(app, assistant, Slots(settings.api_max_concurrent, settings.api_max_queued))
+    app.add_middleware(AccessLog)
+    mcp_app = _mount_mcp(app, assistant, settings.api_key)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -192,7 +204,7 @@ def create_app(assistant: AssistantAPI, blocks: Any = None, on_ready: Callable[[
 
     @contextlib.asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        async with inner(app_) as state:
+        async with inner(app_) as state, _mcp_running(mcp_app):
             app.state.ready = True
             if on_ready is not None:
                 on_ready()
@@ -201,6 +213,57 @@ def create_app(assistant: AssistantAPI, blocks: Any = None, on_ready: Callable[[
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def _mount_mcp(app: FastAPI, assistant: AssistantAPI, api_key: str | None) -> Any:
+    """The MCP server over streamable HTTP at /mcp (guarded by the API key when one is set), or
+    None when the `mcp` package is missing: the rest of the server works without it."""
+    try:
+        from ui.mcp_server import mcp_http_app
+    except ImportError:
+        log.warning("MCP at /mcp is off: the `mcp` package is not installed")
+        return None
+    mcp_app = mcp_http_app(assistant, api_key)
+    app.mount("/mcp", mcp_app)
+    return mcp_app
+
+
+@contextlib.asynccontextmanager
+async def _mcp_running(mcp_app: Any) -> AsyncIterator[None]:
+    """A mounted app's lifespan is not run by FastAPI: the MCP session manager is started here."""
+    if mcp_app is None:
+        yield
+        return
+    from ui.mcp_server import mcp_lifespan
+
+    async with mcp_lifespan(mcp_app):
+        yield
+
+
+class AccessLog:
+    """One line per API request on stderr: method, path, status, milliseconds (the page's own
+    polling is left out: it would drown the lines that matter)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (under_prefix(path) or path.startswith("/mcp")):
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [0]
+
+        async def sent(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            print(f"{scope.get('method', '-')} {path} {status[0] or 500} {ms:.0f} ms", file=sys.stderr, flush=True)
 
 
 def mount_options() -> dict[str, Any]:

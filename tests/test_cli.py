@@ -42,3 +42,19 @@ def test_a_path_that_does_not_exist_is_an_error_naming_it(cli_env, tmp_path):
     result = subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(tmp_path / "typo")], env=cli_env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "typo" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_regression_a_busy_port_is_reported_at_once_before_the_engine_loads(tmp_path):
+    """It took ~8 s to say the port was taken: the engine and its models were loaded first."""
+    import socket
+
+    probe = ("import sys; from ui.cli import main; code = main(['serve', '--port', sys.argv[1]]); "
+             "print('engine loaded' if 'rag.assistant' in sys.modules else 'engine not loaded', code)")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-c", probe, str(port)], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path / "data")})
+    assert result.stdout.split() == ["engine", "not", "loaded", "2"], result.stdout + result.stderr
+    assert f"port {port} is in use" in result.stderr and "Traceback" not in result.stderr

@@ -168,9 +168,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import threading
 
-    from ui.server import serve
+    from rag.settings import Settings
+    from ui.server import claim_port, serve
 
-    assistant = _assistant(args)
+    serving = Settings().serve  # a busy port is said at once, before the engine is built (~3 s)
+    host, port = args.host or serving.host, args.port or serving.port
+    sock = claim_port(host, port)
+    try:
+        assistant = _assistant(args)
+    except BaseException:
+        sock.close()
+        raise
     stop = threading.Event()
     if args.watch:  # the index follows these folders while the server answers from it
         from ui.watch import watch
@@ -179,7 +187,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         threading.Thread(target=watch, args=(assistant, args.watch), kwargs={"stop": stop},
                          name="newsrag-watch", daemon=True).start()
     try:
-        serve(assistant, host=args.host or assistant.settings.host, port=args.port or assistant.settings.port)
+        serve(assistant, host=host, port=port, sock=sock)
     finally:
         stop.set()
     return 0

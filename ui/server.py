@@ -305,8 +305,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(assistant: AssistantAPI, host: str | None = None, port: int | None = None) -> None:
-    """Serve the UI at `/` and the API at `/v1` until interrupted. Blocks."""
+def serve(assistant: AssistantAPI, host: str | None = None, port: int | None = None,
+          sock: socket.socket | None = None) -> None:
+    """Serve the UI at `/` and the API at `/v1` until interrupted. Blocks. `sock`: the port,
+    already claimed (the CLI claims it before it even builds the engine)."""
     import uvicorn
 
     from ui.app import build_app
@@ -314,7 +316,7 @@ def serve(assistant: AssistantAPI, host: str | None = None, port: int | None = N
     settings = assistant.settings
     host = host if host is not None else settings.host
     port = port if port is not None else settings.port
-    sock = claim_port(host, port)  # before the models load, so a busy port fails at once
+    sock = sock or claim_port(host, port)  # before the models load, so a busy port fails at once
     try:
         if not is_loopback(host) and not settings.api_key:
             print(f"newsrag: warning: serving on {host} without NEWSRAG_API_KEY: anyone who can reach "

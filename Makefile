@@ -1,4 +1,6 @@
 # One place for set-up: `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,8 +18,9 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "setup 3/4: torch 2.13.0 (local CPU wheel; only the optional sentence-transformers path and the MiniLM export use it)"
 	@$(BIN)/python -m pip install --quiet torch==2.13.0
-	@echo "setup 4/4: newsrag and its dependencies (a few minutes on a fresh machine)"
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "setup 4/4: newsrag and its dependencies (a few minutes on a fresh machine; a line per package)"
+	@$(BIN)/python -m pip install --progress-bar off -e '.[dev]' 2>&1 \
+	  | awk '/^(Collecting|Successfully installed|ERROR|error:)/ { print "  " $$0; fflush() }'
 	@touch $(STAMP)
 	@echo "setup done"
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.settings import Settings, force_offline
-from ui import render
+from ui import conversations, render
 from ui.handlers import Handlers
 from ui.web_corpus import CORPUS_HEADERS, EMPTY_INDEX, REPORT_HEADERS, Collection
 
@@ -101,6 +101,10 @@ def build_app(assistant: AssistantAPI) -> gr.Blocks:
             spans=gr.State([]),  # what the last answer cited / related, for highlighting articles
             asked=gr.State(""),  # the question being answered (the box is emptied when it is sent)
             index=gr.State(first["signature"]),  # signature of the document list the page shows
+            # Conversations live in this browser's storage (each browser its own), across reloads.
+            store=gr.BrowserState(conversations.EMPTY, storage_key="newsrag-conversations",
+                                  secret=f"newsrag:{settings.index.data_dir}"),
+            conv_id=gr.State(None),  # the conversation on screen, once it has an answer
         )
         with gr.Row(elem_id="nr-header"):
             gr.Markdown("# newsrag\nAnswers from the indexed news articles, quoted verbatim with numbered sources.")
@@ -111,7 +115,8 @@ def build_app(assistant: AssistantAPI) -> gr.Blocks:
             with gr.Tab("Corpus", id="corpus"):
                 _corpus_tab(page, first)
         page.timer = gr.Timer(settings.ui_refresh_seconds)
-        _wire_chat(page, h)
+        answered = _wire_chat(page, h)
+        _wire_conversations(demo, page, h, answered)
         _wire_collection(demo, page, h, col)
     demo.queue(default_concurrency_limit=settings.ui_max_concurrent, max_size=settings.ui_max_queued)
     return demo
@@ -139,6 +144,7 @@ def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
             _filters(page, first)
             with gr.Row():
                 page.clear = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
+            _conversation_panel(page)
             page.examples = gr.Dataset(
                 components=[page.question], samples=first["examples"], label="Example questions",
                 elem_id="nr-examples", visible=bool(first["examples"]),
@@ -149,6 +155,18 @@ def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
             )
             page.related = gr.HTML("", elem_id="nr-related", css_template=render.PANEL_CSS, js_on_load=OPEN_JS)
             page.article = gr.HTML("", elem_id="nr-article", css_template=render.PANEL_CSS, js_on_load=ARTICLE_JS)
+
+
+def _conversation_panel(page: SimpleNamespace) -> None:
+    """Past conversations of this browser: reopen, delete, export (with every citation)."""
+    with gr.Accordion("Conversations", open=False, elem_id="nr-conversations"):
+        page.past = gr.Dropdown(choices=[], value=None, label="Past conversations (this browser)", elem_id="nr-past")
+        with gr.Row():
+            page.open_past = gr.Button("Open", size="sm", elem_id="nr-open-past")
+            page.delete_past = gr.Button("Delete", size="sm", variant="stop", elem_id="nr-delete-past")
+            page.export_md = gr.Button("Export Markdown", size="sm", elem_id="nr-export-md")
+            page.export_json = gr.Button("Export JSON", size="sm", elem_id="nr-export-json")
+        page.export_file = gr.File(label="Export", interactive=False, elem_id="nr-export-file", height=90)
 
 
 def _filters(page: SimpleNamespace, first: dict[str, Any]) -> None:
@@ -199,8 +217,8 @@ def _wire_chat(page: SimpleNamespace, h: Handlers) -> None:
     gr.api(h.open_citation, api_name="open_citation", queue=False)
     gr.api(h.corpus, api_name="corpus", queue=False)
 
-    chat_outputs = [page.chatbot, page.question, page.sources, page.related, page.article, page.turns, page.spans]
-    gr.on(
+    chat_outputs = _chat_outputs(page)
+    answered = gr.on(
         [page.question.submit, page.send.click], h.start, [page.question, page.turns], chat_outputs + [page.asked],
         api_visibility="private", queue=False,
     ).then(
@@ -213,6 +231,66 @@ def _wire_chat(page: SimpleNamespace, h: Handlers) -> None:
         panel.open_source(h.open_in_page, [page.spans], page.article, api_visibility="private", queue=False)
     page.examples.click(lambda sample: sample[0] if isinstance(sample, list) else sample, page.examples,
                         page.question, api_visibility="private", queue=False)
+    return answered
+
+
+def _chat_outputs(page: SimpleNamespace) -> list[Any]:
+    return [page.chatbot, page.question, page.sources, page.related, page.article, page.turns, page.spans]
+
+
+def _wire_conversations(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, answered: Any) -> None:
+    """Each answer saves its conversation in the browser; a reload reopens the newest one."""
+    chat = _chat_outputs(page)
+    private = {"api_visibility": "private", "queue": False}
+
+    def remember(store, conv_id, turns):
+        store, conv_id = conversations.save(store, conv_id, turns)
+        return store, conv_id, gr.update(choices=conversations.choices(store), value=conv_id)
+
+    def restore(store, turns):
+        """On load: the newest conversation back in the chat, unless the user has already begun one
+        (the load can finish after a first question was sent); the question box is left alone."""
+        newest = (conversations.conversations(store) or [None])[0]
+        picker = gr.update(choices=conversations.choices(store), value=newest and newest["id"])
+        if turns or newest is None:
+            return picker, gr.skip(), gr.skip(), gr.skip()
+        shown, _, _, _, _, kept, _ = h.reopen(newest["turns"])
+        return picker, newest["id"], shown, kept
+
+    def open_past(store, picked):
+        found = conversations.find(store, picked)
+        return (picked if found else None, *h.reopen(found["turns"] if found else []))
+
+    def delete_past(store, picked, conv_id):
+        store = conversations.delete(store, picked)
+        return store, gr.update(choices=conversations.choices(store), value=None), None if picked == conv_id else conv_id
+
+    def export(kind):
+        def write(conv_id, turns):
+            return _export_file({"id": conv_id, "title": conversations.title_of(turns or []), "turns": turns or []}, kind)
+        return write
+
+    answered.then(remember, [page.store, page.conv_id, page.turns], [page.store, page.conv_id, page.past], **private)
+    demo.load(restore, [page.store, page.turns], [page.past, page.conv_id, page.chatbot, page.turns], **private)
+    page.open_past.click(open_past, [page.store, page.past], [page.conv_id, *chat], **private)
+    page.delete_past.click(delete_past, [page.store, page.past, page.conv_id], [page.store, page.past, page.conv_id], **private)
+    page.clear.click(lambda: None, None, page.conv_id, **private)  # the next answer starts a new conversation
+    page.export_md.click(export("md"), [page.conv_id, page.turns], page.export_file, **private)
+    page.export_json.click(export("json"), [page.conv_id, page.turns], page.export_file, **private)
+
+
+def _export_file(conv: dict[str, Any], kind: str) -> str | None:
+    """The conversation written to a temporary file the page offers for download."""
+    import tempfile
+
+    if not conv["turns"]:
+        return None
+    text = conversations.to_markdown(conv) if kind == "md" else conversations.to_json(conv)
+    folder = tempfile.mkdtemp(prefix="newsrag-export-")
+    path = f"{folder}/newsrag-conversation.{kind}"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
 
 
 def _wire_collection(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, col: Collection) -> None:

@@ -167,9 +167,11 @@ class Handlers:
             return
         assert answer is not None
         reply = render.answer_message(answer, turn)
+        cited = [{"marker": c.marker, "source": c.source, "title": c.title, "quote": c.quote, "published": c.published}
+                 for c in answer.citations]  # kept with the turn, so an exported conversation keeps them
         turns += [
             {"role": "user", "content": answer.question, "shown": shown[-1]["content"]},
-            {"role": "assistant", "content": answer.text, "shown": reply},
+            {"role": "assistant", "content": answer.text, "shown": reply, "direct": answer.direct, "citations": cited},
         ]
         spans = [
             {"source": c.source, "start": c.start, "end": c.end, "quote": c.quote} for c in answer.citations
@@ -199,3 +201,9 @@ class Handlers:
 
     def clear(self) -> tuple:
         return _chat_outputs([], sources=render.sources_panel(None))
+
+    def reopen(self, turns: list[dict]) -> tuple:
+        """A saved conversation back in the chat (its answers as they were shown), ready to go on."""
+        turns = list(turns or [])
+        shown = [{"role": t["role"], "content": t["shown"]} for t in turns]
+        return _chat_outputs(shown, sources=render.sources_panel(None), turns=turns)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -20,19 +20,17 @@ from mcp.server.mcpserver.exceptions import ToolError
 from rag.errors import NewsragError, present
 from ui.api import article_link
 
+if TYPE_CHECKING:
+    from rag.evidence import RetrievedPassage
+
 ASGIApp = Callable[[dict[str, Any], Callable[..., Awaitable[Any]], Callable[..., Awaitable[Any]]], Awaitable[None]]
 SNIPPET_CHARS = 300
 
 
-def hit_fields(hit: Any) -> dict[str, Any]:
-    """The one place that reads a retrieval hit, so NodeWithScore -> RetrievedPassage is a one-line switch."""
-    if hasattr(hit, "chunk_id"):
-        return {"source": hit.source, "title": hit.title, "text": hit.text, "score": hit.score,
-                "url": hit.url, "published": hit.published}
-    meta = dict(getattr(hit.node, "metadata", {}) or {})
-    source = str(meta.get("source") or meta.get("file_name") or "")
-    return {"source": source, "title": meta.get("title") or source, "text": hit.node.get_content(),
-            "score": hit.score, "url": meta.get("url"), "published": meta.get("published")}
+def hit_fields(hit: "RetrievedPassage") -> dict[str, Any]:
+    """The fields of a retrieved passage the tools show."""
+    return {"source": hit.source, "title": hit.title, "text": hit.text, "score": hit.score,
+            "url": hit.url, "published": hit.published}
 
 
 def link(source: str, url: Any) -> str:

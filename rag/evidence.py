@@ -9,6 +9,7 @@ read these attributes and never a metadata dict. A score change is a new value
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,14 @@ class EvidenceSentence:
     @property
     def key(self) -> tuple[str, int, int]:
         return (self.source, self.start, self.end)
+
+    @property
+    def published_on(self) -> dt.date | None:
+        """The article's date, for resolving "on Monday" in the sentence (None: undated)."""
+        try:
+            return dt.date.fromisoformat(self.published or "")
+        except ValueError:
+            return None
 
     @classmethod
     def cut(cls, passage: RetrievedPassage, span: tuple[int, int], vector: np.ndarray) -> "EvidenceSentence":

@@ -9,7 +9,6 @@ follows; among equally good sentences the newest article's comes first.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -112,7 +111,7 @@ def answering_sentences(question: Question, sentences: list[EvidenceSentence], p
     fresh = [(v, s) for v, s, r in ranked if not r]
     ranked = fresh or [(v, s) for v, s, _ in ranked]
     ranked.sort(key=lambda pair: (-pair[0], pair[1].key))
-    ranked = recency_tiebreak(ranked, lambda pair: pair[0], lambda pair: _published(pair[1]), policy.recency_tie)
+    ranked = recency_tiebreak(ranked, lambda pair: pair[0], lambda pair: pair[1].published_on, policy.recency_tie)
     return [sent for _, sent in ranked]
 
 
@@ -149,7 +148,7 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
 
 
 def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> str | None:
-    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, _published(lead))
+    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, lead.published_on)
 
 
 def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,
@@ -192,15 +191,8 @@ def _score(sent: EvidenceSentence) -> float:
     return sent.score or 0.0
 
 
-def _published(sent: EvidenceSentence) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(sent.published or "")
-    except ValueError:
-        return None
-
-
 def _claim(sent: EvidenceSentence) -> Claim:
-    return Claim(sent.text, sent.source, _published(sent), _score(sent))
+    return Claim(sent.text, sent.source, sent.published_on, _score(sent))
 
 
 def _revision(

@@ -122,14 +122,5 @@ class PassageReader:
         if question.kind is Kind.DURATION:
             return duration_answer(span)
         if question.kind is Kind.DATE:
-            return when_answer(span, _date(reading.sentence.published))
+            return when_answer(span, reading.sentence.published_on)
         return span if question.kind is not Kind.YES_NO else None
-
-
-def _date(published: str | None):
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(published) if published else None
-    except ValueError:
-        return None

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rag.errors import NotConfigured
-from rag.models.files import open_session, verify
+from rag.models.files import feeds, open_session, verify
 
 PACKAGED = Path(__file__).resolve().parent / "data" / "reader-minilm-l6-squad"
 READER_FILES = ("model.onnx", "tokenizer.json")
@@ -101,7 +101,7 @@ class Reader:
         windows: list[tuple[int, Any]] = []
         for index, enc in enumerate(tokenizer.encode_batch([(question, p) for p in passages])):
             windows += [(index, w) for w in [enc, *enc.overflowing]]
-        start_logits, end_logits = session.run(None, _feeds([w for _, w in windows], inputs))
+        start_logits, end_logits = session.run(None, feeds([w for _, w in windows], inputs))
         best: list[Span | None] = [None] * len(passages)
         for row, (index, window) in enumerate(windows):
             span = self._best_span(index, passages[index], window, start_logits[row], end_logits[row], starts[index])
@@ -134,14 +134,3 @@ class Reader:
         i0, j0 = divmod(flat, n)
         start, end = window.offsets[i0][0], window.offsets[j0][1]
         return Span(index, start, end, passage[start:end], float(pair[i0, j0]), float(starts[0] + ends[0]))
-
-
-def _feeds(encodings: Sequence[Any], input_names: Sequence[str]) -> dict[str, np.ndarray]:
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(encodings), width), dtype=np.int64)
-    mask, types = np.zeros_like(ids), np.zeros_like(ids)
-    for row, enc in enumerate(encodings):
-        n = len(enc.ids)
-        ids[row, :n], mask[row, :n], types[row, :n] = enc.ids, 1, enc.type_ids
-    arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-    return {name: arrays[name] for name in input_names}

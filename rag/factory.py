@@ -77,6 +77,7 @@ def build(settings: Settings | None = None, models: Models | None = None) -> Par
 
 def _pipeline(settings: Settings, live: "LiveIndex", embedder: "Embedder", queries: "QueryCache",
               reranker: "CrossEncoder | None", reader: "Reader | None") -> tuple["Policy", "AnswerPipeline"]:
+    from rag.answering.briefing import Briefer, BriefingPolicy
     from rag.answering.extractive import Policy
     from rag.answering.sentences import SentenceEvidence
     from rag.pipeline import AnswerPipeline
@@ -85,7 +86,9 @@ def _pipeline(settings: Settings, live: "LiveIndex", embedder: "Embedder", queri
     evidence = SentenceEvidence(queries, reranker, candidates=a.sentence_candidates, dense_weight=a.evidence_dense_weight,
                                 lexical_weight=a.evidence_lexical_weight, rank_weight=a.evidence_rank_weight)
     policy = Policy.from_settings(settings, reranked=reranker is not None)
-    return policy, AnswerPipeline(settings, live, embedder, evidence, policy, _reading(settings, reranker, reader))
+    briefer = Briefer(live, queries, evidence, BriefingPolicy.from_settings(
+        settings.briefing, a.duplicate_cosine, reranked=reranker is not None))
+    return policy, AnswerPipeline(settings, live, embedder, evidence, policy, _reading(settings, reranker, reader), briefer)
 
 
 def _reading(settings: Settings, reranker: "CrossEncoder | None", reader: "Reader | None") -> Any:

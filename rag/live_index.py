@@ -176,11 +176,12 @@ class LiveIndex:
 
     def retrieve(
         self, query: str, mode: str | None = None, top_k: int | None = None, *, doc_filter: DocFilter | None = None,
-        rerank: bool = True,
+        rerank: bool = True, per_article: bool = False,
     ) -> list[RetrievedPassage]:
         """The best passages for `query`: fused candidates within the filter, committed only, one
         copy per group of wire copies, reranked by the cross-encoder when configured (and `rerank`),
-        `top_k` kept, each with its sentence vectors."""
+        `top_k` kept, each with its sentence vectors. `per_article`: each article's best chunk
+        only, and all `top_k` of them cross-encoded (a briefing ranks stories)."""
         from llama_index.core.schema import QueryBundle
 
         mode = mode or self.settings.retrieval.retriever
@@ -200,7 +201,7 @@ class LiveIndex:
                     retriever = self._retriever(mode, manifest, flt)
                 if retriever is None:
                     return []
-                return self._postprocess(retriever.retrieve(bundle), bundle, manifest, keep, rerank)
+                return self._postprocess(retriever.retrieve(bundle), bundle, manifest, keep, rerank, per_article)
             except Exception as exc:  # noqa: BLE001 - re-raised unless another process switched the index
                 # Another process's commit prunes the BM25 folder and drops the Chroma collection
                 # that the manifest we read names: read the new manifest and retry. A NewsragError
@@ -217,25 +218,45 @@ class LiveIndex:
                     self.store.reopen()
 
     def _postprocess(
-        self, candidates: list["NodeWithScore"], bundle: "QueryBundle", manifest: Manifest, keep: int, rerank: bool
+        self, candidates: list["NodeWithScore"], bundle: "QueryBundle", manifest: Manifest, keep: int, rerank: bool,
+        per_article: bool = False,
     ) -> list[RetrievedPassage]:
-        from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneCopyPerGroup
+        from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneChunkPerSource, OneCopyPerGroup
 
         r = self.settings.retrieval
         steps: list[Any] = [CommittedOnly(committed=manifest.chunk_ids),
                             OneCopyPerGroup(groups={d.source: d.group for d in manifest.docs.values() if d.group})]
-        if rerank and self.reranker is not None and r.rerank_top_n:
-            steps.append(CrossEncoderRerank(self.reranker, r.rerank_top_n, keep, r.rerank_passage_words))
+        if per_article:
+            steps.append(OneChunkPerSource())
+        top_n = keep if per_article else r.rerank_top_n
+        if rerank and self.reranker is not None and top_n:
+            steps.append(CrossEncoderRerank(self.reranker, top_n, keep, r.rerank_passage_words))
         hits = candidates
         for step in steps:
             hits = step.postprocess_nodes(hits, bundle)
         return self._passages(hits[:keep], manifest)
 
-    def _passages(self, hits: list["NodeWithScore"], manifest: Manifest) -> list[RetrievedPassage]:
+    def lead_passages(self, sources: list[str]) -> dict[str, RetrievedPassage]:
+        """Each article's first chunk (where its lead is), by source; unknown sources are left out."""
+        from llama_index.core.schema import NodeWithScore, TextNode
+
+        manifest = self.manifest()
+        ids = [manifest.docs[s].chunk_ids[0] for s in sources if s in manifest.docs and manifest.docs[s].chunk_ids]
+        if not ids:
+            return {}
+        rows = {r["id"]: r for r in self.chunk_collection(manifest).get(ids)}
+        hits = [NodeWithScore(node=TextNode(id_=cid, text=rows[cid]["text"], metadata=rows[cid]["metadata"]), score=0.0)
+                for cid in ids if cid in rows]
+        return {p.source: p for p in self._passages(hits, manifest, rows)}
+
+    def _passages(
+        self, hits: list["NodeWithScore"], manifest: Manifest, rows: dict[str, dict[str, Any]] | None = None,
+    ) -> list[RetrievedPassage]:
         """The one conversion out of llama-index: each hit with the chunk's verbatim text and
         sentence vectors as the vector store holds them (one call). BM25's nodes carry no vectors
         and hold the keyword-index form of the text, which citations must never quote."""
-        rows = {r["id"]: r for r in self.chunk_collection(manifest).get([h.node.node_id for h in hits])} if hits else {}
+        if rows is None:
+            rows = {r["id"]: r for r in self.chunk_collection(manifest).get([h.node.node_id for h in hits])} if hits else {}
         passages = []
         for rank, hit in enumerate(hits, start=1):
             row = rows.get(hit.node.node_id) or {}

@@ -25,6 +25,7 @@ from rag.settings import Settings
 from rag.types import Answer, Citation
 
 if TYPE_CHECKING:
+    from rag.answering.briefing import Briefer
     from rag.answering.reading import PassageReader
     from rag.answering.sentences import SentenceEvidence
     from rag.embeddings import Embedder
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
 class AnswerPipeline:
     def __init__(
         self, settings: Settings, live: "LiveIndex", embedder: "Embedder", evidence: "SentenceEvidence",
-        policy: Policy, reading: "PassageReader | None",
+        policy: Policy, reading: "PassageReader | None", briefer: "Briefer | None" = None,
     ) -> None:
         self.settings, self.live, self.embedder = settings, live, embedder
-        self.evidence, self.policy, self.reading = evidence, policy, reading
+        self.evidence, self.policy, self.reading, self.briefer = evidence, policy, reading, briefer
 
     def stream(self, request: AskRequest) -> Iterator[str | Answer]:
         """Yields text pieces as they are ready, then the final Answer (whose text is authoritative)."""
@@ -45,6 +46,9 @@ class AnswerPipeline:
         if not self.live.manifest().docs:
             raise IndexUnavailable(EMPTY_INDEX)
         flt, asked = self._scope(request)
+        if asked.open is not None and self.briefer is not None:
+            yield from self._briefing(request, flt, asked, started)
+            return
         # The answerer cross-encodes the kept passages' sentences itself, so reordering chunks pays
         # only when the reranker also chooses which are kept (more candidates than top_k).
         r = self.settings.retrieval
@@ -70,6 +74,25 @@ class AnswerPipeline:
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},
             revision=composed.revision,
+        )
+
+    def _briefing(self, request: AskRequest, flt: DocFilter, asked: Question, started: float) -> Iterator[str | Answer]:
+        """An open question: a dated briefing, streamed a story at a time."""
+        composed, passages = self.briefer.run(asked, flt)
+        retrieved = time.perf_counter()
+        if composed.abstained:
+            yield NOT_IN_CORPUS
+        else:
+            yield from (line + "\n" for line in composed.text.split("\n"))
+        finished = time.perf_counter()
+        yield Answer(
+            question=request.question, standalone_question=asked.query, text=composed.text,
+            citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
+            related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
+            time_range=_range_dict(flt) if flt.dated else None, kind="briefing" if not composed.abstained else "fact",
+            items=composed.items,
+            timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
+                     "total_s": round(finished - started, 4)},
         )
 
     def compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Composed:

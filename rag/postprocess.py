@@ -1,6 +1,6 @@
 """Node postprocessors between retrieval and answering (llama-index `BaseNodePostprocessor`s).
 
-committed only -> one copy per wire group -> cross-encoder rerank of chunks (sentence evidence is
+committed only -> one copy per wire group -> (a briefing: one chunk per article) -> cross-encoder rerank of chunks (sentence evidence is
 `rag.answering.sentences`, after the chunks become typed passages). Each takes and returns
 `NodeWithScore`s, so they compose like any llama-index pipeline and are tested one by one.
 """
@@ -50,6 +50,24 @@ class OneCopyPerGroup(BaseNodePostprocessor):
             if group is not None and group not in keeper:
                 keeper[group] = group if group in present else source
         return [n for n in nodes if N.source(n) not in self.groups or keeper[self.groups[N.source(n)]] == N.source(n)]
+
+
+class OneChunkPerSource(BaseNodePostprocessor):
+    """Each article's best-ranked chunk only: a briefing scores stories, not chunks, and a long
+    article's five chunks would otherwise take five of the cross-encoder's places."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OneChunkPerSource"
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: Optional[QueryBundle] = None) -> list[NodeWithScore]:
+        seen: set[str] = set()
+        kept = []
+        for n in nodes:
+            if N.source(n) not in seen:
+                seen.add(N.source(n))
+                kept.append(n)
+        return kept
 
 
 class CrossEncoderRerank(BaseNodePostprocessor):

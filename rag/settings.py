@@ -1,7 +1,7 @@
 """One typed settings tree for the whole product, nested by concern.
 
 Each concern has its own group (`settings.index`, `.reading`, `.embedding`, `.retrieval`,
-`.answer`, `.llm`, `.verify`, `.serve`) and each component is handed only its group. Every value
+`.answer`, `.briefing`, `.llm`, `.verify`, `.serve`) and each component is handed only its group. Every value
 can still be set by its flat environment variable `NEWSRAG_<NAME>` (or a line in `.env`, or a
 flat keyword: `Settings(top_k=8)`): field names are unique across groups, so a flat name says
 which group it belongs to. `.env.example` lists them all, generated from this file. Knows
@@ -306,6 +306,32 @@ class AnswerSettings(_Group):
     )
 
 
+class BriefingSettings(_Group):
+    """Briefings: the dated, multi-article answer to an open question ("what happened with X")."""
+
+    briefing_max_stories: int = Field(6, ge=1, le=30, description="Stories (one per article or wire group) a briefing shows; it says how many more matched.")
+    briefing_sentences: int = Field(
+        2, ge=1, le=4, description="Verbatim sentences per story: its lead, then the most relevant and novel ones."
+    )
+    briefing_candidates: int = Field(
+        12, ge=1, le=50,
+        description="Articles (their best chunk each, headline in front) the cross-encoder scores against the topic; "
+        "~18 ms each on 2 cores.",
+    )
+    briefing_min_logit: float = Field(
+        0.0, description="An article is part of the story when the cross-encoder scores its best chunk at least this "
+        "against the topic; below it, it is about something else. Chosen on dev.",
+    )
+    briefing_mmr_lambda: float = Field(
+        0.7, ge=0, le=1,
+        description="Sentence choice by maximal marginal relevance: this x relevance - (1 - this) x similarity to the "
+        "sentences already chosen.",
+    )
+    briefing_lead_min_words: int = Field(
+        5, ge=1, description="A story's lead is its first sentence of at least this many words (a dateline is no lead)."
+    )
+
+
 class LLMSettings(_Group):
     """The optional LLM mode (any OpenAI-compatible server)."""
 
@@ -370,7 +396,7 @@ class ServeSettings(_Group):
 
 GROUPS: dict[str, type[_Group]] = {
     "index": IndexSettings, "reading": ReadingSettings, "embedding": EmbeddingSettings,
-    "retrieval": RetrievalSettings, "answer": AnswerSettings, "llm": LLMSettings,
+    "retrieval": RetrievalSettings, "answer": AnswerSettings, "briefing": BriefingSettings, "llm": LLMSettings,
     "verify": VerifySettings, "serve": ServeSettings,
 }
 # Flat name -> its group: the names every `NEWSRAG_*` variable and flat keyword use.
@@ -418,6 +444,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description=EmbeddingSettings.__doc__)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description=RetrievalSettings.__doc__)
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description=AnswerSettings.__doc__)
+    briefing: BriefingSettings = Field(default_factory=BriefingSettings, description=BriefingSettings.__doc__)
     llm: LLMSettings = Field(default_factory=LLMSettings, description=LLMSettings.__doc__)
     verify: VerifySettings = Field(default_factory=VerifySettings, description=VerifySettings.__doc__)
     serve: ServeSettings = Field(default_factory=ServeSettings, description=ServeSettings.__doc__)

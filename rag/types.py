@@ -76,6 +76,33 @@ class Passage:
 
 
 @dataclass
+class ItemSentence:
+    """A verbatim sentence of a briefing item and the marker of its citation."""
+
+    text: str
+    marker: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BriefingItem:
+    """One story of a briefing: its article's date and title, its lead and most relevant sentence."""
+
+    source: str
+    title: str
+    published: str | None  # ISO date; None: undated (listed after the dated stories)
+    sentences: list[ItemSentence]
+    also_in: list[str] = field(default_factory=list)  # the other copies of its wire story
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"published": self.published, "source": self.source, "title": self.title, "url": self.url,
+                "sentences": [s.to_dict() for s in self.sentences], "also_in": list(self.also_in)}
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -95,16 +122,21 @@ class Answer:
     # When articles of different dates give different figures: "£2.1 billion (25 March 2025) [1];
     # earlier reported as £1.8 billion (<its date>) [2]" (newest first, each part cited), or None.
     revision: str | None = None
+    # "fact" (a lookup) or "briefing" (an open question: one dated item per story, in `items`).
+    kind: str = "fact"
+    items: list[BriefingItem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "kind": self.kind,
             "standalone_question": self.standalone_question,
             "direct": self.direct,
             "text": self.text,
             "time_range": dict(self.time_range) if self.time_range else None,
             "revision": self.revision,
             "citations": [c.to_dict() for c in self.citations],
+            "items": [i.to_dict() for i in self.items],
             "abstained": self.abstained,
             "mode": self.mode,
             "related": [p.to_dict() for p in self.related],

@@ -24,7 +24,7 @@ from rag.answering.sentences import citation
 from rag.answering.text import stems
 from rag.evidence import EvidenceSentence
 from rag.settings import Settings
-from rag.types import Citation, Passage
+from rag.types import BriefingItem, Citation, Passage
 
 NOT_IN_CORPUS = "The corpus does not say. I found nothing in the indexed articles that answers this question."
 
@@ -84,6 +84,8 @@ class Composed:
     # "£2.1 billion (25 March 2025) [1]; earlier reported as £1.8 billion (3 March 2025) [2]"
     # when the answer's figure was revised; its markers are the answer's.
     revision: str | None = None
+    kind: str = "fact"  # or "briefing", with its stories in `items`
+    items: list[BriefingItem] = field(default_factory=list)
 
 
 def answering_sentences(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> list[EvidenceSentence]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rag.answering.answerability import Kind, question_kind
 from rag.answering.followup import resolve
+from rag.answering.openq import OpenAsk, open_ask
 from rag.answering.text import fold, names, stems
 from rag.answering.timeq import TimeScope, resolve_time
 from rag.lexicon import NUMBER
@@ -24,6 +25,7 @@ class Question:
     previous_answer: str = ""  # the last assistant turn's text (its sentences are not repeated)
     previous_sources: tuple[str, ...] = ()
     scope: TimeScope | None = None  # the time phrase, when it is a publication filter
+    open: OpenAsk | None = None  # an open question ("what happened with X"): answered by a briefing
 
     @classmethod
     def analyse(
@@ -43,6 +45,7 @@ class Question:
             names=tuple(names(own)), figures=frozenset(fold(m.group(0)) for m in NUMBER.finditer(own)),
             follow_up=conv.follow_up, previous_answer=conv.previous_answer,
             previous_sources=tuple(conv.previous_sources), scope=scope,
+            open=open_ask(scope.question if scope is not None else own),
         )
 
     @property

@@ -1,0 +1,177 @@
+"""Briefings: the answer to an open question, one dated item per story, each sentence verbatim and cited.
+
+Stories are articles (a wire story printed by several outlets is one story, its other copies in
+`also_in`). With a topic ("what is happening with the rail link"), the retriever's candidates are
+cut to each article's best chunk and the cross-encoder scores those against the topic: an article
+below `briefing_min_logit` is about something else, and when none is left the briefing abstains
+like a lookup. Without a topic ("what happened in February"), every article the time phrase
+admits is a story. Each item gets its lead (the article's first real sentence) and, with a topic,
+the sentence chosen by maximal marginal relevance over the stored sentence vectors: relevant to
+the topic and unlike what the briefing already says. No sentence is written by us.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from rag.answering.extractive import NOT_IN_CORPUS, Composed, related_passages
+from rag.answering.question import Question
+from rag.answering.sentences import citation
+from rag.answering.timeq import format_date
+from rag.evidence import EvidenceSentence, RetrievedPassage
+from rag.filters import DocFilter
+from rag.settings import BriefingSettings
+from rag.types import BriefingItem, Citation, ItemSentence
+
+if TYPE_CHECKING:
+    from rag.answering.sentences import SentenceEvidence
+    from rag.embeddings import Embedder
+    from rag.live_index import LiveIndex
+
+
+@dataclass(frozen=True)
+class BriefingPolicy:
+    max_stories: int
+    sentences: int
+    candidates: int
+    min_logit: float
+    mmr_lambda: float
+    lead_min_words: int
+    duplicate_cosine: float  # a sentence this close to one already said adds nothing
+    reranked: bool  # without the cross-encoder there is no relevance to cut on: every candidate is a story
+
+    @classmethod
+    def from_settings(cls, s: BriefingSettings, duplicate_cosine: float, reranked: bool) -> "BriefingPolicy":
+        return cls(s.briefing_max_stories, s.briefing_sentences, s.briefing_candidates, s.briefing_min_logit,
+                   s.briefing_mmr_lambda, s.briefing_lead_min_words, duplicate_cosine, reranked)
+
+
+@dataclass(frozen=True)
+class _Story:
+    source: str
+    relevance: float  # the cross-encoder's logit of its best chunk against the topic (0 without a topic)
+    best: RetrievedPassage | None  # the chunk that matched the topic
+
+
+class Briefer:
+    def __init__(self, live: "LiveIndex", embedder: "Embedder", evidence: "SentenceEvidence", policy: BriefingPolicy) -> None:
+        self.live, self.embedder, self.evidence, self.policy = live, embedder, evidence, policy
+
+    def run(self, asked: Question, flt: DocFilter) -> tuple[Composed, list[RetrievedPassage]]:
+        """The briefing, and the passages it looked at (the answer's retrieved sources)."""
+        assert asked.open is not None
+        topic = asked.open.topic
+        if topic:
+            passages = self.live.retrieve(topic, top_k=self.policy.candidates, doc_filter=flt, per_article=True)
+            stories = [_Story(p.source, p.score, p) for p in passages
+                       if not self.policy.reranked or p.score >= self.policy.min_logit]
+            if not stories:
+                return Composed(NOT_IN_CORPUS, [], True, related_passages(self.evidence.cut(passages))), passages
+        else:
+            passages, stories = [], self._in_period(flt)
+            if not stories:
+                return Composed(NOT_IN_CORPUS, [], True, []), passages
+        shown = self._ordered(stories[: self.policy.max_stories], asked.open.newest_first)
+        items, cited = self._items(shown, topic)
+        text = _text(items, len(stories) - len(shown), asked.open.newest_first)
+        return Composed(text, cited, False, [], kind="briefing", items=items), passages
+
+    def _in_period(self, flt: DocFilter) -> list[_Story]:
+        """Every article the filter admits, one per wire group (its earliest copy), in date order."""
+        manifest = self.live.manifest()
+        docs = sorted((d for d in manifest.docs.values() if flt.admits(d.source, d.published)),
+                      key=lambda d: (d.published or "9999", d.source))
+        first: dict[str, str] = {}
+        for d in docs:
+            first.setdefault(d.group or d.source, d.source)
+        return [_Story(source, 0.0, None) for source in first.values()]
+
+    def _ordered(self, stories: list[_Story], newest_first: bool) -> list[_Story]:
+        """Dated stories in the promised order, then the undated ones by relevance."""
+        docs = self.live.manifest().docs
+        dated = [s for s in stories if docs[s.source].published]
+        undated = [s for s in stories if not docs[s.source].published]
+        dated.sort(key=lambda s: (docs[s.source].published, s.source), reverse=newest_first)
+        return dated + sorted(undated, key=lambda s: -s.relevance)
+
+    def _items(self, stories: list[_Story], topic: str) -> tuple[list[BriefingItem], list[Citation]]:
+        leads = self.live.lead_passages([s.source for s in stories])
+        qvec = np.asarray(self.embedder.embed([topic])[0], dtype=np.float32) if topic else None
+        said: list[np.ndarray] = []
+        picked: list[list[EvidenceSentence]] = []
+        for story in stories:
+            lead_passage = leads.get(story.source)
+            candidates = self.evidence.cut([p for p in (lead_passage, story.best) if p is not None])
+            lead = self._lead(candidates, lead_passage)
+            chosen = [lead] if lead is not None else []
+            said += [s.vector for s in chosen]
+            if qvec is not None:
+                chosen += self._relevant(candidates, chosen, qvec, said)
+                said += [s.vector for s in chosen[1:]]
+            picked.append(sorted(chosen, key=lambda s: s.start))
+        copies = self.live.wire_copies()
+        docs = self.live.manifest().docs
+        items, cited = [], []
+        for story, sentences in zip(stories, picked):
+            if not sentences:
+                continue
+            marks = []
+            for sent in sentences:
+                cited.append(citation(len(cited) + 1, sent))
+                marks.append(ItemSentence(sent.text.strip(), len(cited)))
+            doc = docs[story.source]
+            items.append(BriefingItem(source=story.source, title=doc.title, published=doc.published, sentences=marks,
+                                      also_in=list(copies.get(story.source, [])), url=doc.url))
+        return items, cited
+
+    def _lead(self, candidates: Sequence[EvidenceSentence], lead_passage: RetrievedPassage | None) -> EvidenceSentence | None:
+        """The first sentence of the article's first chunk long enough to say something (a dateline,
+        a byline or a repeated headline is no lead)."""
+        if lead_passage is None:
+            return None
+        title = " ".join(lead_passage.title.split()).casefold()
+        for sent in candidates:
+            words = sent.text.split()
+            if sent.chunk_id == lead_passage.chunk_id and len(words) >= self.policy.lead_min_words \
+                    and " ".join(words).casefold() != title:
+                return sent
+        return None
+
+    def _relevant(
+        self, candidates: Sequence[EvidenceSentence], chosen: list[EvidenceSentence], qvec: np.ndarray,
+        said: list[np.ndarray],
+    ) -> list[EvidenceSentence]:
+        """Up to `sentences - len(chosen)` more, by maximal marginal relevance to the topic."""
+        out: list[EvidenceSentence] = []
+        pool = [s for s in candidates if s not in chosen and len(s.text.split()) >= self.policy.lead_min_words]
+        lam = self.policy.mmr_lambda
+        while pool and len(chosen) + len(out) < self.policy.sentences:
+            seen = said + [s.vector for s in out]
+
+            def redundancy(s: EvidenceSentence) -> float:
+                return max((float(np.dot(s.vector, v)) for v in seen), default=0.0)
+
+            best = max(pool, key=lambda s: lam * float(np.dot(qvec, s.vector)) - (1 - lam) * redundancy(s))
+            pool.remove(best)
+            if redundancy(best) < self.policy.duplicate_cosine:
+                out.append(best)
+        return out
+
+
+def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:
+    """Dated bullets, in the items' order; what the CLI prints and an API client reads."""
+    count = f"{len(items)} {'story' if len(items) == 1 else 'stories'}"
+    order = "newest first" if newest_first else "oldest first"
+    lines = [f"{count}, {order}:" if len(items) > 1 else f"{count}:"]
+    for item in items:
+        when = format_date(dt.date.fromisoformat(item.published)) if item.published else "undated"
+        body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
+        also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
+        lines.append(f"- {when} · {item.title}{also}: {body}")
+    if more > 0:
+        lines.append(f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates.")
+    return "\n".join(lines)

@@ -91,7 +91,7 @@ def evaluate(assistant, items: list[GoldItem], mode: str) -> list[Record]:
             answer = _unsupported(item, missing)
         else:
             answer = assistant.ask(item.question, history=item.history_dicts(), mode=mode, **kwargs).to_dict()
-        records.append(judge(item, answer, quotes_valid(answer, texts)))
+        records.append(judge(item, answer, quotes_valid(answer, texts), assistant.settings.briefing.briefing_max_stories))
     return records
 
 
@@ -129,7 +129,7 @@ def is_default(overrides: dict[str, Any]) -> bool:
 
 def table(summary: dict[str, Any], kinds: dict[str, dict[str, Any]]) -> str:
     lines = []
-    for group in ("retrieval", "answers", "citations", "news", "latency_ms"):
+    for group in ("retrieval", "answers", "citations", "news", "briefing", "latency_ms"):
         cells = ", ".join(f"{k} {v}" for k, v in summary[group].items() if v is not None)
         lines.append(f"{group:10} {cells or '-'}")
     lines.append("")

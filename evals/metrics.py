@@ -18,8 +18,11 @@ class Record:
     corpus: str = ""
 
 
-def judge(item: GoldItem, answer: dict[str, Any], quotes_valid: bool) -> Record:
-    """Per-question verdicts; metrics are averages of these."""
+def judge(item: GoldItem, answer: dict[str, Any], quotes_valid: bool, max_stories: int | None = None) -> Record:
+    """Per-question verdicts; metrics are averages of these. `max_stories`: the most stories a
+    briefing shows (story recall cannot ask for more)."""
+    if item.kind == "briefing":
+        return Record(item, answer, quotes_valid, _briefing_verdicts(item, answer, quotes_valid, max_stories))
     gold = set(item.sources)
     retrieved = answer["retrieved_sources"]
     cited = {c["source"] for c in answer["citations"]}
@@ -44,6 +47,38 @@ def judge(item: GoldItem, answer: dict[str, Any], quotes_valid: bool) -> Record:
     v["quotes_valid"] = quotes_valid
     v.update(_news_verdicts(item, answer))
     return Record(item, answer, quotes_valid, v)
+
+
+def _briefing_verdicts(item: GoldItem, answer: dict[str, Any], quotes_valid: bool, max_stories: int | None) -> dict[str, Any]:
+    """Story recall (the stories it must show that it shows), story precision (its items about the
+    topic and in range), order (as promised, undated last) and one item per wire group."""
+    v: dict[str, Any] = {"abstained": answer["abstained"], "latency_s": answer["timings"].get("total_s", 0.0),
+                         "quotes_valid": quotes_valid}
+    items = answer.get("items") or []
+    if not item.answerable:
+        v["correct"] = answer["abstained"]
+        return v
+    shown = [{i["source"], *i.get("also_in", [])} for i in items]
+    story_of = {s: frozenset(g) for g in item.story_groups for s in g}
+    wanted = {story_of.get(s, frozenset([s])) for s in item.sources}
+    allowed = set(item.sources) | set(item.acceptable) | {s for g in item.story_groups for s in g}
+    covered = sum(1 for story in wanted if any(story & copies for copies in shown))
+    v["correct"] = (not answer["abstained"]) and answer.get("kind") == "briefing" and bool(items)
+    v["story_recall"] = covered / min(len(wanted), max_stories or len(wanted)) if v["correct"] else 0.0
+    if items:
+        v["story_precision"] = sum(1 for copies in shown if copies & allowed) / len(items)
+        stories = [story_of.get(i["source"], frozenset([i["source"]])) for i in items]
+        v["one_item_per_story"] = len(set(stories)) == len(stories)
+        if item.order:
+            v["order_correct"] = _in_order([i.get("published") for i in items], item.order == "newest")
+    return v
+
+
+def _in_order(dates: list[str | None], newest_first: bool) -> bool:
+    """Dated items sorted as promised, then the undated ones."""
+    dated = [d for d in dates if d]
+    undated_from = next((i for i, d in enumerate(dates) if not d), len(dates))
+    return all(not d for d in dates[undated_from:]) and dated == sorted(dated, reverse=newest_first)
 
 
 def _within(citation: dict[str, Any], allowed: set[str] | None, since: str | None, until: str | None) -> bool:
@@ -98,6 +133,28 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 def summarize(records: list[Record]) -> dict[str, Any]:
+    """Lookups and briefings apart: a briefing is judged by its stories, never by lookup metrics."""
+    briefings = [r for r in records if r.item.kind == "briefing"]
+    return {**_lookup_summary([r for r in records if r.item.kind != "briefing"]),
+            "briefing": _briefing_summary(briefings)}
+
+
+def _briefing_summary(records: list[Record]) -> dict[str, Any]:
+    answerable = lambda r: r.item.answerable  # noqa: E731
+    latencies = [r.verdicts["latency_s"] for r in records]
+    return {
+        "questions": len(records) or None,
+        "story_recall": _mean(records, "story_recall", answerable),
+        "story_precision": _mean(records, "story_precision", answerable),
+        "order": _mean(records, "order_correct", answerable),
+        "one_item_per_story": _mean(records, "one_item_per_story", answerable),
+        "false_abstention_rate": _mean(records, "abstained", answerable),
+        "off_topic_abstention": _mean(records, "correct", lambda r: not r.item.answerable),
+        "p50_ms": _percentile(latencies, 50) if latencies else None,
+    }
+
+
+def _lookup_summary(records: list[Record]) -> dict[str, Any]:
     answerable = lambda r: r.item.answerable  # noqa: E731
     unanswerable = lambda r: not r.item.answerable  # noqa: E731
     latencies = [r.verdicts["latency_s"] for r in records]

@@ -52,6 +52,7 @@ KINDS: frozenset[str] = frozenset(
         "time-range",
         "wire-copy",
         "revision",
+        "briefing",
     }
 )
 
@@ -371,6 +372,12 @@ class GoldItem:
     expect_also_in: tuple[str, ...] = ()
     #: Out-of-date figures: if the answer mentions one, the current answer must come first.
     superseded: tuple[str, ...] = ()
+    #: A briefing (kind "briefing"): `sources` are the stories it must show; these may appear too
+    #: (related, not off-topic); the promised order ("oldest" or "newest" first); groups of sources
+    #: that are one story (wire copies) and must make one item.
+    acceptable: tuple[str, ...] = ()
+    order: str | None = None
+    story_groups: tuple[tuple[str, ...], ...] = ()
 
     def filter_kwargs(self) -> dict[str, object]:
         """Keyword arguments for ``Assistant.ask``."""
@@ -401,7 +408,7 @@ _REQUIRED: dict[str, type] = {
 }
 _OPTIONAL: dict[str, type] = {
     "history": list, "kind": str, "direct": str, "filters": dict, "expect_time_range": dict,
-    "expect_also_in": list, "superseded": list,
+    "expect_also_in": list, "superseded": list, "acceptable": list, "order": str, "story_groups": list,
 }
 _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Builds the error for the line being read (``path:line:`` in front of the message).
@@ -471,7 +478,7 @@ def _sources(obj: dict, groups: tuple[tuple[str, ...], ...], fail: _Fail) -> tup
     if not all(isinstance(s, str) and s.strip() for s in sources):
         raise fail("'sources' must be a list of non-empty strings")
     if obj["answerable"]:
-        if not groups:
+        if not groups and obj.get("kind") != "briefing":  # a briefing is judged by its stories
             raise fail("answerable item has no answer groups")
         if not sources:
             raise fail("answerable item has no sources")
@@ -528,7 +535,16 @@ def _news_fields(obj: dict, fail: _Fail) -> dict[str, object]:
     superseded = _string_list(obj, "superseded", fail)
     if superseded and not answerable:
         raise fail("unanswerable item must not have 'superseded'")
+    order = obj.get("order")
+    if order is not None and order not in ("oldest", "newest"):
+        raise fail("'order' must be 'oldest' or 'newest'")
+    story_groups = obj.get("story_groups", [])
+    if not all(isinstance(g, list) and len(g) > 1 and all(isinstance(x, str) and x for x in g) for g in story_groups):
+        raise fail("'story_groups' must be a list of lists of two or more sources")
     return {
+        "acceptable": _string_list(obj, "acceptable", fail),
+        "order": order,
+        "story_groups": tuple(tuple(g) for g in story_groups),
         "direct": direct,
         "filters": tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(filters.items())),
         "expect_time_range": tuple(sorted(time_range.items())) if time_range is not None else None,

@@ -319,8 +319,9 @@ class BriefingSettings(_Group):
         "~18 ms each on 2 cores.",
     )
     briefing_min_logit: float = Field(
-        0.0, description="An article is part of the story when the cross-encoder scores its best chunk at least this "
-        "against the topic; below it, it is about something else. Chosen on dev.",
+        3.0, description="An article is part of the story when the cross-encoder scores its best chunk at least this "
+        "against the topic; below it, it is about something else. Dev (10 open questions): the stories' articles "
+        "score >= 5.0, the best off-topic article 1.5.",
     )
     briefing_mmr_lambda: float = Field(
         0.7, ge=0, le=1,

@@ -19,6 +19,9 @@ BBC_LIST = BBC_DIR / "articles.txt"
 # tuning on dev never ingests (or reads) a test article.
 BBC_LISTS = {"test": BBC_LIST, "dev": BBC_DIR / "dev_articles.txt"}
 DATED_DIR = HERE / "dated"
+# Multi-article BBC stories for the briefing gold sets; each split lists its own stories and distractors.
+STORIES_DIR = HERE / "stories"
+STORIES_LISTS = {split: STORIES_DIR / f"{split}_articles.txt" for split in ("test", "dev")}
 SEEDS_DIR = REPO / "seeds"
 
 
@@ -41,16 +44,17 @@ def bbc_articles(listing: Path = BBC_LIST) -> tuple[list[str], list[str]]:
     return gold, distractors
 
 
-def _copy_bbc(workdir: Path, listing: Path) -> Path:
-    if not BBC_DIR.is_dir():
-        raise CorpusError(f"the BBC corpus is missing: expected its articles in {BBC_DIR}")
-    folder = workdir / "bbc"
+def _copy_listed(workdir: Path, listing: Path, base: Path = BBC_DIR, name: str = "bbc") -> Path:
+    """A folder with only `listing`'s articles from `base` (the bbc or the stories corpus)."""
+    if not base.is_dir():
+        raise CorpusError(f"the {name} corpus is missing: expected its articles in {base}")
+    folder = workdir / name
     shutil.rmtree(folder, ignore_errors=True)  # our copy: only this listing's articles, nothing stale
     gold, distractors = bbc_articles(listing)
     for rel in gold + distractors:
-        src = BBC_DIR / rel
+        src = base / rel
         if not src.is_file():
-            raise CorpusError(f"{listing.name} lists {rel}, which is not in {BBC_DIR}")
+            raise CorpusError(f"{listing.name} lists {rel}, which is not in {base}")
         dest = folder / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
@@ -65,13 +69,15 @@ def prepare(name: str, workdir: Path, split: str = "test") -> Path:
     if name == "dated":
         return DATED_DIR
     if name == "bbc":
-        return _copy_bbc(workdir, BBC_LISTS[split])
-    raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated")
+        return _copy_listed(workdir, BBC_LISTS[split])
+    if name == "stories":
+        return _copy_listed(workdir, STORIES_LISTS[split], STORIES_DIR, "stories")
+    raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated, stories")
 
 
 def source_path(name: str, source: str) -> Path:
     """Where the article behind a gold `source` lives (for checks that read the text)."""
-    base = {"seeds": SEEDS_DIR, "dated": DATED_DIR, "bbc": BBC_DIR}.get(name)
+    base = {"seeds": SEEDS_DIR, "dated": DATED_DIR, "bbc": BBC_DIR, "stories": STORIES_DIR}.get(name)
     if base is None:
         raise CorpusError(f"no corpus named {name!r}")
     return base / source

@@ -38,6 +38,7 @@ class Assistant:
         models = models or Models(embedder, reranker, reader, store)
         self._parts = build(settings, models)
         self._loading = models.loading
+        self._examples: tuple[Any, list[str]] = (None, [])  # (collection state, its example questions)
 
     # ------------------------------------------------------------------ configuration and models
     @property
@@ -49,6 +50,8 @@ class Assistant:
         """New settings for what is read per request (answer mode, LLM, limits); models stay."""
         parts = self._parts
         parts.settings = parts.live.settings = parts.collection.settings = parts.pipeline.settings = value
+        if parts.pipeline.briefer is not None:
+            parts.pipeline.briefer.policy = parts.pipeline.briefer.policy.configured(value)
 
     @property
     def embedder(self) -> "Embedder":
@@ -130,6 +133,18 @@ class Assistant:
 
     def article_for_chunk(self, chunk_id: str) -> dict[str, Any]:
         return self._parts.live.article_for_chunk(chunk_id)
+
+    def examples(self, limit: int, max_chars: int) -> list[str]:
+        """Questions the collection answers (rag.examples): briefings and a lookup, whole names only."""
+        from rag.examples import example_questions
+
+        documents = self.documents()
+        key = (limit, max_chars, tuple((d["source"], d["content_hash"]) for d in documents))
+        if self._examples[0] != key:  # a lookup example is asked before it is shown: once per collection state
+            self._examples = (key, example_questions(
+                documents, lambda source: self.article(source)["text"], limit, max_chars,
+                answers=lambda q: not self.ask(q, mode="extractive").abstained))
+        return list(self._examples[1])
 
     def status(self) -> dict[str, Any]:
         manifest, s = self.manifest(), self.settings

@@ -285,7 +285,7 @@ def test_page_follows_the_collection(assistant):
     signature, _, rows, remove_pick, filter_pick, examples, empty = page
     assert {r[0] for r in rows} >= {CITED_FILE} and all(len(r) == 5 for r in rows)
     assert remove_pick.value == [CITED_FILE] and filter_pick.value == [CITED_FILE]  # stale picks dropped
-    assert examples.raw_samples and all(s[0].startswith("What do we know about") for s in examples.raw_samples)
+    assert examples.raw_samples and all(s[0].endswith(("?", ".")) and len(s[0]) <= 57 for s in examples.raw_samples)
     assert empty.visible is False
     assert all(v == gr_skip() for v in col.refresh_if_changed(signature))  # nothing changed: nothing redrawn
 
@@ -305,21 +305,32 @@ def gr_skip():
     return gr.skip()
 
 
-def test_examples_come_from_the_indexed_titles():
-    from ui.web_corpus import example_questions
+def test_examples_are_whole_questions_built_from_the_collection():
+    """Regression (#22): examples were headlines cut to fit ("What do we know about Tusk and Macron
+    Discuss Ukraine?"); now a briefing on a named story, a checked lookup, a period, never a cut name."""
+    from rag.examples import example_questions
 
     docs = [
         {"source": "004_b7c3ddf9127e697c.txt", "title": "004 b7c3ddf9127e697c", "published": None},
         {"source": "a.txt", "title": "Tusk and Macron Discuss Ukraine, Focusing on Troop Security Guarantee"},
-        {"source": "b.txt", "title": "French President Emmanuel Macron on March 11 called on military leaders…"},
-        {"source": "c.md", "title": "Zorbland orchard harvest", "published": "2025-02-14"},
+        {"source": "c.md", "title": "Harvest festival opens in Zorbland", "published": "2025-02-14"},
     ]
-    questions = example_questions(docs, limit=3)
-    assert questions[0] == "What do we know about Zorbland orchard harvest?"  # the newest first
-    assert "What do we know about Tusk and Macron Discuss Ukraine?" in questions
-    assert not any("b7c3" in q for q in questions)  # a file name is no topic
-    assert all(len(q) <= 57 for q in questions)  # Gradio shows example labels whole up to about here
-    assert example_questions([], limit=3) == []
+    texts = {"c.md": "The festival opened on Friday. Anna Kowal, the organiser, said 3,000 came.",
+             "a.txt": "He said nothing. Donald Tusk said Poland would help.", "004_b7c3ddf9127e697c.txt": ""}
+    asked = []
+
+    def answers(question):
+        asked.append(question)
+        return "Tusk" in question  # the collection answers only this lookup
+
+    questions = example_questions(docs, texts.__getitem__, limit=4, max_chars=57, answers=answers)
+    assert questions[0] == "What's the latest on Zorbland?"  # the newest story, by a whole name
+    assert "What did Donald Tusk say?" in questions and "What did Anna Kowal say?" not in questions
+    assert asked == ["What did Anna Kowal say?", "What did Donald Tusk say?"]  # lookups are checked first
+    assert "What happened in February 2025?" in questions
+    assert not any("b7c3" in q or q.startswith("What did He") for q in questions)
+    assert all(len(q) <= 57 for q in questions)
+    assert example_questions([], texts.__getitem__, limit=3, max_chars=57, answers=answers) == []
 
 
 @pytest.mark.parametrize("error, line", [

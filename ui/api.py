@@ -114,6 +114,9 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
         "abstained": answer.abstained,
         "direct": answer.direct,
         "notice": answer.notice or None,
+        # "briefing": an open question's dated stories, in the order the answer promises.
+        "kind": answer.kind,
+        "items": [item.to_dict() for item in answer.items],
     }
 
 

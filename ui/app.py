@@ -60,6 +60,13 @@ PAGE_CSS = """
 #nr-header h1 { margin-bottom: 0; }
 #nr-chat { min-height: 420px; }
 #nr-empty { padding: 0.5rem 0.8rem; border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08); }
+.nr-tl { list-style: none; margin: 0.4rem 0 0.2rem 0.3rem; padding: 0 0 0 1rem; border-left: 2px solid #93c5fd; }
+.nr-tl-item { position: relative; margin: 0 0 0.7rem 0; }
+.nr-tl-item::before { content: ""; position: absolute; left: -1.42rem; top: 0.35rem; width: 0.7rem; height: 0.7rem;
+  border-radius: 50%; background: #2563eb; }
+.nr-tl-item time { display: block; font-size: 0.85em; font-weight: 600; color: #1d4ed8; }
+.nr-tl-also { font-size: 0.85em; opacity: 0.75; }
+.nr-tl-body { margin-top: 0.15rem; }
 """
 
 

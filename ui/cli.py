@@ -114,6 +114,9 @@ def format_answer(answer) -> str:
     lines.append(answer.text)
     if answer.notice:
         lines.append(f"({answer.notice})")
+    if answer.kind == "briefing":  # the bullets quote every sentence already: sources only
+        lines += [f"  [{c.marker}] {c.source} (chars {c.start}-{c.end})" for c in answer.citations]
+        return "\n".join(lines)
     for c in answer.citations:
         dated = f", {c.published}" if c.published else ""
         also = f" (also in {', '.join(c.also_in)})" if c.also_in else ""

@@ -58,12 +58,36 @@ def linked_text(text: str, markers: Iterable[int], turn: int) -> str:
     return MARKER.sub(link, chat_text(text))
 
 
+def briefing_timeline(answer: Answer, turn: int) -> str:
+    """A briefing as a dated timeline: one entry per story, its date, title and cited sentences;
+    each marker opens its source card like an answer's."""
+    markers = [c.marker for c in answer.citations]
+    lines = answer.text.split("\n")
+    head, tail = lines[:1], [line for line in lines[1:] if not line.startswith("- ")]
+    entries = []
+    for item in answer.items:
+        when = human_date(item.published) if item.published else "undated"
+        stamp = f'<time datetime="{esc(item.published)}">{esc(when)}</time>' if item.published else f"<time>{esc(when)}</time>"
+        also = f' <span class="nr-tl-also">(also in {esc(", ".join(item.also_in))})</span>' if item.also_in else ""
+        body = " ".join(linked_text(f"{s.text} [{s.marker}]", markers, turn) for s in item.sentences)
+        entries.append(f'<li class="nr-tl-item">{stamp} <strong class="nr-tl-title">{esc(item.title)}</strong>{also}'
+                       f'<div class="nr-tl-body">{body}</div></li>')
+    return (f'<div class="nr-timeline">{chat_text(head[0]) if head else ""}<ol class="nr-tl">{"".join(entries)}</ol>'
+            + "".join(f"<em>{chat_text(line)}</em>" for line in tail) + "</div>")
+
+
 def answer_message(answer: Answer, turn: int) -> str:
-    """The chat bubble of a final answer: time range, the direct answer in bold, then the cited sentences."""
+    """The chat bubble of a final answer: time range, the direct answer in bold, then the cited
+    sentences (a briefing: its dated timeline)."""
     parts = []
     scope = time_range_text(answer.time_range)
     if scope:
         parts.append(f"<em>{esc(scope)}</em>")
+    if answer.kind == "briefing" and answer.items and not answer.abstained:
+        parts.append(briefing_timeline(answer, turn))
+        if answer.notice:
+            parts.append(f"<em>({chat_text(answer.notice)})</em>")
+        return "<br>".join(parts)
     if answer.direct and not answer.abstained:
         parts.append(f"<strong>{chat_text(answer.direct)}</strong>")
     if answer.revision and not answer.abstained:

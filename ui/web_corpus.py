@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
 
 
-TOPIC_MAX_CHARS = 34  # an example's topic; Gradio cuts example labels at about 57 characters
+EXAMPLE_MAX_CHARS = 57  # Gradio cuts example labels at about this many characters
 CORPUS_HEADERS = ["Source", "Title", "Published", "Chunks", "Origin"]
 REPORT_HEADERS = ["File", "Result", "Detail"]
 EMPTY_INDEX = (
@@ -38,38 +38,6 @@ def corpus_rows(documents: list[dict[str, Any]]) -> list[list[Any]]:
          str(d.get("origin") or "")]
         for d in documents
     ]
-
-
-def title_topic(title: str | None, source: str = "") -> str:
-    """A title fit for a short question: its first clause, whole words up to TOPIC_MAX_CHARS, or ""
-    when the title is only the file's name (nothing to ask about)."""
-    text = " ".join((title or "").split())
-    stem = re.sub(r"[_\-.]+", " ", Path(source).stem).strip().lower()
-    if not text or re.sub(r"[_\-.]+", " ", text).strip().lower() == stem:
-        return ""
-    clause = re.split(r"[,:;–—|]\s|\s-\s", text)[0]
-    if len(clause.split()) >= 3:
-        text = clause
-    words, out = text.split(" "), ""
-    for word in words:
-        if len(out) + len(word) + 1 > TOPIC_MAX_CHARS:
-            break
-        out = f"{out} {word}".strip()
-    return out.rstrip(" .…:;,!?\"'“”‘’")
-
-
-def example_questions(documents: list[dict[str, Any]], limit: int) -> list[str]:
-    """Short questions about a few indexed articles (the newest first), so the examples fit any corpus."""
-    newest = sorted(documents, key=lambda d: (d.get("published") or "", d.get("source") or ""), reverse=True)
-    questions: list[str] = []
-    for doc in newest:
-        topic = title_topic(doc.get("title"), doc.get("source") or "")
-        question = f"What do we know about {topic}?"
-        if topic and question not in questions:
-            questions.append(question)
-        if len(questions) == limit:
-            break
-    return questions
 
 
 def upload_rows(report: IngestReport, names: list[str], before: dict[str, str], after: dict[str, str],
@@ -135,7 +103,7 @@ class Collection:
             "status": render.status_line(self.assistant.status()),
             "rows": [row[:-1] + [self.origin_label(row[-1])] for row in corpus_rows(documents)],
             "sources": [d["source"] for d in documents],
-            "examples": [[q] for q in example_questions(documents, self.assistant.settings.ui_example_count)],
+            "examples": [[q] for q in self.assistant.examples(self.assistant.settings.ui_example_count, EXAMPLE_MAX_CHARS)],
         }
 
     def page(self, picked_remove: list[str] | None = None, picked_filter: list[str] | None = None) -> tuple:

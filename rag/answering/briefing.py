@@ -24,7 +24,7 @@ from rag.answering.sentences import citation
 from rag.answering.timeq import format_date
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.filters import DocFilter
-from rag.settings import BriefingSettings
+from rag.settings import BriefingSettings, Settings
 from rag.types import BriefingItem, Citation, ItemSentence
 
 if TYPE_CHECKING:
@@ -48,6 +48,10 @@ class BriefingPolicy:
     def from_settings(cls, s: BriefingSettings, duplicate_cosine: float, reranked: bool) -> "BriefingPolicy":
         return cls(s.briefing_max_stories, s.briefing_sentences, s.briefing_candidates, s.briefing_min_logit,
                    s.briefing_mmr_lambda, s.briefing_lead_min_words, duplicate_cosine, reranked)
+
+    def configured(self, settings: Settings) -> "BriefingPolicy":
+        """The same policy under new settings (the models, and so `reranked`, stay)."""
+        return self.from_settings(settings.briefing, settings.answer.duplicate_cosine, self.reranked)
 
 
 @dataclass(frozen=True)

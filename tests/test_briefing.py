@@ -1,0 +1,128 @@
+"""Briefings (#22): open questions get a dated, cited account over several articles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answering.openq import open_ask
+
+ROOT = Path(__file__).resolve().parents[1]
+DATED = ROOT / "evals" / "corpora" / "dated"
+
+
+@pytest.mark.parametrize("question, topic, newest", [
+    ("What happened ?", "", False),
+    ("Summarize the news about Ukraine.", "Ukraine", False),
+    ("What is happening with the Vale Line rail link?", "the Vale Line rail link", False),
+    ("What's the latest on the flood wall?", "the flood wall", True),
+    ("What do we know about Parmalat?", "Parmalat", False),
+    ("Give me a timeline of the WorldCom trial", "the WorldCom trial", False),
+    ("Any news on Fiat?", "Fiat", True),
+    ("Tell me about Kilroy-Silk so far", "Kilroy-Silk", False),
+])
+def test_open_questions_are_recognised_with_their_topic_and_order(question, topic, newest):
+    found = open_ask(question)
+    assert found is not None and found.topic == topic and found.newest_first is newest
+
+
+@pytest.mark.parametrize("question", [
+    "How many troops will the coalition send?", "Who is the US envoy?", "What did Macron say?",
+    "When will the wall be built?", "What is the cost of the rail link?", "Did the ferry resume?",
+])
+def test_a_lookup_stays_a_lookup(question):
+    assert open_ask(question) is None
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory, onnx_embedder, cross_encoder):
+    """The in-repo dated corpus with the real embedder and cross-encoder (the relevance cut needs them)."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    a = Assistant(Settings(data_dir=tmp_path_factory.mktemp("briefing"), corpus_dir=DATED),
+                  embedder=onnx_embedder, reranker=cross_encoder)
+    a.ingest(progress=False)
+    return a
+
+
+def _verbatim(assistant, answer) -> bool:
+    return all(assistant.article(c.source)["text"][c.start:c.end] == c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_period_question_lists_its_stories_oldest_first_one_item_per_wire_story(dated):
+    answer = dated.ask("What happened in February 2025?")
+    assert answer.kind == "briefing" and not answer.abstained
+    dates = [i.published for i in answer.items]
+    assert dates == sorted(dates) and all("2025-02-01" <= d <= "2025-02-28" for d in dates)
+    flood = [i for i in answer.items if "flood-wall" in i.source]
+    assert len(flood) == 1 and flood[0].also_in, answer.items  # the wire story once, its copy named
+    assert answer.time_range == {"since": "2025-02-01", "until": "2025-02-28"}
+    assert _verbatim(dated, answer)
+    markers = [s.marker for i in answer.items for s in i.sentences]
+    assert markers == [c.marker for c in answer.citations] == list(range(1, len(markers) + 1))
+    assert answer.text.splitlines()[1].startswith("- 3 February 2025 · ")  # dated bullets
+
+
+@pytest.mark.slow
+def test_latest_is_newest_first_and_a_story_s_course_spans_its_articles(dated):
+    since = dated.ask("What's new since 1 March 2025?")
+    dates = [i.published for i in since.items]
+    assert since.kind == "briefing" and dates == sorted(dates, reverse=True) and min(dates) >= "2025-03-01"
+    course = dated.ask("What is happening with the Vale Line rail link?")
+    sources = [i.source for i in course.items]
+    assert {"rail-link-announced.html", "rail-link-cost-revised.md"} <= set(sources)
+    assert sources.index("rail-link-announced.html") < sources.index("rail-link-cost-revised.md")
+    lead = course.items[sources.index("rail-link-announced.html")].sentences[0].text
+    assert lead.startswith("A new railway linking Riverton")  # the lead, not the headline
+    assert all(1 <= len(i.sentences) <= 2 for i in course.items) and _verbatim(dated, course)
+
+
+@pytest.mark.slow
+def test_an_open_question_about_something_not_covered_abstains(dated):
+    answer = dated.ask("What is happening with the Riverton zoo?")
+    assert answer.abstained and answer.kind == "fact" and not answer.items
+
+
+@pytest.mark.slow
+def test_a_briefing_says_how_many_more_stories_matched(dated):
+    dated.settings = dated.settings.with_values(briefing_max_stories=2)
+    try:
+        answer = dated.ask("What happened in February 2025?")
+    finally:
+        dated.settings = dated.settings.with_values(briefing_max_stories=6)
+    assert len(answer.items) == 2 and "3 more stories matched" in answer.text
+
+
+def _briefing_answer():
+    from rag.types import Answer, BriefingItem, Citation, ItemSentence
+
+    cites = [Citation(1, "a.md", "A <b>", "c1", "Lead one.", 0, 9, 1.0, published="2025-02-03"),
+             Citation(2, "b.md", "B", "c2", "Lead <script>two</script>.", 0, 26, 1.0)]
+    items = [BriefingItem("a.md", "A <b>", "2025-02-03", [ItemSentence("Lead one.", 1)], also_in=["copy.md"]),
+             BriefingItem("b.md", "B", None, [ItemSentence("Lead <script>two</script>.", 2)])]
+    text = "2 stories, oldest first:\n- 3 February 2025 · A <b>: Lead one. [1]\n- undated · B: Lead two. [2]"
+    return Answer("q", text, cites, False, "extractive", kind="briefing", items=items)
+
+
+def test_the_ui_shows_a_briefing_as_an_escaped_dated_timeline_whose_markers_open_the_cards():
+    from ui import render
+
+    html = render.answer_message(_briefing_answer(), turn=3)
+    assert html.count('class="nr-tl-item"') == 2 and '<time datetime="2025-02-03">3 February 2025</time>' in html
+    assert "<script>" not in html and "&lt;b&gt;" in html and "(also in copy.md)" in html
+    assert f'href="#{render.card_id(3, 1)}"' in html and f'href="#{render.card_id(3, 2)}"' in html
+    assert html.index("2025-02-03") < html.index("undated")
+
+
+def test_the_api_and_the_cli_carry_the_items():
+    from ui.api import completion
+    from ui.cli import format_answer
+
+    body = completion(_briefing_answer(), "newsrag")
+    assert body["kind"] == "briefing" and [i["source"] for i in body["items"]] == ["a.md", "b.md"]
+    assert body["items"][0]["sentences"] == [{"text": "Lead one.", "marker": 1}]
+    printed = format_answer(_briefing_answer())
+    assert "- 3 February 2025 · A <b>: Lead one. [1]" in printed and "[2] b.md" in printed

@@ -80,8 +80,13 @@ class AnswerPipeline:
         """An open question: a dated briefing, streamed a story at a time."""
         composed, passages = self.briefer.run(asked, flt)
         retrieved = time.perf_counter()
+        notice = ""
         if composed.abstained:
             yield NOT_IN_CORPUS
+        elif request.mode == "llm":
+            from rag.answering.llm_briefing import summarise_briefing
+
+            composed, notice = yield from summarise_briefing(self.settings, self.embedder, asked.standalone, composed)
         else:
             yield from (line + "\n" for line in composed.text.split("\n"))
         finished = time.perf_counter()
@@ -89,7 +94,8 @@ class AnswerPipeline:
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
             related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
-            time_range=_range_dict(flt) if flt.dated else None, kind="briefing" if not composed.abstained else "fact",
+            notice=notice, time_range=_range_dict(flt) if flt.dated else None,
+            kind="briefing" if not composed.abstained else "fact",
             items=composed.items,
             timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
                      "total_s": round(finished - started, 4)},

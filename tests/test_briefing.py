@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_openai import fake_openai  # noqa: F401 - a fixture
 from rag.answering.openq import open_ask
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,3 +127,56 @@ def test_the_api_and_the_cli_carry_the_items():
     assert body["items"][0]["sentences"] == [{"text": "Lead one.", "marker": 1}]
     printed = format_answer(_briefing_answer())
     assert "- 3 February 2025 · A <b>: Lead one. [1]" in printed and "[2] b.md" in printed
+
+
+# ------------------------------------------------------------------ LLM mode summarises the items
+@pytest.fixture
+def llm_dated(dated, fake_openai):
+    before = dated.settings
+    dated.settings = before.model_copy(update={"llm_base_url": fake_openai.base_url, "llm_model": "fake-model",
+                                               "llm_timeout_s": 10})
+    yield dated
+    dated.settings = before
+
+
+@pytest.mark.slow
+def test_llm_mode_summarises_the_items_in_date_order_and_verifies_them(llm_dated, fake_openai):
+    import re
+
+    from fake_openai import text_of
+
+    def reply(messages):
+        prompt = text_of(messages[-1])
+        n = {f: int(i) for i, f in re.findall(r'<source id="(\d+)"[^>]*file="([^"]+)"', prompt)}
+        return (f"On 20 February 2025 a fire badly damaged the 150-year-old Market Hall [{n['market-hall-fire.md']}]. "
+                f"On 24 February 2025 Rovers won the Vale Cup 9-0 [{n['cup-final.md']}].")  # 9-0 is invented
+
+    fake_openai.reply = reply
+    answer = llm_dated.ask("What happened in February 2025?", mode="llm")
+    prompt = text_of(fake_openai.requests[-1]["messages"][-1])
+    dates = re.findall(r"\((\d+ \w+ 2025)\)\" file=", prompt)
+    assert dates[0] == "3 February 2025" and "27 February 2025" in dates  # the items, in date order, dated
+    assert answer.kind == "briefing" and "Market Hall" in answer.text and "9-0" not in answer.text
+    assert "Removed 1 sentence" in answer.notice
+    assert _verbatim(llm_dated, answer) and len(answer.items) == 5
+    markers = {c.marker for c in answer.citations}
+    assert all(s.marker in markers for i in answer.items for s in i.sentences)
+
+
+@pytest.mark.slow
+def test_llm_mode_never_worse_a_declining_model_leaves_the_extractive_briefing(llm_dated, fake_openai):
+    from rag.answering.llm import DECLINED
+    from rag.answering.verify import REFUSAL
+
+    fake_openai.reply = REFUSAL
+    answer = llm_dated.ask("What is happening with the Vale Line rail link?", mode="llm")
+    assert answer.kind == "briefing" and answer.notice == DECLINED and answer.text.startswith(("2 stories", "3 stories"))
+
+
+def test_verification_accepts_the_cited_article_s_own_date_and_no_other():
+    from rag.answering.verify import _without_own_date, numbers
+
+    claim = "On 20 February 2025 a fire damaged the hall, and 21 February 2025 it reopened"
+    left = numbers(_without_own_date(claim, "2025-02-20"))
+    assert "20" not in left and {"21", "2025"} <= left  # its own date only; another date still needs a source
+    assert numbers(_without_own_date(claim, None)) == numbers(claim)

@@ -58,11 +58,16 @@ def linked_text(text: str, markers: Iterable[int], turn: int) -> str:
     return MARKER.sub(link, chat_text(text))
 
 
+def _bulleted(text: str) -> bool:
+    """The extractive briefing's own text (its dated bullets), not an LLM's summary of it."""
+    return any(line.startswith("- ") for line in text.split("\n"))
+
+
 def briefing_timeline(answer: Answer, turn: int) -> str:
     """A briefing as a dated timeline: one entry per story, its date, title and cited sentences;
     each marker opens its source card like an answer's."""
     markers = [c.marker for c in answer.citations]
-    lines = answer.text.split("\n")
+    lines = answer.text.split("\n") if _bulleted(answer.text) else []
     head, tail = lines[:1], [line for line in lines[1:] if not line.startswith("- ")]
     entries = []
     for item in answer.items:
@@ -84,6 +89,8 @@ def answer_message(answer: Answer, turn: int) -> str:
     if scope:
         parts.append(f"<em>{esc(scope)}</em>")
     if answer.kind == "briefing" and answer.items and not answer.abstained:
+        if not _bulleted(answer.text):  # an LLM's verified summary leads its timeline
+            parts.append(linked_text(answer.text, [c.marker for c in answer.citations], turn))
         parts.append(briefing_timeline(answer, turn))
         if answer.notice:
             parts.append(f"<em>({chat_text(answer.notice)})</em>")

@@ -134,7 +134,7 @@ def wait_for_text(page, selector: str, *texts: str) -> None:
 def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
     # The page shows the mode and the corpus, and example questions made from the indexed titles.
     wait_for_text(page, "#nr-status", "Mode:", "extractive")
-    wait_for_text(page, "#nr-examples", "Example questions", "What do we know about Tusk and Macron")
+    wait_for_text(page, "#nr-examples", "Example questions", "What's the latest on")
     assert page.locator("#nr-empty").count() == 0 or not page.locator("#nr-empty").is_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('#nr-question textarea')).fontFamily").startswith("system-ui")
 

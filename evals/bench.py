@@ -34,6 +34,7 @@ from evals.corpora import BBC_LISTS
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_ENV = "NEWSRAG_BENCH_CORPUS"
 MODES = ("hybrid", "dense", "bm25")
+BRIEFING_EVERY = 4  # one open question per this many lookups: briefings cost more, lookups are most asked
 SUBPROCESS_TIMEOUT_S = 3600  # the anchor on the full corpus takes minutes, never an hour
 
 
@@ -234,15 +235,21 @@ def _measure_latency(assistant: Any, heads: list[str], questions: int) -> dict[s
     assistant.ask(heads[0])
     retrieve_ms: list[float] = []
     answer_ms: list[float] = []
-    for question in itertools.islice(itertools.cycle(heads), questions):
+    briefing_ms: list[float] = []
+    for n, question in enumerate(itertools.islice(itertools.cycle(heads), questions)):
         _fresh_question(assistant)
         retrieve_ms.append(_timed(assistant.retrieve, question))
         _fresh_question(assistant)
         answer_ms.append(_timed(assistant.ask, question))
+        if n % BRIEFING_EVERY == 0:  # an open question on the same story: a briefing over its articles
+            _fresh_question(assistant)
+            briefing_ms.append(_timed(assistant.ask, f"What is happening with {question.rstrip('?.!')}?"))
     return {
         "questions": questions,
         "retrieve_p50_ms": round(_pct(retrieve_ms, 0.5), 2), "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 2),
         "answer_p50_ms": round(_pct(answer_ms, 0.5), 2), "answer_p95_ms": round(_pct(answer_ms, 0.95), 2),
+        "briefings": len(briefing_ms),
+        "briefing_p50_ms": round(_pct(briefing_ms, 0.5), 2), "briefing_p95_ms": round(_pct(briefing_ms, 0.95), 2),
     }
 
 
@@ -368,6 +375,8 @@ def format_table(r: dict[str, Any]) -> str:
                                  f"({r['reingest_edited']['files_edited']} files)"),
         ("retrieve p50 / p95", f"{q['retrieve_p50_ms']:.1f} / {q['retrieve_p95_ms']:.1f} ms"),
         ("answer (ask) p50 / p95", f"{q['answer_p50_ms']:.1f} / {q['answer_p95_ms']:.1f} ms"),
+        *([("briefing p50 / p95", f"{q['briefing_p50_ms']:.1f} / {q['briefing_p95_ms']:.1f} ms ({q['briefings']} open questions)")]
+          if q.get("briefings") else []),
     ]
     rows += [(f"retrieval {m} ({r.get('retrieval_task', '')})", _quality(v)) for m, v in r["retrieval"].items()]
     rows += [(f"retrieval {m}, no rerank", _quality(v)) for m, v in r.get("retrieval_without_rerank", {}).items()]

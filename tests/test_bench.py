@@ -32,6 +32,7 @@ def _check_common(r: dict, limit: int) -> None:
     q = r["query"]
     assert 0 < q["retrieve_p50_ms"] <= q["retrieve_p95_ms"]
     assert 0 < q["answer_p50_ms"] <= q["answer_p95_ms"]
+    assert q["briefings"] >= 1 and 0 < q["briefing_p50_ms"] <= q["briefing_p95_ms"]  # reported beside lookups
     assert set(r["retrieval"]) == {"hybrid", "dense", "bm25"}
     for mode, m in r["retrieval"].items():
         _check_quality(m, mode)

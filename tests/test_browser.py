@@ -217,7 +217,7 @@ def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
 
     # The uploaded article is cited, and shows up among the examples.
     page.get_by_role("tab", name="Ask").click()
-    wait_for_text(page, "#nr-examples", "Zorbland orchard harvest")
+    wait_for_text(page, "#nr-examples", "What's the latest on Zorbland orchard harvest?")  # the newest story, whole
     ask(page, PLUMS)
     wait_for_text(page, "#nr-chat", "312", "[1]")
     wait_for_text(page, "#nr-sources", "orchard.md", "published 14 February 2025")

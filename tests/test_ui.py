@@ -324,7 +324,7 @@ def test_examples_are_whole_questions_built_from_the_collection():
         return "Tusk" in question  # the collection answers only this lookup
 
     questions = example_questions(docs, texts.__getitem__, limit=4, max_chars=57, answers=answers)
-    assert questions[0] == "What's the latest on Zorbland?"  # the newest story, by a whole name
+    assert questions[0] == "What's the latest on Zorbland?"  # the newest story, by a whole name (not the cut title)
     assert "What did Donald Tusk say?" in questions and "What did Anna Kowal say?" not in questions
     assert asked == ["What did Anna Kowal say?", "What did Donald Tusk say?"]  # lookups are checked first
     assert "What happened in February 2025?" in questions

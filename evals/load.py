@@ -213,8 +213,10 @@ def started_server(work: Path, data_dir: Path | None = None, corpus: Path = SEED
     env = {**_child_env(), "GRADIO_ANALYTICS_ENABLED": "False"}
     data = data_dir or work / "data"
     if data_dir is None:
-        subprocess.run(_newsrag(data, corpus, "ingest"), cwd=ROOT, env=env, check=True, capture_output=True,
-                       timeout=ready_timeout)
+        ingest = subprocess.run(_newsrag(data, corpus, "ingest"), cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=ready_timeout)
+        if ingest.returncode != 0:
+            raise RuntimeError(f"`newsrag ingest {corpus}` failed ({ingest.returncode}): {ingest.stderr[-2000:]}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = work / "serve.log"

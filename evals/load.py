@@ -88,6 +88,7 @@ def _answer(client: Any, question: str) -> str:
 
 def ask_once(client: Any, question: str, streamed: bool) -> Outcome:
     """One request, classified; the time is to the full answer (the stream's last chunk)."""
+    import httpx
     import openai
 
     started = time.perf_counter()
@@ -108,6 +109,14 @@ def ask_once(client: Any, question: str, streamed: bool) -> Outcome:
         return outcome("connection", detail=repr(exc.__cause__ or exc))
     except openai.APIError as exc:  # an error event inside a 200 stream
         return outcome("malformed_stream", detail=exc.message)
+    # Once a stream has started, the library no longer wraps transport errors: a read that times
+    # out or a connection dropped mid-answer reaches us as httpx's own, garbled events as JSON's.
+    except httpx.TimeoutException:
+        return outcome("timeout")
+    except httpx.TransportError as exc:
+        return outcome("connection", detail=repr(exc))
+    except ValueError as exc:
+        return outcome("malformed_stream", detail=repr(exc))
     if not content:
         return outcome("malformed_stream", detail="no content, or no finish_reason 'stop'")
     return outcome("ok")

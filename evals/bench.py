@@ -395,7 +395,13 @@ def format_table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(arg == "--load" or arg.startswith("--load=") for arg in argv):  # a load test of a server: its own options
+        from evals.load import main as load_main
+
+        return load_main(argv)
     parser = argparse.ArgumentParser(prog="newsrag bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--load", metavar="CLIENTS", help="drive a server with concurrent clients instead: see `newsrag bench --load 1 --help`")
     parser.add_argument("--corpus", type=Path, help=f"the articles to measure on (default: ${CORPUS_ENV})")
     parser.add_argument("--limit", type=int, default=None, help="first N articles, round-robin over categories")
     parser.add_argument("--json", type=Path, help="write the results here")

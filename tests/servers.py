@@ -35,6 +35,29 @@ def running_app(assistant) -> Iterator[str]:
         demo.close()
 
 
+@contextmanager
+def serving(app, limit_s: float = 30) -> Iterator[str]:
+    """An ASGI app under uvicorn on a free loopback port, in a thread of this process, for the
+    duration of the block; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + limit_s
+    while not server.started and time.monotonic() < end:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def wait_healthy(process, url: str, limit_s: float = 180) -> None:
     """Until `url`/healthz answers 200; fails at once with the output if the process exits."""
     import time

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from rag import Assistant, Settings
 from tests.fakes import write_articles
+from tests.servers import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-key"
@@ -83,28 +80,13 @@ def test_stdio(data_dir: Path) -> None:
     asyncio.run(asyncio.wait_for(run(), 120))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def http_url(data_dir: Path) -> Iterator[str]:
     """The /mcp mount of `newsrag serve`'s own app (the API key guards it)."""
     from ui.server import create_app
 
-    app = create_app(Assistant(_settings(data_dir).with_values(api_key=KEY)))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started and time.monotonic() < end:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/mcp/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Assistant(_settings(data_dir).with_values(api_key=KEY)))) as url:
+        yield url + "/mcp/"
 
 
 def test_http(http_url: str) -> None:

@@ -28,6 +28,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from rag.errors import InvalidRequest, NotFound
 from rag.types import Answer
@@ -288,10 +289,27 @@ async def _streamed(slots: Any, start: Callable[[], Iterator[str | Answer]], mod
     except BaseException:
         release()
         raise
-    return StreamingResponse(
-        completion_stream(first, pieces, model, release), media_type="text/event-stream",
+    return SlotStream(
+        completion_stream(first, pieces, model, release), release, media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+class SlotStream(StreamingResponse):
+    """A streamed answer that gives its slot back however the response ends. The stream's own
+    `finally` is not enough: when sending the headers fails or is cancelled (the client gone while
+    its connection was still draining), the body generator never starts, its `finally` never runs,
+    and the slot would be lost for good: after enough of those every request is a 429."""
+
+    def __init__(self, content: AsyncIterator[str], release: Callable[[], None], **options: Any) -> None:
+        super().__init__(content, **options)
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
 
 
 def search_row(rank: int, hit: "RetrievedPassage") -> dict[str, Any]:

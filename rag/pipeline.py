@@ -55,24 +55,27 @@ class AnswerPipeline:
         passages = self.live.retrieve(asked.query, doc_filter=flt, rerank=r.rerank_top_n > r.top_k)
         retrieved = time.perf_counter()
         sentences = self.evidence.run(asked.query, passages)
-        notice = ""
+        notice, model_s = "", None
         if request.mode == "llm":
             from rag.answering.llm import answer_with_llm
 
-            composed, notice = yield from answer_with_llm(
+            composed, notice, model_s = yield from answer_with_llm(
                 self.settings, self.embedder, asked, list(request.history), passages, sentences, self.policy,
                 extractive=lambda: self.compose(asked, passages, sentences))
         else:
             composed = self.compose(asked, passages, sentences)
             yield from _pieces(composed)
         finished = time.perf_counter()
+        timings = {"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
+                   "total_s": round(finished - started, 4)}
+        if model_s is not None:
+            timings["llm_s"] = model_s  # the model's share of answer_s (absent when it was not asked)
         yield Answer(
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
             related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice, direct=composed.direct, time_range=_range_dict(flt) if flt.dated else None,
-            timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
-                     "total_s": round(finished - started, 4)},
+            timings=timings,
             revision=composed.revision,
         )
 

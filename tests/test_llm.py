@@ -31,6 +31,7 @@ from rag.answering.verify import (
     numbers,
     sanitize,
     split_sentences,
+    unheld,
     verify_answer,
 )
 from rag.embeddings import HashingEmbedder
@@ -301,6 +302,39 @@ def test_verify_answer_on_a_handmade_chunk():
     c = verified.citations[0]
     assert c.quote == "Of those, 84 were intercepted or jammed." and (c.start, c.end) == (135, 100 + len(text))
     assert np.isclose(np.linalg.norm(vectors[1]), 1.0)
+
+
+def drones_chunk(embedder):
+    text = "Russia fired 112 drones overnight. Of those, 84 were intercepted or jammed, the \u201cSky Shield\u201d unit said."
+    spans = ((0, 34), (35, len(text)))
+    vectors = embedder.embed([text[s:e] for s, e in spans])
+    return NodeWithScore(node=TextNode(id_="c1", text=text, metadata={
+        "source": "a.txt", "title": "Drones", "start": 0, "end": len(text),
+        "sentences": json.dumps(spans), "sentence_vectors": vectors}), score=1.0)
+
+
+def test_unheld_names_numbers_and_quoted_phrases_the_quotes_lack():
+    quotes = ["Of those, 84 were intercepted, the \u201cSky Shield\u201d unit said."]
+    assert unheld('84 were intercepted by "Sky Shield" [1].', quotes) == []
+    assert unheld('84% of 112 were stopped by "Iron Dome" [1].', quotes) == ["112", "84%", "iron dome"]
+    assert unheld("The answer is in source [2].", []) == []  # a marker is not a number
+
+
+def test_a_quoted_name_the_source_never_states_is_dropped():
+    embedder = HashingEmbedder()
+    verified = verify_answer('84 were intercepted or jammed by the "Iron Dome" unit [1].',
+                             passages([drones_chunk(embedder)]), embedder, Support(0.5, 0.6))
+    assert verified.citations == [] and verified.dropped == 1
+
+
+def test_every_shown_number_is_in_a_shown_quote():
+    """Both numbers are in the chunk, but a source is quoted by one sentence: the claim whose
+    figure the shown quote lacks goes, so a reader never meets a number no citation holds."""
+    embedder = HashingEmbedder()
+    verified = verify_answer("Russia fired 112 drones overnight [1]. Of those, 84 were intercepted or jammed [1].",
+                             passages([drones_chunk(embedder)]), embedder, Support(0.5, 0.6))
+    assert verified.kept == 1 and verified.dropped == 1 and len(verified.citations) == 1
+    assert unheld(verified.text, [c.quote for c in verified.citations]) == []
 
 
 def test_preview_never_releases_half_an_image():

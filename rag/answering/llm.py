@@ -10,7 +10,8 @@ answer with a one-line notice saying why.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Generator
+import time
+from typing import Any, Callable, Generator, NamedTuple
 from urllib.parse import urlsplit
 
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, answering_sentences, compose, related_passages
@@ -37,7 +38,20 @@ Answer in one to three short sentences."""
 _MARKERS = re.compile(rf"\s*\[{MARKER_NUMBERS}\]")
 _TAG = re.compile(r"<\s*(/?)\s*source", re.I)
 
-StreamResult = Generator[str, None, tuple[Composed, str]]
+
+
+class LLMResult(NamedTuple):
+    composed: Composed
+    notice: str
+    model_s: float | None  # seconds the model took; None when it was not asked
+
+
+StreamResult = Generator[str, None, LLMResult]
+
+
+def fell_back(notice: str) -> bool:
+    """The answer shown is the extractive one because the model failed, declined or was not believed."""
+    return notice in (UNVERIFIED, DECLINED) or notice.startswith("The LLM request failed")
 
 
 def answer_with_llm(
@@ -50,7 +64,7 @@ def answer_with_llm(
     policy: Policy,
     extractive: Callable[[], Composed] | None = None,
 ) -> StreamResult:
-    """Yields the model's text as it streams (sanitised preview), returns (Composed, notice).
+    """Yields the model's text as it streams (sanitised preview), returns LLMResult.
 
     The returned Composed is authoritative: verified sentences with renumbered markers, an
     abstention, or the extractive answer (`extractive`, the offline answerer of this ask). LLM
@@ -60,11 +74,12 @@ def answer_with_llm(
     llm = build_llm(settings)
     offline = extractive or (lambda: compose(question, sentences, policy))
     if not sentences or not answering_sentences(question, sentences, policy):
-        return offline(), ""  # too little to go on: no model call
+        return LLMResult(offline(), "", None)  # too little to go on: no model call
     sources = pick_sources(sentences, passages, settings.llm_sources)
     messages = build_messages(question.standalone, history, sources, settings.llm_history_messages)
     preview = PreviewBuffer()
     parts: list[str] = []
+    started = time.perf_counter()
     try:
         for response in llm.stream_chat(messages):
             delta = response.delta or ""
@@ -74,7 +89,8 @@ def answer_with_llm(
                 yield piece
     except _request_errors() as exc:
         notice = f"The LLM request failed ({describe_failure(exc, settings)}); showing the extractive answer instead."
-        return offline(), notice
+        return LLMResult(offline(), notice, round(time.perf_counter() - started, 4))
+    model_s = round(time.perf_counter() - started, 4)
     tail = preview.flush()
     if tail:
         yield tail
@@ -83,15 +99,15 @@ def answer_with_llm(
         # A small model declines questions its sources answer: the offline answer stands when it has one.
         fallback = offline()
         if not fallback.abstained:
-            return fallback, DECLINED
-        return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), ""
+            return LLMResult(fallback, DECLINED, model_s)
+        return LLMResult(Composed(NOT_IN_CORPUS, [], True, related_passages(sentences)), "", model_s)
     verified = verify_answer(raw, sources, embedder, Support(settings.verify_min_lexical, settings.verify_min_cosine))
     if not verified.citations:
-        return offline(), UNVERIFIED
+        return LLMResult(offline(), UNVERIFIED, model_s)
     notice = ""
     if verified.dropped:
         notice = f"Removed {verified.dropped} sentence(s) of the LLM's answer that its sources did not support."
-    return Composed(verified.text, verified.citations, False, []), notice
+    return LLMResult(Composed(verified.text, verified.citations, False, []), notice, model_s)
 
 
 def build_llm(settings: Settings) -> Any:

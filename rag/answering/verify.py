@@ -36,6 +36,9 @@ MARKER_NUMBERS = r"\d+(?:\s*[,;]\s*\d+)*"  # inside a citation marker: "1", "1, 
 _MARKER = re.compile(rf"\[({MARKER_NUMBERS})\]")
 _LEADING_MARKERS = re.compile(rf"^\s*((?:\[{MARKER_NUMBERS}\]\s*)+[.,;:!?]?)")
 _SPACES = re.compile(r"[ \t]{2,}")
+# A quoted name or phrase: "Coalition of the Willing", “Operation X” (double quotes only: an
+# apostrophe is not a quote). A model that quotes must quote what its source says.
+_QUOTED = re.compile(r'["\u201c\u201d\u201e]([^"\u201c\u201d\u201e\n]{2,80}?)["\u201c\u201d\u201e]')
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*•+]|#{1,6}|\d+[.)])[ \t]+")
 # A source sentence that talks to the model (indirect prompt injection, OWASP LLM01) supports no
 # claim: a model that obeys "reply only with X" and cites that source must not get X verified.
@@ -129,6 +132,29 @@ def _without_own_date(claim: str, published: str | None) -> str:
     return re.sub("|".join(re.escape(f) for f in forms), " ", claim)
 
 
+def _without_own_dates(claim: str, published: list[str | None]) -> str:
+    for day in published:
+        claim = _without_own_date(claim, day)
+    return claim
+
+
+def quoted(text: str) -> set[str]:
+    """The phrases `text` puts in double quotes, folded (case, accents, curly punctuation)."""
+    return {" ".join(fold(m[1]).split()) for m in _QUOTED.finditer(text) if m[1].strip()}
+
+
+def unheld(text: str, quotes: list[str]) -> list[str]:
+    """The numbers and quoted phrases `text` states (citation markers aside) that none of `quotes`
+    holds: what a reader who checks the citations could not find. Empty when all are held."""
+    claim = claim_text(text)
+    held_text = " ".join(quotes)
+    held_numbers = numbers(held_text)
+    folded = " ".join(fold(held_text).split())
+    missing = sorted(numbers(claim) - held_numbers)
+    missing += sorted(q for q in quoted(claim) if q not in folded)
+    return missing
+
+
 def lexical_support(claim: str, chunk: RetrievedPassage) -> float:
     words = content_words(claim)
     if not words:
@@ -189,7 +215,11 @@ def supports(
 ) -> tuple[bool, int, float]:
     """(supported, index of the quoting sentence, best cosine) for one claim and one cited chunk."""
     index, cosine = best_sentence(claim, claim_vector, chunk, vectors)
-    if not _factual(chunk) or not numbers(_without_own_date(claim, chunk.published)) <= numbers(_factual_text(chunk)):
+    factual = _factual_text(chunk)
+    claim = _without_own_date(claim, chunk.published)
+    if not _factual(chunk) or not numbers(claim) <= numbers(factual):
+        return False, index, cosine
+    if unheld(claim, [chunk.title, factual]):  # a quoted name the source never states
         return False, index, cosine
     return (lexical_support(claim, chunk) >= bar.min_lexical or cosine >= bar.min_cosine), index, cosine
 
@@ -201,10 +231,10 @@ def verify_answer(answer: str, sources: list[RetrievedPassage], embedder: Embedd
     claims = [claim_text(s) for s in sentences]
     claim_vectors = embedder.embed(claims) if claims else np.zeros((0, 1), dtype=np.float32)
     vector_cache: dict[int, np.ndarray] = {}
-    kept: list[tuple[str, list[int]]] = []
-    best: dict[int, tuple[float, int]] = {}  # source number -> (cosine, sentence index) of its best claim
+    # (sentence, {source number: (cosine, quoting sentence index)}) of each supported sentence
+    kept: list[tuple[str, dict[int, tuple[float, int]]]] = []
     for sentence, claim, vector in zip(sentences, claims, claim_vectors):
-        good: list[int] = []
+        good: dict[int, tuple[float, int]] = {}
         for n in markers(sentence):
             if not 1 <= n <= len(sources):
                 continue  # a source the model was never given
@@ -213,11 +243,10 @@ def verify_answer(answer: str, sources: list[RetrievedPassage], embedder: Embedd
                 vector_cache[n] = _sentence_vectors(chunk, embedder)
             ok, index, cosine = supports(claim, vector, chunk, vector_cache[n], bar)
             if ok:
-                good.append(n)
-                if n not in best or cosine > best[n][0]:
-                    best[n] = (cosine, index)
+                good[n] = (cosine, index)
         if good:
             kept.append((sentence, good))
+    kept, best = _held_by_quotes(kept, sources)
     order: dict[int, int] = {}
     for _, good in kept:
         for n in good:
@@ -225,6 +254,38 @@ def verify_answer(answer: str, sources: list[RetrievedPassage], embedder: Embedd
     text = " ".join(_renumber(sentence, set(good), order) for sentence, good in kept)
     citations = [_citation(order[n], sources[n - 1], best[n][1], best[n][0]) for n in order]
     return Verified(text, citations, len(kept), len(sentences) - len(kept))
+
+
+def _best_quotes(kept: list[tuple[str, dict[int, tuple[float, int]]]]) -> dict[int, tuple[float, int]]:
+    """Each source is quoted once: the sentence that best supports its closest claim."""
+    best: dict[int, tuple[float, int]] = {}
+    for _, good in kept:
+        for n, (cosine, index) in good.items():
+            if n not in best or cosine > best[n][0]:
+                best[n] = (cosine, index)
+    return best
+
+
+def _held_by_quotes(
+    kept: list[tuple[str, dict[int, tuple[float, int]]]], sources: list[RetrievedPassage]
+) -> tuple[list[tuple[str, dict[int, tuple[float, int]]]], dict[int, tuple[float, int]]]:
+    """Drops sentences whose numbers or quoted names the shown quotes do not hold.
+
+    A source is quoted by one sentence, so a claim can pass against the whole chunk yet state a
+    figure the reader never sees quoted. Dropping a sentence can change which sentence quotes a
+    source, so this repeats until nothing changes (each round drops at least one sentence)."""
+    while True:
+        best = _best_quotes(kept)
+
+        def quote(n: int) -> str:
+            start, end = sources[n - 1].spans[best[n][1]]
+            return sources[n - 1].text[start:end]
+
+        held = [(s, good) for s, good in kept
+                if not unheld(_without_own_dates(s, [sources[n - 1].published for n in good]), [quote(n) for n in good])]
+        if len(held) == len(kept):
+            return kept, best
+        kept = held
 
 
 def _renumber(sentence: str, good: set[int], order: dict[int, int]) -> str:

@@ -26,7 +26,8 @@ from rag.chunking import Chunk, Chunker
 from rag.embeddings import Embedder
 from rag.index.dedup import DedupOptions, encode_signature, regroup, signature
 from rag.index.layout import IndexPaths, write_lock
-from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
+from rag.index import ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, prune_segments
+from rag.index.keyword import refresh_keyword
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Progress, Skipped
 
@@ -267,23 +268,19 @@ class Ingester:
         bar.close()
 
     def _finish(self, work: _Work, replaced: Manifest | None) -> None:
-        """Build the keyword index of the new chunk set, commit the manifest naming both, then
-        delete what no manifest names any more (the replaced collection, old keyword folders)."""
+        """Keyword-index what this commit added (a new segment, merged as they grow), commit the
+        manifest naming it all, then delete what no manifest names any more (the replaced
+        collection, keyword segments merged away)."""
         manifest = work.manifest
         regroup(manifest, self.dedup)
-        generation = manifest.generation()
-        folder = self.paths.keyword / manifest.bm25_dir if manifest.bm25_dir else None
-        if not (manifest.bm25_generation == generation and folder and bm25_loads(folder, bool(manifest.chunk_ids))):
-            rows = work.collection.get(sorted(manifest.chunk_ids), keep=PLAIN_KEYS)
-            manifest.bm25_dir = build_bm25(rows, self.paths.keyword, generation)
-            manifest.bm25_generation = generation
+        refresh_keyword(manifest, self.paths.keyword, lambda ids: work.collection.get(ids, keep=("title",)))
         manifest.save(self.paths.manifest)  # the commit (for a rebuild: the switch)
         self.paths.pending.unlink(missing_ok=True)
         if replaced is not None and replaced.collection and replaced.collection != manifest.collection:
             self.store.drop(replaced.collection)
         if replaced is not None and replaced.version == 1:  # the first release's one collection
             self.store.drop(self.prefix)
-        prune_bm25(self.paths.keyword, {manifest.bm25_dir})
+        prune_segments(self.paths.keyword, [name for name, _ in manifest.keyword_segments])
         self.articles.prune({d.content_hash for d in manifest.docs.values()})
 
 

@@ -426,11 +426,8 @@ def _scale(args: argparse.Namespace) -> int:
     from evals.scale import format_scale, parse_sizes, run_scale
 
     result = run_scale(args.corpus.resolve(), parse_sizes(args.scale), batch=args.scale_batch, questions=args.questions,
-                       top_k=args.top_k, seed=0, lead_sentences=4)
+                       top_k=args.top_k, seed=0, lead_sentences=4, partial=args.json)
     print(format_scale(result["scale"]))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

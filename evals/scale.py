@@ -216,8 +216,9 @@ def _loadavg() -> tuple[float, ...]:
 
 
 def run_scale(corpus: Path, sizes: list[int], *, batch: int, questions: int, top_k: int, seed: int,
-              lead_sentences: int) -> dict[str, Any]:
-    """Each N in a child process of its own (`python -m evals.scale`), one after another."""
+              lead_sentences: int, partial: Path | None = None) -> dict[str, Any]:
+    """Each N in a child process of its own (`python -m evals.scale`), one after another; the rows
+    so far are written to `partial` after each (a 20,000-article run takes the better part of an hour)."""
     rows = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix=f"newsrag-scale-{n}-") as work:
@@ -231,7 +232,11 @@ def run_scale(corpus: Path, sizes: list[int], *, batch: int, questions: int, top
                 raise RuntimeError(f"scale run for {n} articles failed ({proc.returncode}): {proc.stderr[-3000:]}")
             rows.append(json.loads(out.read_text(encoding="utf-8")))
             print(format_scale([rows[-1]]).splitlines()[-1], file=sys.stderr, flush=True)
-    return {"scale": rows, "corpus": str(corpus), "batch": batch, "seed": seed, "top_k": top_k}
+        result = {"scale": rows, "corpus": str(corpus), "batch": batch, "seed": seed, "top_k": top_k}
+        if partial is not None:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
 
 
 COLUMNS = ("articles", "ingest_docs_per_s", "last_batch_docs_per_s", "answer_p50_ms", "answer_p95_ms",

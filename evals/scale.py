@@ -89,24 +89,43 @@ def _window(story: Story, round_: int, rounds: int, longest: int) -> tuple[str, 
     return tuple(story.sentences[start : start + size])
 
 
-def synthesize(stories: list[Story], n: int, *, seed: int, lead_sentences: int) -> list[Synthetic]:
-    """N distinct dated articles; deterministic for a given seed and source corpus."""
+def synthesize(stories: list[Story], n: int, *, seed: int, lead_sentences: int,
+               max_shared: float = 0.2) -> list[Synthetic]:
+    """N distinct dated articles; deterministic for a given seed and source corpus. No two share
+    more than `max_shared` of the shorter one's sentences (at least one may be shared): lead
+    windows are disjoint or wrap by one, fillers never come from any lead window, and a filler
+    that would push an overlap past the bound is drawn again."""
     if not stories:
         raise ValueError("no source stories to build synthetic articles from")
-    pool = [(s, sentence) for s, story in enumerate(stories) for sentence in story.sentences]
     rounds = -(-n // len(stories))
-    articles = []
+    windows = [_window(stories[i % len(stories)], i // len(stories), rounds, lead_sentences) for i in range(n)]
+    leads = {sentence for window in windows for sentence in window}
+    pool = [(s, x) for s, story in enumerate(stories) for x in story.sentences if x not in leads]
+    holders: dict[str, list[int]] = {}  # sentence -> the articles that hold it
+    articles: list[Synthetic] = []
     for i in range(n):
-        lead, round_ = i % len(stories), i // len(stories)
+        lead = i % len(stories)
         rng = random.Random(f"{seed}:{i}")
-        target = len(stories[rng.randrange(len(stories))].sentences)  # the source's length distribution
-        body = list(_window(stories[lead], round_, rounds, lead_sentences))
-        chosen, length = set(body), max(target, len(body) + 1)  # never a lead window alone
-        while len(body) < length:
+        length = max(len(stories[rng.randrange(len(stories))].sentences), len(windows[i]) + 1)
+        body = list(windows[i])
+        shared: dict[int, int] = {}
+        for sentence in body:
+            for other in holders.get(sentence, ()):
+                shared[other] = shared.get(other, 0) + 1
+        for _ in range(50 * length):  # a bounded number of draws, so a tiny corpus cannot loop forever
+            if len(body) >= length:
+                break
             source, sentence = pool[rng.randrange(len(pool))]
-            if source != lead and sentence not in chosen:
-                body.append(sentence)
-                chosen.add(sentence)
+            others = holders.get(sentence, ())
+            if source == lead or sentence in body or any(
+                    shared.get(o, 0) + 1 > max(1, int(max_shared * min(length, len(articles[o].sentences))))
+                    for o in others):
+                continue
+            body.append(sentence)
+            for other in others:
+                shared[other] = shared.get(other, 0) + 1
+        for sentence in body:
+            holders.setdefault(sentence, []).append(i)
         published = _FIRST_DAY + dt.timedelta(days=i % (_LAST_DAY - _FIRST_DAY).days)
         text = _render(body, published, _PLACES[rng.randrange(len(_PLACES))], rng)
         articles.append(Synthetic(f"story-{i:07d}.txt", lead, published, text, tuple(body)))

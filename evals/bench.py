@@ -411,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="index folder (default: a temp dir)")
     parser.add_argument("--cold-runs", type=int, default=3,
                         help="fresh `newsrag ask` processes (and `import sentence_transformers` ones) to take the median of")
+    parser.add_argument("--scale", help="the cost curve instead: synthetic article counts, e.g. 1000,4000 (evals/scale.py)")
+    parser.add_argument("--scale-batch", type=int, default=250, help="files per ingest call in --scale (0: all at once)")
     args = parser.parse_args(argv)
     args.corpus = args.corpus or (Path(os.environ[CORPUS_ENV]) if os.environ.get(CORPUS_ENV) else None)
     if args.corpus is None:
@@ -423,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit is not None and args.limit < 1 or min(args.top_k, args.questions, args.cold_runs) < 1:
         print("bench: --limit, --top-k, --questions and --cold-runs must be at least 1", file=sys.stderr)
         return 2
+    if args.scale:
+        return _scale(args)
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as work:
         result = run(args.corpus.resolve(), args.limit, args.questions, args.data_dir, Path(work),
                      top_k=args.top_k, anchor=args.anchor, cold_runs=args.cold_runs)
@@ -430,6 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _scale(args: argparse.Namespace) -> int:
+    from evals.scale import format_scale, parse_sizes, run_scale
+
+    result = run_scale(args.corpus.resolve(), parse_sizes(args.scale), batch=args.scale_batch, questions=args.questions,
+                       top_k=args.top_k, seed=0, lead_sentences=4, partial=args.json)
+    print(format_scale(result["scale"]))
     return 0
 
 

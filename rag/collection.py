@@ -38,6 +38,7 @@ class Collection:
         return Ingester(
             self.live.paths, self.live.store, self.embedder, self.chunker, reading.max_file_bytes,
             collection_prefix=index.collection, batch_docs=index.ingest_batch_docs,
+            checkpoint_share=index.ingest_checkpoint_share,
             progress=progress, on_progress=on_progress, read_options=ReadOptions.from_settings(self.settings),
             dedup=DedupOptions(index.dedup_threshold, index.dedup_shingle_words, index.dedup_num_perm, index.dedup_min_words),
         )

@@ -2,7 +2,7 @@
 
 A filter is resolved against the committed manifest into the set of allowed chunk ids; dense
 retrieval gets the same restriction as a Chroma `where` (source and the sortable publication date)
-and BM25 as a weight mask, so nothing outside the filter is retrieved, cited or listed as related.
+and BM25 as a set of allowed chunks, so nothing outside the filter is retrieved, cited or listed as related.
 An undated article is outside every date filter.
 """
 
@@ -101,46 +101,18 @@ class FilteredDense(BaseRetriever):
         self._collection, self._embed, self._where, self._top_k = collection, embed_query, where, top_k
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
         vector = self._embed(query_bundle.query_str)
         where = {"where": self._where} if self._where else {}
         got = self._collection.query(query_embeddings=[list(map(float, vector))], n_results=self._top_k,
                                      include=["documents", "metadatas", "distances"], **where)
-        hits = []
-        for cid, text, meta, distance in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-            node = metadata_dict_to_node(meta, text=text)
-            node.id_ = cid
-            hits.append(NodeWithScore(node=node, score=1.0 - float(distance)))
-        return hits
+        return [NodeWithScore(node=chunk_node(cid, text, meta), score=1.0 - float(distance))
+                for cid, text, meta, distance in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
 
-class MaskedBM25(BaseRetriever):
-    """The shared BM25 index, scoring only the allowed chunks (a per-query weight mask, so the
-    cached retriever itself is never mutated by concurrent questions)."""
+def chunk_node(chunk_id: str, text: str, metadata: dict[str, Any]) -> Any:
+    """A stored chunk (Chroma's text and metadata) as the llama-index node retrieval hands on."""
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-    def __init__(self, base: Any, allowed: set[str], top_k: int) -> None:  # base: a loaded BM25Retriever
-        import numpy as np
-
-        super().__init__()
-        self._base = base
-        self._mask = np.array([1 if entry.get("node_id") in allowed else 0 for entry in base.corpus])
-        self._top_k = max(1, min(top_k, int(self._mask.sum())))
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        import bm25s
-        from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-        if not self._mask.any():
-            return []
-        base = self._base
-        tokens = bm25s.tokenize(query_bundle.query_str, stemmer=None if base.skip_stemming else base.stemmer,
-                                token_pattern=base.token_pattern, show_progress=False)
-        indexes, scores = base.bm25.retrieve(tokens, k=self._top_k, show_progress=False, weight_mask=self._mask)
-        hits = []
-        for idx, score in zip(indexes[0], scores[0]):
-            if score <= 0:
-                continue
-            entry = idx if isinstance(idx, dict) else base.corpus[int(idx)]
-            hits.append(NodeWithScore(node=metadata_dict_to_node(entry), score=float(score)))
-        return hits
+    node = metadata_dict_to_node(metadata, text=text)
+    node.id_ = chunk_id
+    return node

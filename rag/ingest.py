@@ -24,9 +24,11 @@ import numpy as np
 
 from rag.chunking import Chunk, Chunker
 from rag.embeddings import Embedder
-from rag.index.dedup import DedupOptions, encode_signature, regroup, signature
+from rag.index.dedup import DedupOptions, encode_signature, regroup_after, signature
 from rag.index.layout import IndexPaths, write_lock
-from rag.index import PLAIN_KEYS, ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, bm25_loads, build_bm25, prune_bm25
+from rag.index import ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, prune_segments
+from rag.index.checkpoints import Checkpoints
+from rag.index.keyword import refresh_keyword
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Progress, Skipped
 
@@ -37,6 +39,8 @@ class _Work:
     collection: ChunkCollection
     report: IngestReport
     present: set[str] = field(default_factory=set)  # paths seen in this run (read or not)
+    fresh: set[str] = field(default_factory=set)  # sources added or updated in this run
+    dropped_grouped: bool = False  # a wire copy went or changed: its group must be worked out again
 
 
 def _abs(path: Path) -> str:
@@ -48,7 +52,7 @@ class Ingester:
         self, paths: IndexPaths, store: VectorStore, embedder: Embedder, chunker: Chunker,
         max_file_bytes: int, collection_prefix: str, batch_docs: int, progress: bool = True,
         on_progress: Progress | None = None, read_options: ReadOptions | None = None,
-        dedup: DedupOptions | None = None,
+        dedup: DedupOptions | None = None, checkpoint_share: float = 1.0,
     ) -> None:
         self.read_options = read_options
         self.dedup = dedup or DedupOptions()
@@ -56,6 +60,7 @@ class Ingester:
         self.max_file_bytes = max_file_bytes
         self.prefix = collection_prefix
         self.batch_docs = batch_docs
+        self.checkpoint_share = checkpoint_share
         self.articles = ArticleStore(paths.articles)
         self.progress = progress and sys.stderr.isatty()
         self.on_progress = on_progress
@@ -119,13 +124,15 @@ class Ingester:
                 for doc in gone:
                     del manifest.docs[doc.source]
                 manifest.save(self.paths.manifest)
+                dropped_grouped = any(doc.group for doc in gone)
                 self.store.collection(manifest.collection).delete([c for d in gone for c in d.chunk_ids])
                 uploads = _abs(self.paths.uploads)
                 for doc in gone:  # an uploaded copy is ours to delete; a user's own file never is
                     if os.path.dirname(doc.path) == uploads:
                         Path(doc.path).unlink(missing_ok=True)
                 report.removed = len(gone)
-                self._finish(_Work(manifest, self.store.collection(manifest.collection), report), None)
+                self._finish(_Work(manifest, self.store.collection(manifest.collection), report,
+                                   dropped_grouped=dropped_grouped), None)
             report.chunks = len(manifest.chunk_ids)
             report.seconds = round(time.perf_counter() - started, 3)
             return report
@@ -157,7 +164,8 @@ class Ingester:
         report.rebuilt = True
         embedding, chunking = self._config()
         collection = self._new_collection()
-        return _Work(Manifest(embedding=embedding, chunking=chunking, collection=collection.name), collection, report)
+        return _Work(Manifest(embedding=embedding, chunking=chunking, collection=collection.name), collection, report,
+                     dropped_grouped=True)
 
     def _open(self, manifest: Manifest, report: IngestReport) -> _Work:
         if not manifest.collection:  # a new index
@@ -171,9 +179,13 @@ class Ingester:
             collection = self.store.collection(manifest.collection, create=True)
         except NewsragError:
             raise
-        # Reconcile with a crash: drop orphans; re-embed articles whose chunks went missing.
+        # Reconcile with a crash (orphans) or a damaged store (missing chunks). Reading every id
+        # costs time that grows with the index, so only when the counts say something is off.
+        committed = manifest.chunk_ids
+        if collection.count() == len(committed):
+            return _Work(manifest, collection, report)
         stored = collection.all_ids()
-        orphans = stored - manifest.chunk_ids
+        orphans = stored - committed
         if orphans:
             collection.delete(sorted(orphans))
         for doc in manifest.docs.values():
@@ -198,9 +210,11 @@ class Ingester:
     def _classify(self, found: list[Found], work: _Work, previous: Manifest) -> list[tuple[Article, str, str]]:
         changed: list[tuple[Article, str, str]] = []
         claimed: set[str] = set()
+        # Once per run, not per file: per file it made an ingest cost files x index size.
+        known = (work.manifest.by_path(), previous.by_path())
         for item in found:
             path = _abs(item.path)
-            source, origin = _source_for(item, work.manifest, previous)
+            source, origin = _source_for(item, work.manifest, known)
             while source in claimed:  # two new files of one run wanting the same name
                 source = f"{Path(origin).name}/{source}"
             claimed.add(source)
@@ -223,6 +237,7 @@ class Ingester:
     def _embed_and_commit(self, changed: list[tuple[Article, str, str]], work: _Work, save: bool) -> None:
         """Skip reasons name files as discovery does: relative to the folder they were found in."""
         bar = _progress(sum(len(a.text) for a, _, _ in changed), self.progress)
+        checkpoint = Checkpoints(self.checkpoint_share)
         done = 0
         for i in range(0, len(changed), self.batch_docs):
             batch = changed[i : i + self.batch_docs]
@@ -250,14 +265,17 @@ class Ingester:
             stale: list[str] = []
             for source, entry in entries.items():
                 previous = work.manifest.docs.get(source)
+                work.fresh.add(source)
+                work.dropped_grouped |= bool(previous and previous.group)
                 if previous:
                     stale += [cid for cid in previous.chunk_ids if cid not in set(entry.chunk_ids)]
                     work.report.updated += 1
                 else:
                     work.report.added += 1
                 work.manifest.docs[source] = entry
-            if save:
-                work.manifest.save(self.paths.manifest)
+            if save and checkpoint.due():
+                with checkpoint.timing():
+                    work.manifest.save(self.paths.manifest)
             if stale:
                 work.collection.delete(stale)
             done += len(batch)
@@ -267,30 +285,27 @@ class Ingester:
         bar.close()
 
     def _finish(self, work: _Work, replaced: Manifest | None) -> None:
-        """Build the keyword index of the new chunk set, commit the manifest naming both, then
-        delete what no manifest names any more (the replaced collection, old keyword folders)."""
+        """Keyword-index what this commit added (a new segment, merged as they grow), commit the
+        manifest naming it all, then delete what no manifest names any more (the replaced
+        collection, keyword segments merged away)."""
         manifest = work.manifest
-        regroup(manifest, self.dedup)
-        generation = manifest.generation()
-        folder = self.paths.keyword / manifest.bm25_dir if manifest.bm25_dir else None
-        if not (manifest.bm25_generation == generation and folder and bm25_loads(folder, bool(manifest.chunk_ids))):
-            rows = work.collection.get(sorted(manifest.chunk_ids), keep=PLAIN_KEYS)
-            manifest.bm25_dir = build_bm25(rows, self.paths.keyword, generation)
-            manifest.bm25_generation = generation
+        regroup_after(manifest, self.dedup, work.fresh, work.dropped_grouped)
+        refresh_keyword(manifest, self.paths.keyword, lambda ids: work.collection.get(ids, keep=("title",)))
         manifest.save(self.paths.manifest)  # the commit (for a rebuild: the switch)
         self.paths.pending.unlink(missing_ok=True)
         if replaced is not None and replaced.collection and replaced.collection != manifest.collection:
             self.store.drop(replaced.collection)
         if replaced is not None and replaced.version == 1:  # the first release's one collection
             self.store.drop(self.prefix)
-        prune_bm25(self.paths.keyword, {manifest.bm25_dir})
+        prune_segments(self.paths.keyword, [name for name, _ in manifest.keyword_segments])
         self.articles.prune({d.content_hash for d in manifest.docs.values()})
 
 
-def _source_for(found: Found, manifest: Manifest, previous: Manifest) -> tuple[str, str]:
-    """(source, origin): kept for a known file; otherwise its relative name, made unique."""
+def _source_for(found: Found, manifest: Manifest, by_path: tuple[dict[str, DocEntry], ...]) -> tuple[str, str]:
+    """(source, origin): kept for a known file (`by_path`: the manifests' documents by path);
+    otherwise its relative name, made unique."""
     path = _abs(found.path)
-    for known in (manifest.by_path().get(path), previous.by_path().get(path)):
+    for known in (index.get(path) for index in by_path):
         if known is not None:
             return known.source, known.origin
     origin = _abs(found.root)
@@ -353,6 +368,7 @@ def _prune(manifest_path: Path, targets: list[Path], work: _Work) -> None:
         return
     for doc in gone:
         del work.manifest.docs[doc.source]
+    work.dropped_grouped |= any(doc.group for doc in gone)
     work.manifest.save(manifest_path)
     work.collection.delete([cid for doc in gone for cid in doc.chunk_ids])
     work.report.removed += len(gone)

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rag.errors import IndexUnavailable, InvalidRequest, NewsragError, NotFound
 from rag.evidence import RetrievedPassage
 from rag.filters import DocFilter
-from rag.index import ArticleStore, ChunkCollection, Manifest, VectorStore, unpack_vectors
+from rag.index import ArticleStore, ChunkCollection, KeywordIndex, Manifest, VectorStore, load_segment, unpack_vectors
 from rag.index import keys as K
 from rag.index.layout import IndexPaths
-from rag.retrieval import bm25_retriever, build_retriever
+from rag.retrieval import build_retriever
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ class LiveIndex:
         self._retrievers: dict[str, Any] = {}
         self._manifest: Manifest | None = None
         self._source_of_chunk: dict[str, str] = {}
+        self._groups: dict[str, str] = {}  # source -> its wire-copy group, for the committed manifest
+        # Loaded keyword segments by name: immutable files, so a commit loads only the new ones.
+        self._segments: dict[str, Any] = {}
         self._manifest_stamp: int | None = None
         self._writes = 0  # writes by this process in progress
 
@@ -74,6 +77,7 @@ class LiveIndex:
                     self.store.reopen()
                 self._manifest, self._manifest_stamp = manifest, stamp
                 self._source_of_chunk = {cid: d.source for d in manifest.docs.values() for cid in d.chunk_ids}
+                self._groups = {d.source: d.group for d in manifest.docs.values() if d.group}
                 self._retrievers.clear()
             return self._manifest
 
@@ -149,8 +153,20 @@ class LiveIndex:
         return self.store.collection(manifest.collection)
 
     def keyword_dir(self, manifest: Manifest) -> Path:
-        """The BM25 folder the committed manifest names (its `index/` may be absent when empty)."""
-        return self.paths.keyword / (manifest.bm25_dir or "none")
+        """The folder of the keyword segments (the manifest names which of its files are committed)."""
+        return self.paths.keyword
+
+    def keyword_index(self, manifest: Manifest) -> KeywordIndex | None:
+        """The committed keyword segments with their live rows; None when the manifest names none
+        (no chunks, or a first ingest killed before its keyword commit: dense answers meanwhile).
+        A named segment that is missing is a NewsragError, never a silent dense-only search: it is
+        how another process's commit (which prunes merged segments) shows itself to a reader."""
+        names = [name for name, _ in manifest.keyword_segments]
+        if not names:
+            return None
+        self._segments = {n: self._segments.get(n) or load_segment(self.paths.keyword, n) for n in names}
+        owner = {cid: d.keyword for d in manifest.docs.values() if d.keyword for cid in d.chunk_ids}
+        return KeywordIndex([self._segments[n] for n in names], owner)
 
     def _retriever(self, mode: str, manifest: Manifest, flt: DocFilter) -> Any:
         """Fused candidates of the committed index; a filter restricts both retrievers up front
@@ -160,12 +176,13 @@ class LiveIndex:
             return None
         r = self.settings.retrieval
         if "bm25" not in self._retrievers:
-            self._retrievers["bm25"] = bm25_retriever(
-                self.keyword_dir(manifest), r.candidate_k, expect_index=bool(manifest.chunk_ids and manifest.bm25_dir))
+            self._retrievers["bm25"] = self.keyword_index(manifest)
 
         def build(**restrict: Any) -> Any:
-            return build_retriever(mode, self.chunk_collection(manifest).raw, self.queries, self._retrievers["bm25"],
-                                   r.candidate_k, r.dense_weight, r.bm25_weight, r.rrf_k, **restrict)
+            collection = self.chunk_collection(manifest)
+            return build_retriever(mode, collection.raw, self.queries, self._retrievers["bm25"],
+                                   r.candidate_k, r.dense_weight, r.bm25_weight, r.rrf_k, rows_of=collection.get,
+                                   **restrict)
 
         if not flt.active:
             if f"mode:{mode}" not in self._retrievers:
@@ -224,8 +241,8 @@ class LiveIndex:
         from rag.postprocess import CommittedOnly, CrossEncoderRerank, OneChunkPerSource, OneCopyPerGroup
 
         r = self.settings.retrieval
-        steps: list[Any] = [CommittedOnly(committed=manifest.chunk_ids),
-                            OneCopyPerGroup(groups={d.source: d.group for d in manifest.docs.values() if d.group})]
+        # The committed chunk map and groups are the ones built once per manifest (not per query).
+        steps: list[Any] = [CommittedOnly.of(self._source_of_chunk), OneCopyPerGroup.of(self._groups)]
         if per_article:
             steps.append(OneChunkPerSource())
         top_n = keep if per_article else r.rerank_top_n

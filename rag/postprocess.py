@@ -22,6 +22,12 @@ class CommittedOnly(BaseNodePostprocessor):
     committed: set[str] = Field(default_factory=set)
 
     @classmethod
+    def of(cls, committed: Any) -> "CommittedOnly":
+        """Over a container the caller keeps (e.g. chunk id -> source), used as is: validating a
+        copy of every committed id on each query cost time that grew with the index."""
+        return cls.model_construct(committed=committed)
+
+    @classmethod
     def class_name(cls) -> str:
         return "CommittedOnly"
 
@@ -35,6 +41,11 @@ class OneCopyPerGroup(BaseNodePostprocessor):
     the best-ranked copy (its quote must be verbatim in the article it cites)."""
 
     groups: dict[str, str] = Field(default_factory=dict)  # source -> group id (the earliest copy)
+
+    @classmethod
+    def of(cls, groups: dict[str, str]) -> "OneCopyPerGroup":
+        """Over the caller's dict, used as is (not validated into a copy on each query)."""
+        return cls.model_construct(groups=groups)
 
     @classmethod
     def class_name(cls) -> str:

@@ -7,7 +7,7 @@ manifest commits, so a query that runs while an ingest is writing sees the last 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
@@ -15,23 +15,23 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from rag.embeddings import Embedder
 
 
-def bm25_retriever(path: Path, top_k: int, expect_index: bool = True) -> BaseRetriever | None:
-    """The BM25 retriever persisted under `path`; None when the manifest names no keyword index
-    (no chunks, or a first ingest killed before its BM25 build: dense answers meanwhile). A folder
-    the manifest names but that is missing is a NewsragError, never a silent dense-only search: it
-    is how another process's commit (which prunes the old folder) shows itself to a reader."""
-    from rag.index import load_bm25
-    from rag.types import NewsragError
+class KeywordRetriever(BaseRetriever):
+    """BM25 over the committed keyword segments (`rag.index.KeywordIndex`); a filter's `allowed`
+    chunk ids restrict the hits, never the statistics. Hits carry the chunk as the vector store
+    holds it (verbatim text and metadata, one read for all of them), like the dense side's."""
 
-    index_dir = path / "index"
-    if not expect_index:
-        return None
-    if not index_dir.exists():
-        raise NewsragError("the BM25 keyword index is missing; run `newsrag ingest` to rebuild it")
+    def __init__(self, index: Any, rows_of: Callable[[list[str]], list[dict[str, Any]]], top_k: int,
+                 allowed: set[str] | None = None) -> None:
+        super().__init__()
+        self._index, self._rows_of, self._top_k, self._allowed = index, rows_of, top_k, allowed
 
-    retriever = load_bm25(index_dir)
-    retriever.similarity_top_k = min(top_k, len(retriever.corpus))
-    return retriever
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        from rag.filters import chunk_node
+
+        best = self._index.search(query_bundle.query_str, self._top_k, self._allowed)
+        rows = {r["id"]: r for r in self._rows_of([cid for cid, _ in best])} if best else {}
+        return [NodeWithScore(node=chunk_node(cid, rows[cid]["text"], rows[cid]["metadata"]), score=score)
+                for cid, score in best if cid in rows]
 
 
 class WeightedRRFRetriever(BaseRetriever):
@@ -63,7 +63,7 @@ def build_retriever(
     mode: str,
     collection: Any,
     embedder: Embedder,
-    bm25: BaseRetriever | None,
+    bm25: Any,
     candidate_k: int,
     dense_weight: float,
     bm25_weight: float,
@@ -71,17 +71,19 @@ def build_retriever(
     *,
     where: dict[str, Any] | None = None,
     allowed: set[str] | None = None,
+    rows_of: Callable[[list[str]], list[dict[str, Any]]] | None = None,
 ) -> BaseRetriever | None:
     """The one place retrieval modes are chosen: up to `candidate_k` fused chunks, best first.
-    A filter restricts both sides up front: `where` for Chroma, `allowed` chunk ids for BM25 (a
-    per-query weight mask over the shared, loaded `bm25`). None when there is nothing to search."""
-    from rag.filters import FilteredDense, MaskedBM25
+    A filter restricts both sides up front: `where` for Chroma, `allowed` chunk ids for BM25 (the
+    shared, loaded `bm25` KeywordIndex; None when nothing is keyword-indexed). None when there is
+    nothing to search."""
+    from rag.filters import FilteredDense
 
     parts: list[tuple[BaseRetriever, float]] = []
     if mode in ("dense", "hybrid"):
         parts.append((FilteredDense(collection, lambda q: embedder.embed_queries([q])[0], where, candidate_k), dense_weight))
     if mode in ("bm25", "hybrid") and bm25 is not None:
-        parts.append((MaskedBM25(bm25, allowed, candidate_k) if allowed is not None else bm25, bm25_weight))
+        parts.append((KeywordRetriever(bm25, rows_of, candidate_k, allowed), bm25_weight))
     if not parts:
         return None
     return parts[0][0] if len(parts) == 1 else WeightedRRFRetriever(parts, rrf_k=rrf_k, top_k=candidate_k)

@@ -56,7 +56,12 @@ class IndexSettings(_Group):
         Path("./seeds"), description="What `newsrag ingest` reads when no path is given; any folder or file can be ingested."
     )
     ingest_batch_docs: int = Field(
-        32, gt=0, description="Articles embedded and committed per batch (a crash loses at most one batch of work)."
+        32, gt=0, description="Articles embedded and stored per batch."
+    )
+    ingest_checkpoint_share: float = Field(
+        0.05, gt=0, le=1, description="Most of an ingest's time that mid-run manifest checkpoints may take (each "
+        "rewrites the whole manifest); a crash loses at most the work since the last one, and at least one batch "
+        "is saved at a time.",
     )
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded store.")
     chroma_port: int = Field(8000, description="Chroma server port.")

@@ -193,16 +193,16 @@ def test_regression_bm25_damaged_when_another_process_commits_between_manifest_a
     news, archive = two_folders
     assistant = make(tmp_path)
     assistant.ingest([news])
-    load = rag.live_index.bm25_retriever
+    load = rag.live_index.load_segment
     commits: list[int] = []
 
-    def another_process_commits_first(path, top_k, **kw):
-        if not commits:
-            commits.append(_cli(tmp_path, "ingest", str(archive)).returncode)
-            assert not path.exists(), "the commit was meant to prune the folder this query is about to load"
-        return load(path, top_k, **kw)
+    def another_process_commits_first(root, name):
+        if not commits:  # a rebuild writes every document into new segments and prunes the old ones
+            commits.append(_cli(tmp_path, "ingest", "--rebuild", str(archive)).returncode)
+            assert not (root / f"{name}.npz").exists(), "the commit was meant to prune the segment this query is about to load"
+        return load(root, name)
 
-    monkeypatch.setattr(rag.live_index, "bm25_retriever", another_process_commits_first)
+    monkeypatch.setattr(rag.live_index, "load_segment", another_process_commits_first)
     hits = assistant.retrieve("old mill weaving Ashby 1971")
     assert commits == [0]
     assert "archive/town_000.txt" in [_source(h) for h in hits]  # answered from the new commit
@@ -215,8 +215,7 @@ def test_an_unchanged_index_that_fails_to_load_still_says_so(tmp_path, two_folde
     assistant = make(tmp_path)
     assistant.ingest([news])
     manifest = assistant.manifest()
-    (assistant.keyword_dir(manifest) / "index" / "corpus.jsonl").unlink(missing_ok=True)
-    for f in (assistant.keyword_dir(manifest) / "index").iterdir():
+    for f in assistant.keyword_dir(manifest).iterdir():
         f.write_bytes(b"garbage")
     with pytest.raises(NewsragError, match="BM25 keyword index is damaged"):
         assistant.retrieve("harbour bridge cables")

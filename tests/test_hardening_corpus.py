@@ -290,17 +290,17 @@ def test_missing_chroma_folder_with_intact_manifest_converges(settings, tmp_path
     assert "26" in fresh.ask(REASSURANCE).text
 
 
-@pytest.mark.parametrize("damage", ["garbled", "index-removed", "folder-removed"])
+@pytest.mark.parametrize("damage", ["garbled", "segment-removed", "folder-removed"])
 def test_damaged_bm25_folder_is_detected_and_rebuilt(settings, damage):
     assistant = Assistant(settings, embedder=CountingEmbedder())
     assistant.ingest(progress=False)
-    bm25 = assistant.keyword_dir(assistant.manifest())
+    manifest = assistant.manifest()
+    bm25 = assistant.keyword_dir(manifest)
+    segment = bm25 / f"{manifest.keyword_segments[0][0]}.npz"
     if damage == "garbled":
-        for file in (bm25 / "index").rglob("*"):
-            if file.is_file():
-                file.write_bytes(b"\x00not an index{")
-    elif damage == "index-removed":
-        shutil.rmtree(bm25 / "index")  # the generation stamp survives
+        segment.write_bytes(b"\x00not an index{")
+    elif damage == "segment-removed":
+        segment.unlink()
     else:
         shutil.rmtree(bm25)
     fresh = Assistant(settings, embedder=CountingEmbedder())
@@ -309,7 +309,8 @@ def test_damaged_bm25_folder_is_detected_and_rebuilt(settings, damage):
             fresh.ask(REASSURANCE)
     report = fresh.ingest(progress=False)
     assert report.chunks_embedded == 0  # only the keyword index is rebuilt, nothing re-embedded
-    assert (bm25 / "index" / "retriever.json").exists()
+    rebuilt = fresh.manifest().keyword_segments
+    assert rebuilt and all((bm25 / f"{name}.npz").exists() for name, _ in rebuilt) and not segment.exists()
     hits = fresh.retrieve(REASSURANCE, mode="bm25")
     assert hits and "26" in fresh.ask(REASSURANCE).text
 

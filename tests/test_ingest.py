@@ -23,12 +23,22 @@ def make(settings, embedder=None) -> Assistant:
     return Assistant(settings, embedder=embedder or CountingEmbedder())
 
 
+def keyword_rows(assistant: Assistant, manifest) -> list[str]:
+    """The chunk ids the committed keyword segments search (their live rows), sorted."""
+    from rag.index import KeywordIndex, load_segment
+
+    root = assistant.keyword_dir(manifest)
+    owner = {cid: d.keyword for d in manifest.docs.values() for cid in d.chunk_ids}
+    index = KeywordIndex([load_segment(root, name) for name, _ in manifest.keyword_segments], owner)
+    return sorted(cid for seg, live in zip(index.segments, index.live) for cid, ok in zip(seg.ids, live) if ok)
+
+
 def index_snapshot(assistant: Assistant) -> dict:
     manifest = assistant.manifest()
     return {
         "docs": {s: (d.content_hash, tuple(d.chunk_ids)) for s, d in manifest.docs.items()},
         "chroma_ids": sorted(assistant.collection().all_ids()),
-        "bm25": (assistant.keyword_dir(assistant.manifest()) / "generation").read_text(),
+        "bm25": keyword_rows(assistant, manifest),
     }
 
 

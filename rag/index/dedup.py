@@ -62,6 +62,10 @@ def encode_signature(sig: Sequence[int]) -> str:
 
 def decode_signature(text: str) -> Signature:
     """The signature `encode_signature` wrote; ValueError for another scheme or a damaged string."""
+    return [int(v) for v in _decode_values(text)]
+
+
+def _decode_values(text: str) -> np.ndarray:
     if not text.startswith(_PREFIX):
         raise ValueError(f"not a {SCHEME} MinHash signature: {text[:24]!r}")
     count, _, payload = text[len(_PREFIX) :].partition(":")
@@ -71,7 +75,7 @@ def decode_signature(text: str) -> Signature:
         raise ValueError(f"damaged MinHash signature: {exc}") from exc
     if not count.isdigit() or int(count) != len(values):
         raise ValueError(f"damaged MinHash signature: {count} values expected, {len(values)} found")
-    return [int(v) for v in values]
+    return values
 
 
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
@@ -205,3 +209,62 @@ def regroup(manifest: "Manifest", options: DedupOptions) -> None:
     for doc in manifest.docs.values():
         group = groups.get(doc.source, doc.source)
         doc.group = group if sizes[group] > 1 else None
+
+
+def _matrix(signatures: Sequence[str], num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, which) for the decodable signatures of the right size: one uint32 row each."""
+    rows, which = [], []
+    for i, text in enumerate(signatures):
+        try:
+            sig = _decode_values(text) if text else ()
+        except ValueError:
+            sig = ()
+        if len(sig) == num_perm:
+            rows.append(sig)
+            which.append(i)
+    return np.asarray(rows, dtype=np.uint32).reshape(len(rows), num_perm), np.asarray(which, dtype=np.int64)
+
+
+def _band_keys(matrix: np.ndarray, bands: int, rows: int) -> list[np.ndarray]:
+    """One uint64 key per signature per LSH band (a wrapping polynomial hash of the band's values;
+    a collision only costs one exact comparison)."""
+    weights = np.uint64(1_000_003) ** np.arange(rows, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return [(matrix[:, b * rows : (b + 1) * rows].astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+                for b in range(bands)]
+
+
+def duplicates_any(fresh: Sequence[str], others: Sequence[str], options: DedupOptions) -> bool:
+    """Whether any `fresh` signature is a near-duplicate (at the threshold) of another fresh one or
+    of any of `others`: banded as MinHashLSH bands (same band sizes), in numpy, so checking a batch
+    against the whole index costs milliseconds where building the LSH over it cost seconds."""
+    from datasketch.lsh import _optimal_param
+
+    new, _ = _matrix(fresh, options.num_perm)
+    if not len(new):
+        return False
+    old, _ = _matrix(others, options.num_perm)
+    everything = np.concatenate([new, old])
+    bands, rows = _optimal_param(options.threshold, options.num_perm, 0.1, 0.9)
+    for keys in _band_keys(everything, bands, rows):
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        for i in np.flatnonzero(counts[inverse[: len(new)]] > 1):
+            for j in np.flatnonzero(keys == keys[i]):
+                if j != i and float(np.mean(everything[j] == new[i])) >= options.threshold:
+                    return True
+    return False
+
+
+def regroup_after(manifest: "Manifest", options: DedupOptions, fresh: set[str], dropped_grouped: bool) -> None:
+    """Regroup only when this commit can have changed a group: a fresh (added or updated) article
+    near-duplicates something, or an article that was in a group went. Otherwise the groups stand
+    (a fresh article that duplicates nothing is nobody's closest copy, so no other group moves)."""
+    fresh = {s for s in fresh if s in manifest.docs}
+    if dropped_grouped or any(manifest.docs[s].group for s in fresh):
+        regroup(manifest, options)
+        return
+    if not fresh:
+        return
+    others = [d.signature for s, d in manifest.docs.items() if s not in fresh]
+    if duplicates_any([manifest.docs[s].signature for s in sorted(fresh)], others, options):
+        regroup(manifest, options)

@@ -1,6 +1,6 @@
 """The manifest: the commit log of the index and its single source of truth.
 
-It names the Chroma collection and the BM25 folder that are committed, and every document with the
+It names the Chroma collection and the BM25 keyword segments that are committed, and every document with the
 file it was read from (what `--rebuild` re-reads) and the folder it was ingested from. Chroma
 may briefly hold chunks the manifest does not name (a crash mid-ingest, or a rebuild being
 written into a fresh collection); they are invisible to queries until the manifest names them.
@@ -8,7 +8,6 @@ written into a fresh collection); they are invisible to queries until the manife
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from rag.index.atomic import atomic_write_text
 from rag.types import NewsragError
 
 MANIFEST_VERSION = 2
-KEYWORD_FORMAT = "bm25-title-and-text-v3"  # part of the generation: a new keyword format rebuilds the index
+LEGACY_KEYS = ("bm25_dir", "bm25_generation")  # the one-folder keyword index before segments: re-indexed
 
 
 @dataclass
@@ -36,6 +35,7 @@ class DocEntry:
     kind: str = "txt"
     group: str | None = None  # near-duplicate group (wire copies): the earliest member's source
     signature: str = ""  # MinHash of the article body (rag.index.dedup), to regroup without re-reading
+    keyword: str = ""  # the keyword segment its chunks' rows live in ("" = not keyword-indexed yet)
 
 
 @dataclass
@@ -43,8 +43,7 @@ class Manifest:
     embedding: str = ""
     chunking: str = ""
     collection: str = ""
-    bm25_dir: str = ""
-    bm25_generation: str = ""
+    keyword_segments: list[list] = field(default_factory=list)  # [name, rows], oldest first (rag.index.keyword)
     docs: dict[str, DocEntry] = field(default_factory=dict)
     version: int = MANIFEST_VERSION
     legacy_origins: list[str] = field(default_factory=list)  # read from an older manifest, for --rebuild
@@ -52,13 +51,6 @@ class Manifest:
     @property
     def chunk_ids(self) -> set[str]:
         return {cid for doc in self.docs.values() for cid in doc.chunk_ids}
-
-    def generation(self) -> str:
-        """Changes whenever the committed chunk set changes; the BM25 index records it."""
-        digest = hashlib.sha256(KEYWORD_FORMAT.encode())
-        for cid in sorted(self.chunk_ids):
-            digest.update(cid.encode())
-        return digest.hexdigest()[:16]
 
     def by_path(self) -> dict[str, DocEntry]:
         return {doc.path: doc for doc in self.docs.values()}
@@ -74,6 +66,8 @@ class Manifest:
                 return cls(version=1, legacy_origins=[raw["corpus_root"]] if raw.get("corpus_root") else [])
             docs = {s: DocEntry(**d) for s, d in raw.pop("docs").items()}
             raw.pop("legacy_origins", None)
+            for key in LEGACY_KEYS:
+                raw.pop(key, None)
             manifest = cls(docs=docs, **raw)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise NewsragError(

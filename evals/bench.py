@@ -432,9 +432,14 @@ def main(argv: list[str] | None = None) -> int:
                      top_k=args.top_k, anchor=args.anchor, cold_runs=args.cold_runs)
     print(format_table(result))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, result)
     return 0
+
+
+def write_json(path: Path, result: dict[str, Any]) -> None:
+    """A benchmark's results as indented JSON (bench, --load and --scale alike)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 def _scale(args: argparse.Namespace) -> int:

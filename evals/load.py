@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals.bench import ROOT, _child_env, _pct
+from evals.bench import ROOT, _child_env, _pct, write_json
 
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "evals" / "gold" / "dev" / "seeds.jsonl"
@@ -319,8 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             result["runs"] = run_levels(url, args.api_key, args.load, args.seconds, args.timeout)
     print(format_table(result["runs"]))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_json(args.json, result)
     return 0
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from evals.bench import (
     ROOT, SUBPROCESS_TIMEOUT_S, _child_env, _files, _measure_latency, peak_rss_mb, ranked_sources, split_headline,
-    summarize, warm_up_ingest,
+    summarize, warm_up_ingest, write_json,
 )
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘A-Z0-9])")
@@ -253,8 +253,7 @@ def run_scale(corpus: Path, sizes: list[int], *, batch: int, questions: int, top
             print(format_scale([rows[-1]]).splitlines()[-1], file=sys.stderr, flush=True)
         result = {"scale": rows, "corpus": str(corpus), "batch": batch, "seed": seed, "top_k": top_k}
         if partial is not None:
-            partial.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+            write_json(partial, result)
     return result
 
 

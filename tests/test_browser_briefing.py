@@ -31,6 +31,8 @@ def test_a_briefing_is_a_dated_timeline_whose_markers_open_the_sources(page):
     wait_for_text(page, "#nr-examples", "Example questions", "What happened in April 2025?")
     ask(page, "What happened in February 2025?")
     wait_for_text(page, "#nr-chat", "5 stories, oldest first", "27 February 2025")
+    # The streamed lines come first; the timeline replaces them when the answer is final.
+    page.wait_for_function("() => document.querySelectorAll('#nr-chat .nr-tl-item').length === 5")
     entries = page.locator("#nr-chat .nr-tl-item")
     assert entries.count() == 5
     dates = [entries.nth(i).locator("time").get_attribute("datetime") for i in range(5)]

@@ -111,7 +111,12 @@ def shown_unheld(answer: dict[str, Any]) -> list[str]:
     A revision line dates each figure by its article, so the citations' dates count as held."""
     if answer["abstained"]:
         return []
-    shown = " ".join(part for part in (answer["text"], answer.get("direct"), answer.get("revision")) if part)
+    text = answer["text"]
+    if answer.get("kind") == "briefing" and any(line.startswith("- ") for line in text.split("\n")):
+        # The extractive briefing: its bullets' dates, titles and counts are the index's metadata,
+        # not claims; what it states is its items' sentences (an LLM summary is checked whole).
+        text = " ".join(s["text"] for item in answer["items"] for s in item["sentences"])
+    shown = " ".join(part for part in (text, answer.get("direct"), answer.get("revision")) if part)
     held = [c["quote"] for c in answer["citations"]] + [c["published"] for c in answer["citations"] if c.get("published")]
     return unheld(shown, held)
 

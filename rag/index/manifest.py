@@ -9,7 +9,7 @@ written into a fresh collection); they are invisible to queries until the manife
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.index.atomic import atomic_write_text
@@ -81,7 +81,9 @@ class Manifest:
         return manifest
 
     def save(self, path: Path) -> None:
-        data = asdict(self)
+        # Shallow views, not dataclasses.asdict: its deep copy of every entry was most of a save,
+        # and a save comes at every ingest, so it grew with the index (json.dumps copies nothing).
+        data = {**vars(self), "docs": {source: vars(doc) for source, doc in self.docs.items()}}
         data.pop("legacy_origins")
         text = json.dumps(data, ensure_ascii=False, sort_keys=True)
         try:

@@ -134,7 +134,8 @@ def test_a_connection_dropped_mid_answer_is_counted_as_a_failure(dropping_server
     client = OpenAI(base_url=dropping_server, api_key="unused", max_retries=0, timeout=10)
     for streamed in (True, False):
         outcome = ask_once(client, REASSURANCE, streamed)
-        assert outcome.kind == "connection" and "peer closed" in outcome.detail, outcome
+        # How the drop reads depends on timing and the kernel ("peer closed connection", "reset by peer").
+        assert outcome.kind == "connection" and ("peer closed" in outcome.detail or "reset by peer" in outcome.detail), outcome
 
 
 def test_bench_load_refuses_bad_counts_as_a_usage_error():

@@ -227,6 +227,12 @@ class AnswerSettings(_Group):
         3.5, description="Below this confidence the passages do not answer and the assistant says so. Dev (105 questions): "
         "3 answers more and abstains less, 4 the reverse.",
     )
+    reader_type_mismatch_penalty: float = Field(
+        6.0, ge=0,
+        description="Confidence taken from a span that is not the kind of thing asked for (no number for 'how many', "
+        "no date for 'when', no new name for 'who'/'which'). Dev (2026-12-04): 6 abstains on 2 more near-misses "
+        "('2005' for 'which US state', 'free' for 'how much') and loses no answer; 2 and 4 catch fewer.",
+    )
     reader_direct_max_margin: float = Field(
         -8.0, description="The span is shown as the bold direct answer only at or below this no-answer margin (chosen on dev "
         "for >= 95% right bold answers); above it the cited sentence speaks alone.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, same_word
+from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, same_word, span_fits
 from rag.answering.question import Question
 
 Q = Question.analyse  # the checks read the analysed question
@@ -77,3 +77,21 @@ def test_the_questions_own_figures_pick_the_passage():
     assert not names_covered(Q(q), "The meeting drew 34 towns.")
     assert not names_covered(Q(q), "The meeting drew 34 towns.", lenient=True)
     assert names_covered(Q("Which three towns signed?"), "Dunmore, Kent and Sussex signed.")
+
+
+@pytest.mark.parametrize("question, span, fits", [
+    ("How many trams does the city run?", "forty", True),
+    ("How many trams does the city run?", "half", True),
+    ("How much will the tram pass cost?", "free", False),
+    ("When does the new line open?", "next Tuesday", True),
+    ("When does the new line open?", "the mayor", False),
+    ("Which gadget topped the chart?", "iPod", True),
+    ("Which country leads the mission?", "U.K.", True),
+    ("In which US state is the plant?", "2005", False),
+    ("Who runs the Tramway Authority?", "Tramway Authority", False),  # names only what was asked about
+    ("Who runs the Tramway Authority?", "its chairman, Ana Ruiz", True),
+    ("What did the council decide?", "to wait", True),  # an open question takes any span
+])
+def test_a_reader_span_fits_the_kind_of_question(question, span, fits):
+    asked = Question.analyse(question)
+    assert span_fits(asked.kind, span, asked) is fits

@@ -40,13 +40,14 @@ class FakeRelevance:
         return np.full(len(passages), self.logit, dtype=np.float32)
 
 
-POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6)
+POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6,
+                       type_mismatch_penalty=6.0)
 
 
 def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cited():
     reader = FakeReader("4.7 million euros", margin=-10.0)
     relevance = FakeRelevance(2.0)
-    reading = PassageReader(reader, relevance, POLICY).run("How much did the Kellford repairs cost?", [REPAIRS], [])
+    reading = PassageReader(reader, relevance, POLICY).run(Question.analyse("How much did the Kellford repairs cost?"), [REPAIRS], [])
     (texts, starts), = reader.seen
     assert texts[0].startswith("Kellford bridge to close. ") and starts[0] == len("Kellford bridge to close. ")
     assert reading.sentence.text == BODY[22:] and reading.sentence.start == 122
@@ -57,26 +58,67 @@ def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cite
 
 
 def test_a_span_the_reader_is_unsure_of_is_no_answer():
-    reading = PassageReader(FakeReader("April", margin=-2.0), FakeRelevance(1.0), POLICY).run("When?", [REPAIRS], [])
+    reading = PassageReader(FakeReader("April", margin=-2.0), FakeRelevance(1.0), POLICY).run(Question.analyse("When?"), [REPAIRS], [])
     assert reading is None  # confidence 2 + 0.25 = 2.25 < 3.5
 
 
 def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
-    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6)
+    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6,
+                           type_mismatch_penalty=6.0)
     passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
-    reading = passage_reader.run("When does work start on the Kellford bridge?", [REPAIRS], [])
+    reading = passage_reader.run(Question.analyse("When does work start on the Kellford bridge?"), [REPAIRS], [])
     assert reading is not None and reading.sentence.text == "Work starts in April."
     assert passage_reader.direct(reading, Question.analyse("When does work start on the Kellford bridge?")) is None
 
 
 def test_no_passages_no_reading():
-    assert PassageReader(FakeReader("x", -10), FakeRelevance(5), POLICY).run("Who?", [], []) is None
+    assert PassageReader(FakeReader("x", -10), FakeRelevance(5), POLICY).run(Question.analyse("Who?"), [], []) is None
 
 
 def test_a_bold_answer_must_be_the_kind_asked_for():
     """A 'when' is answered in bold by a date only: a span without one leaves the sentence to speak."""
     passage_reader = PassageReader(FakeReader("the city engineer", margin=-12.0), FakeRelevance(5.0), POLICY)
-    reading = passage_reader.run("When do the repairs start?", [REPAIRS], [])
+    reading = passage_reader.run(Question.analyse("When do the repairs start?"), [REPAIRS], [])
     assert reading is not None
     assert passage_reader.direct(reading, Question.analyse("When do the repairs start?")) is None
     assert passage_reader.direct(reading, Question.analyse("Who said what the repairs cost?")) == "the city engineer"
+
+
+SECOND = RetrievedPassage(
+    chunk_id="c2", source="chips.txt", title="Chip plant planned", text="The plant opens in 2005 in Texas, the firm said.",
+    start=0, score=0.9, rank=2, spans=((0, 48),), vectors=np.zeros((1, 3), dtype=np.float32),
+)
+
+
+class ScriptedReader:
+    """Gives each passage the span scripted for it, with its own margin."""
+
+    def __init__(self, script: dict[str, tuple[str, float]]) -> None:
+        self.script = script
+
+    def read(self, question, passages, evidence_from=None):
+        out = []
+        for i, text in enumerate(passages):
+            answer, margin = next(((a, m) for a, m in self.script.values() if a in text), (None, 0.0))
+            at = text.find(answer) if answer else -1
+            out.append(None if at < 0 else Span(i, at, at + len(answer), answer, 10.0, 10.0 + margin))
+        return out
+
+
+def test_regression_a_year_was_the_answer_to_which_state():
+    """'In which US state ...' read '2005' with a sure margin: a span that is not the kind asked
+    for loses its confidence, so the reader abstains rather than answer with a year."""
+    reader = ScriptedReader({"year": ("2005", -7.0)})
+    question = Question.analyse("In which US state will the firm build its plant?")
+    assert PassageReader(reader, FakeRelevance(2.5), POLICY).run(question, [SECOND], []) is None
+    # The same span answers a question that asks for a year.
+    assert PassageReader(reader, FakeRelevance(2.5), POLICY).run(Question.analyse("In what year does the plant open?"), [SECOND], []) is not None
+
+
+def test_a_span_of_the_kind_asked_for_beats_a_surer_span_of_another_kind():
+    reader = ScriptedReader({"year": ("2005", -12.0), "state": ("Texas", -9.0)})
+    third = RetrievedPassage(
+        chunk_id="c3", source="move.txt", title="New plant", text="Production moves to Texas next year.",
+        start=0, score=0.8, rank=3, spans=((0, 36),), vectors=np.zeros((1, 3), dtype=np.float32))
+    readings = PassageReader(reader, FakeRelevance(2.0), POLICY).candidates(Question.analyse("Which state gets the plant?"), [SECOND, third], [])
+    assert [(r.span, r.confidence) for r in readings] == [("Texas", 9.0 + 0.5), ("2005", 12.0 + 0.5 - 6.0)]

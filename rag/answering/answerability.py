@@ -134,6 +134,24 @@ def holds_kind(kind: Kind, sentence: str, question: "Question") -> bool:
     return True
 
 
+def span_fits(kind: Kind, span: str, question: "Question") -> bool:
+    """Whether a reader's span is the kind of thing asked for: a "how many" wants a number, a
+    "when" a date or time word, a "who"/"where"/"which" a name the question does not already use
+    ('2005' does not answer "In which US state"). Open and yes/no questions take any span."""
+    if kind is Kind.NUMBER:
+        return has_number(span)
+    if kind is Kind.DURATION:
+        return _DURATION.search(span) is not None or has_number(span)
+    if kind is Kind.DATE:
+        return _DATE.search(span) is not None
+    if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
+        asked = {fold(w) for w in re.findall(r"[\w’'.-]+", question.text)}
+        # A capital anywhere marks a name: 'Aceh', 'iPod', 'U.K.'.
+        return any(any(ch.isupper() for ch in w) and not any(ch.isdigit() for ch in w) and fold(w) not in asked
+                   for w in re.findall(r"[\w’'.-]+", span))
+    return True
+
+
 def date_expressions(sentence: str) -> list[re.Match[str]]:
     return list(_DATE.finditer(sentence))
 

@@ -3,10 +3,12 @@
 Each of the top passages is read with its article's headline in front (the subject a sentence
 leaves out is often only there), in one batched reader call; headlines are read, never quoted.
 Every passage gives its best span; the cited sentence is the passage sentence that holds it. A
-span is trusted on two signals together, because the reader alone tells "about something else"
+span is trusted on three signals together, because the reader alone tells "about something else"
 well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
-than of "no answer") and the cross-encoder's relevance of the cited sentence under its headline.
-`confidence = -margin + relevance_weight * relevance`; below `min_confidence` nothing answers.
+than of "no answer"), the cross-encoder's relevance of the cited sentence under its headline, and
+whether the span is the kind of thing asked for (`span_fits`: a number for "how many", a name for
+"which"). `confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last
+only for a span of the wrong kind); below `min_confidence` nothing answers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind
+from rag.answering.answerability import Kind, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.answering.text import has_number
@@ -39,6 +41,7 @@ class ReadingPolicy:
     min_confidence: float  # below it the passages do not answer the question
     direct_max_margin: float  # the span is shown as the direct answer only below this margin
     direct_max_words: int  # ... and only when it is this short (a long span is a clause, not an answer)
+    type_mismatch_penalty: float  # confidence taken from a span that is not the kind asked for
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,13 @@ class PassageReader:
     def __init__(self, reader: SpanReader, relevance: Relevance, policy: ReadingPolicy) -> None:
         self.reader, self.relevance, self.policy = reader, relevance, policy
 
-    def candidates(self, question: str, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> list[Reading]:
+    def candidates(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> list[Reading]:
         """One reading per passage that yields a span outside its headline, best first."""
         top = passages[: self.policy.passages]
         if not top:
             return []
         contexts = [_context(p) for p in top]
-        spans = self.reader.read(question, [t for t, _ in contexts], [offset for _, offset in contexts])
+        spans = self.reader.read(question.query, [t for t, _ in contexts], [offset for _, offset in contexts])
         known = {s.key: s for s in sentences}
         found: list[tuple[Span, RetrievedPassage, EvidenceSentence, int]] = []
         for span, passage, (_, offset) in zip(spans, top, contexts):
@@ -95,17 +98,20 @@ class PassageReader:
                 found.append((span, passage, sentence, offset))
         if not found:
             return []
-        logits = self.relevance.score(question, [f"{p.title}. {s.text}" if p.title else s.text for _, p, s, _ in found])
-        readings = [self._reading(span, passage, sentence, offset, float(logit))
+        logits = self.relevance.score(question.query, [f"{p.title}. {s.text}" if p.title else s.text for _, p, s, _ in found])
+        readings = [self._reading(question, span, passage, sentence, offset, float(logit))
                     for (span, passage, sentence, offset), logit in zip(found, logits)]
         return sorted(readings, key=lambda r: -r.confidence)
 
-    def _reading(self, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence, offset: int, logit: float) -> Reading:
+    def _reading(self, question: Question, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence,
+                 offset: int, logit: float) -> Reading:
         start = passage.start + span.start - offset
-        return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit,
-                       -span.margin + self.policy.relevance_weight * logit)
+        confidence = -span.margin + self.policy.relevance_weight * logit
+        if not span_fits(question.kind, span.text, question):
+            confidence -= self.policy.type_mismatch_penalty
+        return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 
-    def run(self, question: str, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Reading | None:
+    def run(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Reading | None:
         readings = self.candidates(question, passages, sentences)
         best = readings[0] if readings else None
         return best if best is not None and best.confidence >= self.policy.min_confidence else None

@@ -81,7 +81,21 @@ def test_a_bold_answer_must_be_the_kind_asked_for():
     reading = passage_reader.run(Question.analyse("When do the repairs start?"), [REPAIRS], [])
     assert reading is not None
     assert passage_reader.direct(reading, Question.analyse("When do the repairs start?")) is None
-    assert passage_reader.direct(reading, Question.analyse("Who said what the repairs cost?")) == "the city engineer"
+    assert passage_reader.direct(reading, Question.analyse("What kind of official spoke about the repairs?")) == "the city engineer"
+    # A "who" wants a name in bold: a description is cited, not shown as the answer.
+    assert passage_reader.direct(reading, Question.analyse("Who said what the repairs cost?")) is None
+
+
+def test_regression_a_description_was_the_bold_answer_to_which_company():
+    """'Which company will build the base?' showed 'offshore wind company' in bold: the reader was
+    sure of the span, but a "which" asks for a name."""
+    text = "An offshore wind company, Northsea Breeze, will build the base."
+    passage = RetrievedPassage(chunk_id="c9", source="docks.txt", title="Docks plan", text=text, start=0, score=1.0, rank=1,
+                               spans=((0, len(text)),), vectors=np.zeros((1, 3), dtype=np.float32))
+    question = Question.analyse("Which company will build the base?")
+    for span, shown in (("offshore wind company", None), ("Northsea Breeze", "Northsea Breeze")):
+        passage_reader = PassageReader(FakeReader(span, margin=-14.0), FakeRelevance(8.0), POLICY)
+        assert passage_reader.direct(passage_reader.run(question, [passage], []), question) == shown
 
 
 SECOND = RetrievedPassage(

@@ -21,7 +21,6 @@ import numpy as np
 from rag.answering.answerability import Kind, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
-from rag.answering.text import has_number
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.models.reader import Span
 
@@ -118,13 +117,13 @@ class PassageReader:
 
     def direct(self, reading: Reading, question: Question) -> str | None:
         """The span, verbatim, when the reader is sure of it and it is the kind of thing asked for
-        (a "how many" wants a number, a "when" a date: a day it names is resolved against the
-        article's date); otherwise None, and the cited sentence speaks alone."""
+        (`span_fits`: a "how many" wants a number, a "which" a name; a day a "when" span names is
+        resolved against the article's date); otherwise None, and the cited sentence speaks alone."""
         span = reading.span.strip()
         if reading.margin > self.policy.direct_max_margin or not span or len(span.split()) > self.policy.direct_max_words:
             return None
-        if question.kind is Kind.NUMBER:
-            return span if has_number(span) else None
+        if not span_fits(question.kind, span, question):
+            return None  # 'offshore wind company' does not answer "Which company" in bold
         if question.kind is Kind.DURATION:
             return duration_answer(span)
         if question.kind is Kind.DATE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from rag.answering.answerability import Kind, question_kind
@@ -11,6 +12,22 @@ from rag.answering.openq import OpenAsk, open_ask
 from rag.answering.text import fold, names, stems
 from rag.answering.timeq import TimeScope, resolve_time
 from rag.lexicon import NUMBER
+
+
+# Where a question says its fact is found ("According to the report on X, ...", "..., as reported
+# in March 2025?"): retrieval and the cross-encoder use it; a SQuAD reader, trained on questions
+# about the passage in front of it, reads it as part of what is asked and grows unsure.
+_ATTRIBUTION_FIRST = re.compile(r"^\s*(?:according to|as reported (?:by|in|on)|in the (?:article|report|story) (?:on|about))\b[^,?]{1,120},\s*", re.I)
+_ATTRIBUTION_LAST = re.compile(
+    r",\s*(?:according to|as reported (?:by|in|on)|as (?:the )?[\w' ]{1,30} (?:reports?|reported|said|says))\b[^,?]{0,120}(?=\?\s*$)", re.I)
+
+
+def without_attribution(question: str) -> str:
+    """The question without a leading or trailing 'according to ...' / 'as reported in ...' clause."""
+    core = _ATTRIBUTION_LAST.sub("", _ATTRIBUTION_FIRST.sub("", question, count=1), count=1).strip()
+    if len(core.split()) < 3:
+        return question  # the clause was the question
+    return core[0].upper() + core[1:]
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,11 @@ class Question:
         if self.scope is None or self.scope.phrase not in self.standalone:
             return self.standalone
         return self.standalone.replace(self.scope.phrase, " ").replace("  ", " ").strip()
+
+    @property
+    def read_as(self) -> str:
+        """What the span reader reads: the query without where-it-was-said clauses."""
+        return without_attribution(self.query)
 
     @property
     def digit_figures(self) -> frozenset[str]:

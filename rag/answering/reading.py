@@ -88,7 +88,7 @@ class PassageReader:
         if not top:
             return []
         contexts = [_context(p) for p in top]
-        spans = self.reader.read(question.query, [t for t, _ in contexts], [offset for _, offset in contexts])
+        spans = self.reader.read(question.read_as, [t for t, _ in contexts], [offset for _, offset in contexts])
         known = {s.key: s for s in sentences}
         found: list[tuple[Span, RetrievedPassage, EvidenceSentence, int]] = []
         for span, passage, (_, offset) in zip(spans, top, contexts):

@@ -60,3 +60,14 @@ def test_yes_no_negation_the_question_itself_uses_is_not_a_no():
 
 def test_open_questions_have_no_direct_answer():
     assert direct_answer(Kind.OTHER, Q("What did the report say?"), "The report said 12 bridges need repair.", YES, NO) is None
+
+
+def test_regression_a_yes_no_whose_subject_is_only_in_the_headline_got_no_answer():
+    """'The five-year funding ...' leaves the country to its headline: the headline names it and
+    holds its words, while only the sentence can negate."""
+    q = Q("Does the Harbour Board grant for Dunmore fishermen run for three years?")
+    sentence = "The three-year Harbour Board grant will pay for new nets and a cold store."
+    assert yes_no(q, sentence, YES, NO) is None  # alone, the sentence does not name Dunmore
+    assert yes_no(q, sentence, YES, NO, title="Dunmore fishermen win grant") == "Yes"
+    assert yes_no(q, "The Harbour Board grant will not run for three years.", YES, NO, title="Dunmore fishermen win grant") == "No"
+    assert yes_no(q, sentence, YES, NO, title="Harbour Board cuts budget") is None  # the headline must name it

@@ -29,9 +29,10 @@ _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel
 
 def direct_answer(
     kind: Kind, question: Question, sentence: str, yes_min_coverage: float, no_min_coverage: float,
-    published: dt.date | None = None,
+    published: dt.date | None = None, title: str = "",
 ) -> str | None:
-    """`published` is the date of the sentence's article: "on Monday" becomes a calendar day."""
+    """`published` is the date of the sentence's article: "on Monday" becomes a calendar day;
+    `title` its headline (a yes/no sentence may leave the subject to it)."""
     if kind is Kind.NUMBER:
         return number_answer(question, sentence)
     if kind is Kind.DURATION:
@@ -43,7 +44,7 @@ def direct_answer(
     if kind in (Kind.PLACE, Kind.NAME):
         return name_answer(question, sentence)
     if kind is Kind.YES_NO:
-        return yes_no(question, sentence, yes_min_coverage, no_min_coverage)
+        return yes_no(question, sentence, yes_min_coverage, no_min_coverage, title)
     return None
 
 
@@ -192,18 +193,21 @@ def negated(sentence: str, question: str = "") -> bool:
     )
 
 
-def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float) -> str | None:
+def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float, title: str = "") -> str | None:
     """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise.
 
     The sentence must be about the asked fact: it names every name the question names and holds
-    at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it negates).
+    at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it
+    negates). A sentence leaves out what its article's headline (`title`) already names ("The
+    five-year funding ..." under "UK aids Rwanda's survivors"), so the headline counts for both;
+    whether it negates is the sentence's alone.
     """
     asked = question.stems
     if not asked:
         return None
-    said = name_words(sentence)
+    said = name_words(f"{title} {sentence}")
     named = [name_words(name) <= said for name in question.names]
-    coverage = len(asked & stems(sentence)) / len(asked)
+    coverage = len(asked & (stems(sentence) | stems(title))) / len(asked)
     if negated(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough.
         return "No" if (any(named) or not named) and coverage >= no_min_coverage else None

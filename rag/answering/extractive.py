@@ -126,7 +126,7 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
     if question.kind is Kind.YES_NO:
         # The answer is the sentence that decides it, when one close to the best does.
         deciding = next(
-            (s for s in passing if policy.close(_score(best), _score(s)) and yes_no(question, s.text, policy.yes_min_coverage, policy.no_min_coverage)),
+            (s for s in passing if policy.close(_score(best), _score(s)) and yes_no(question, s.text, policy.yes_min_coverage, policy.no_min_coverage, s.title)),
             None,
         )
         return _assemble([[deciding or best]], None, lambda lead: _rule_direct(question, lead, policy))
@@ -150,7 +150,7 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
 
 
 def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> str | None:
-    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, lead.published_on)
+    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, lead.published_on, lead.title)
 
 
 def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,

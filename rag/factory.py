@@ -103,7 +103,7 @@ def _reading(settings: Settings, reranker: "CrossEncoder | None", reader: "Reade
     return PassageReader(reader, reranker, ReadingPolicy(
         passages=a.reader_passages, relevance_weight=a.reader_relevance_weight, min_confidence=a.reader_min_confidence,
         direct_max_margin=a.reader_direct_max_margin, direct_max_words=a.reader_direct_max_words,
-        type_mismatch_penalty=a.reader_type_mismatch_penalty,
+        direct_min_relevance=a.reader_direct_min_relevance, type_mismatch_penalty=a.reader_type_mismatch_penalty,
     ))
 
 

@@ -41,7 +41,7 @@ class FakeRelevance:
         return np.full(len(passages), self.logit, dtype=np.float32)
 
 
-POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6,
+POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
                        type_mismatch_penalty=6.0)
 
 
@@ -64,7 +64,7 @@ def test_a_span_the_reader_is_unsure_of_is_no_answer():
 
 
 def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
-    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6,
+    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
                            type_mismatch_penalty=6.0)
     passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
     reading = passage_reader.run(Question.analyse("When does work start on the Kellford bridge?"), [REPAIRS], [])
@@ -173,3 +173,13 @@ def test_the_span_reader_gets_the_core_and_the_cross_encoder_the_whole_question(
     assert PassageReader(reader, relevance, POLICY).run(question, [REPAIRS], []) is not None
     assert reader.question == "How much did the Kellford repairs cost?"
     assert relevance.query == question.query
+
+
+def test_a_bold_answer_needs_the_cross_encoder_too():
+    """A reader sure of its span (margin -11) in a sentence the cross-encoder finds off the point
+    (logit -10) cites the sentence, but shows no bold answer: bold needs both signals."""
+    question = Question.analyse("How much did the Kellford repairs cost?")
+    for logit, shown in ((-10.0, None), (-6.0, "4.7 million euros")):
+        passage_reader = PassageReader(FakeReader("4.7 million euros", margin=-11.0), FakeRelevance(logit), POLICY)
+        reading = passage_reader.run(question, [REPAIRS], [])
+        assert reading is not None and passage_reader.direct(reading, question) == shown

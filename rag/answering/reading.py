@@ -40,6 +40,7 @@ class ReadingPolicy:
     min_confidence: float  # below it the passages do not answer the question
     direct_max_margin: float  # the span is shown as the direct answer only below this margin
     direct_max_words: int  # ... and only when it is this short (a long span is a clause, not an answer)
+    direct_min_relevance: float  # ... and only when the cross-encoder does not find its sentence off the point
     type_mismatch_penalty: float  # confidence taken from a span that is not the kind asked for
 
 
@@ -120,7 +121,8 @@ class PassageReader:
         (`span_fits`: a "how many" wants a number, a "which" a name; a day a "when" span names is
         resolved against the article's date); otherwise None, and the cited sentence speaks alone."""
         span = reading.span.strip()
-        if reading.margin > self.policy.direct_max_margin or not span or len(span.split()) > self.policy.direct_max_words:
+        if (reading.margin > self.policy.direct_max_margin or reading.relevance < self.policy.direct_min_relevance
+                or not span or len(span.split()) > self.policy.direct_max_words):
             return None
         if not span_fits(question.kind, span, question):
             return None  # 'offshore wind company' does not answer "Which company" in bold

@@ -91,6 +91,15 @@ def test_the_questions_own_figures_pick_the_passage():
     ("Who runs the Tramway Authority?", "Tramway Authority", False),  # names only what was asked about
     ("Who runs the Tramway Authority?", "its chairman, Ana Ruiz", True),
     ("What did the council decide?", "to wait", True),  # an open question takes any span
+    # The grain asked for: a day, a year, a month, a time.
+    ("On what date will the march take place?", "1984", False),
+    ("On what date will the march take place?", "14 June", True),
+    ("On what date will the march take place?", "Saturday", True),
+    ("In what year was the mill built?", "June", False),
+    ("In what year was the mill built?", "1887", True),
+    ("Which month did the mill close?", "October", True),
+    ("What time does the ferry leave?", "7.15am", True),
+    ("When does the ferry leave?", "2026", True),
 ])
 def test_a_reader_span_fits_the_kind_of_question(question, span, fits):
     asked = Question.analyse(question)

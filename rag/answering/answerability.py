@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from rag.answering.text import fold, has_number, names, stem, stems
-from rag.lexicon import FULL_MONTHS, NUMBER, WEEKDAYS, alternation
+from rag.lexicon import DAYNUM, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, YEAR, alternation
 
 if TYPE_CHECKING:
     from rag.answering.question import Question
@@ -134,16 +134,30 @@ def holds_kind(kind: Kind, sentence: str, question: "Question") -> bool:
     return True
 
 
+# "On what date" asks for a day, "in what year" for a year, "which month" for a month: a span of
+# another grain ('1969' for "On what date will the rally take place?") is not that answer.
+_DATE_GRAIN_Q = re.compile(r"\b(?:what|which)(?: calendar)? (date|day|month|year|time)\b", re.I)
+_GRAIN = {
+    "date": re.compile(rf"\b(?:{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|{WEEKDAY}|yesterday|today|tomorrow|\d{{4}}-\d\d-\d\d)", re.I),
+    "month": re.compile(rf"\b{MONTH}", re.I),
+    "year": re.compile(rf"\b{YEAR}"),
+}
+_GRAIN["day"] = _GRAIN["date"]
+_GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I)
+
+
 def span_fits(kind: Kind, span: str, question: "Question") -> bool:
     """Whether a reader's span is the kind of thing asked for: a "how many" wants a number, a
     "when" a date or time word, a "who"/"where"/"which" a name the question does not already use
-    ('2005' does not answer "In which US state"). Open and yes/no questions take any span."""
+    ('2005' does not answer "In which US state"), of the grain asked ("on what date" a day, "in
+    what year" a year). Open and yes/no questions take any span."""
     if kind is Kind.NUMBER:
         return has_number(span)
     if kind is Kind.DURATION:
         return _DURATION.search(span) is not None or has_number(span)
     if kind is Kind.DATE:
-        return _DATE.search(span) is not None
+        grain = _DATE_GRAIN_Q.search(question.text)
+        return (_GRAIN[grain.group(1).lower()] if grain else _DATE).search(span) is not None
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
         asked = {fold(w) for w in re.findall(r"[\w’'.-]+", question.text)}
         # A capital anywhere marks a name: 'Aceh', 'iPod', 'U.K.'.

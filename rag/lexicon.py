@@ -40,6 +40,7 @@ def longest_first(words: object) -> str:
 # Regex fragments (no groups, lower-case unless said): a day of the month, a year, a month, a weekday.
 DAYNUM = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?!\d)"
 YEAR = r"(?:19|20)\d\d(?!\d)"
+ANY_YEAR = r"(?:1\d{3}|20\d\d)(?!\d)"  # a year a question asks for may be historic (1887); YEAR is a date's
 WEEKDAY = rf"(?:{alternation(WEEKDAYS)})\b"
 # Full month names but "may", which is a verb unless a day or year comes with it.
 FULL_MONTH_NOT_MAY = alternation(m for m in FULL_MONTHS if m != "may")

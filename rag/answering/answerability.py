@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from rag.answering.text import fold, has_number, names, stem, stems
-from rag.lexicon import DAYNUM, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
+from rag.lexicon import ANY_YEAR, DAYNUM, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
 
 if TYPE_CHECKING:
     from rag.answering.question import Question
@@ -140,7 +140,7 @@ _DATE_GRAIN_Q = re.compile(r"\b(?:what|which)(?: calendar)? (date|day|month|year
 _GRAIN = {
     "date": re.compile(rf"\b(?:{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|{WEEKDAY}|yesterday|today|tomorrow|\d{{4}}-\d\d-\d\d)", re.I),
     "month": re.compile(rf"\b{MONTH}", re.I),
-    "year": re.compile(r"\b(?:1\d{3}|20\d\d)(?!\d)"),  # any year of news history, not just 1900-2099
+    "year": re.compile(rf"\b{ANY_YEAR}"),
 }
 _GRAIN["day"] = _GRAIN["date"]
 _GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I)

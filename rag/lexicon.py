@@ -90,3 +90,17 @@ FIGURE = re.compile(
 )
 # Digits as a claim states them, with a per cent sign or word: what an LLM's sentence must not change.
 DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:%|percent\b|per cent\b))?", re.I)
+
+
+# Role nouns a "Who is X's <role>?" question asks about, and the few adjectives of place that do not
+# share a stem with their place ('French' / 'France'): used to tell one owner's role from another's.
+ROLE_NOUNS = frozenset("""
+minister secretary president chancellor premier manager coach chairman chairwoman chair chief executive
+director envoy ambassador spokesman spokeswoman spokesperson leader head governor mayor editor captain
+boss founder commissioner general official engineer judge prosecutor king queen ceo owner producer master
+""".split())
+IRREGULAR_DEMONYMS = {
+    "french": ("france",), "dutch": ("netherlands", "holland"), "irish": ("ireland",), "welsh": ("wales",),
+    "swiss": ("switzerland",), "british": ("britain", "uk"), "english": ("england",), "american": ("us", "usa", "america"),
+    "danish": ("denmark",), "swedish": ("sweden",), "finnish": ("finland",), "norwegian": ("norway",),
+}

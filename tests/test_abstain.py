@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, same_word, span_fits
+from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, role_agrees, same_word, span_fits
 from rag.answering.question import Question
 
 Q = Question.analyse  # the checks read the analysed question
@@ -104,3 +104,17 @@ def test_the_questions_own_figures_pick_the_passage():
 def test_a_reader_span_fits_the_kind_of_question(question, span, fits):
     asked = Question.analyse(question)
     assert span_fits(asked.kind, span, asked) is fits
+
+
+@pytest.mark.parametrize("question, before_span, agrees", [
+    ("Who is Dunmore's harbour master?", "Kellford harbour master ", False),  # another owner's
+    ("Who is Dunmore's harbour master?", "Dunmore harbour master ", True),
+    ("Who is the finance minister of Freedonia?", "Freedonian Trade Minister ", False),  # another ministry
+    ("Who is the finance minister of Freedonia?", "Freedonian Finance Minister ", True),
+    ("Who is France's culture minister?", "French Culture Minister ", True),  # an adjective of the place
+    ("Who is the coach of the Rovers?", "But its coach ", True),  # a capitalised stopword names no one
+    ("Who is the coach of the Rovers?", "said the club had signed ", True),  # no title in front: nothing to judge
+    ("Who scored the winner?", "United striker ", True),  # not a role question
+])
+def test_the_title_in_front_of_a_name_must_be_the_role_asked_about(question, before_span, agrees):
+    assert role_agrees(Question.analyse(question), before_span) is agrees

@@ -183,3 +183,16 @@ def test_a_bold_answer_needs_the_cross_encoder_too():
         passage_reader = PassageReader(FakeReader("4.7 million euros", margin=-11.0), FakeRelevance(logit), POLICY)
         reading = passage_reader.run(question, [REPAIRS], [])
         assert reading is not None and passage_reader.direct(reading, question) == shown
+
+
+def test_regression_the_finance_minister_answered_who_is_the_foreign_minister():
+    """'Polish Finance Minister Andrzej ...' read as the answer to "Who is Poland's foreign
+    minister?" (margin -6): the title in front names another role, so the reading loses the
+    type-mismatch penalty and the answerer abstains."""
+    text = "In an interview, Freedonian Finance Minister Ana Kovac said talks were under way."
+    passage = RetrievedPassage(chunk_id="c7", source="talks.txt", title="Freedonia talks", text=text, start=0, score=1.0,
+                               rank=1, spans=((0, len(text)),), vectors=np.zeros((1, 3), dtype=np.float32))
+    reader = FakeReader("Ana Kovac", margin=-6.0)
+    assert PassageReader(reader, FakeRelevance(3.0), POLICY).run(Question.analyse("Who is Freedonia's foreign minister?"), [passage], []) is None
+    reading = PassageReader(reader, FakeRelevance(3.0), POLICY).run(Question.analyse("Who is Freedonia's finance minister?"), [passage], [])
+    assert reading is not None and reading.span == "Ana Kovac"

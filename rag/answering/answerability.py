@@ -11,8 +11,8 @@ import re
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from rag.answering.text import fold, has_number, names, stem, stems
-from rag.lexicon import ANY_YEAR, DAYNUM, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
+from rag.answering.text import STOPWORDS, fold, has_number, names, stem, stems
+from rag.lexicon import ANY_YEAR, DAYNUM, IRREGULAR_DEMONYMS, ROLE_NOUNS, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
 
 if TYPE_CHECKING:
     from rag.answering.question import Question
@@ -178,3 +178,51 @@ def adds_something(sentence: str, question: "Question", min_new_words: int) -> b
     """A sentence that only restates the question answers nothing."""
     novel = stems(sentence) - question.stems
     return len(novel) >= min_new_words or has_number(sentence)
+
+
+# "Who is Poland's foreign minister?", "Who is the manager of Newcastle?": an owner, a role with its
+# modifiers, the role's head noun last.
+_NAME_RUN = r"[A-Z][\w.’'-]*(?: [A-Z][\w.’'-]*)*"
+_ROLE_Q = re.compile(
+    rf"^\s*(?i:who (?:is|was|are|were) (?:the )?)(?:(?P<owner>{_NAME_RUN})['’]s? )?"
+    rf"(?P<role>(?:[\w.-]+ ){{0,2}}?(?i:{alternation(ROLE_NOUNS)}))(?: (?i:of|at|for|in) (?:the )?(?P<owner2>{_NAME_RUN}))?\b"
+)
+_TITLE_WINDOW = 4  # words before a name that can be its title ("Polish Finance Minister Andrzej ...")
+
+
+def _related(a: str, b: str) -> bool:
+    """Same place or its adjective: 'Poland'/'Polish', 'France'/'French', 'Newcastle' and 'Arsenal' not."""
+    a, b = fold(a).replace(".", ""), fold(b).replace(".", "")
+    if a == b or same_word(a, b) or b in IRREGULAR_DEMONYMS.get(a, ()) or a in IRREGULAR_DEMONYMS.get(b, ()):
+        return True
+    return len(a) >= 3 and len(b) >= 3 and a[:3] == b[:3]
+
+
+def role_agrees(question: "Question", before_span: str) -> bool:
+    """Whether the title in front of a span ('Finance Minister Andrzej Domański', 'Arsenal manager
+    Arsene Wenger') is the role the question asks about: a title with the asked head noun but
+    another modifier ('finance' for "foreign minister") or another owner ('Arsenal' for "the
+    manager of Newcastle") is someone else's. No title in front, or a question of another shape:
+    nothing to judge (True)."""
+    if question.kind is not Kind.PERSON:
+        return True
+    m = _ROLE_Q.match(question.text)
+    if m is None:
+        return True
+    role = m.group("role").split()
+    head = fold(role[-1])
+    if head not in ROLE_NOUNS:
+        return True
+    words = re.findall(r"[\w.’'-]+", re.split(r"[,;:()\"“”]", before_span)[-1])[-_TITLE_WINDOW:]
+    at = next((i for i in range(len(words) - 1, -1, -1) if fold(words[i]) == head), None)
+    if at is None:
+        return True
+    title = words[:at]
+    modifiers = [w for w in role[:-1] if not w[0].isupper()]
+    owners = [w for part in (m.group("owner"), m.group("owner2")) if part for w in part.split()]
+    owners += [w for w in role[:-1] if w[0].isupper()]  # "the U.S. envoy": U.S. owns the role
+    if modifiers and title and not any(_related(t, w) for t in title[-1:] for w in modifiers):
+        return False  # 'Finance Minister' is not the foreign minister
+    # 'But its president': a capitalised stopword opens the sentence, it names no one.
+    named = [t for t in title if t[0].isupper() and fold(t) not in STOPWORDS and not any(_related(t, w) for w in modifiers)]
+    return not (owners and named and not any(_related(t, o) for t in named for o in owners))

@@ -7,7 +7,7 @@ span is trusted on three signals together, because the reader alone tells "about
 well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
 than of "no answer"), the cross-encoder's relevance of the cited sentence under its headline, and
 whether the span is the kind of thing asked for (`span_fits`: a number for "how many", a name for
-"which"). `confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last
+"which"; `role_agrees`: the title in front of a name is the role asked about). `confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last
 only for a span of the wrong kind); below `min_confidence` nothing answers.
 """
 
@@ -18,7 +18,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind, span_fits
+from rag.answering.answerability import Kind, role_agrees, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -77,6 +77,12 @@ def _sentence_of(passage: RetrievedPassage, at: int, known: dict[tuple[str, int,
     return None
 
 
+def _fits(question: Question, span: str, before_span: str) -> bool:
+    """The span is the kind of thing asked for, and the title in front of it is the role asked about
+    ('Finance Minister X' does not answer "Who is the foreign minister?")."""
+    return span_fits(question.kind, span, question) and role_agrees(question, before_span)
+
+
 class PassageReader:
     """`run(question, passages, sentences)` → the best `Reading`, or None when none is confident."""
 
@@ -107,7 +113,7 @@ class PassageReader:
                  offset: int, logit: float) -> Reading:
         start = passage.start + span.start - offset
         confidence = -span.margin + self.policy.relevance_weight * logit
-        if not span_fits(question.kind, span.text, question):
+        if not _fits(question, span.text, sentence.text[: max(0, start - sentence.start)]):
             confidence -= self.policy.type_mismatch_penalty
         return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 
@@ -124,7 +130,7 @@ class PassageReader:
         if (reading.margin > self.policy.direct_max_margin or reading.relevance < self.policy.direct_min_relevance
                 or not span or len(span.split()) > self.policy.direct_max_words):
             return None
-        if not span_fits(question.kind, span, question):
+        if not _fits(question, span, reading.sentence.text[: max(0, reading.start - reading.sentence.start)]):
             return None  # 'offshore wind company' does not answer "Which company" in bold
         if question.kind is Kind.DURATION:
             return duration_answer(span)

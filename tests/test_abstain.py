@@ -91,6 +91,14 @@ def test_the_questions_own_figures_pick_the_passage():
     ("Who runs the Tramway Authority?", "Tramway Authority", False),  # names only what was asked about
     ("Who runs the Tramway Authority?", "its chairman, Ana Ruiz", True),
     ("What did the council decide?", "to wait", True),  # an open question takes any span
+    # What a number question counts: money, a share, a count.
+    ("How much did the fair take at the gate?", "12%", False),
+    ("How much did the fair take at the gate?", "£40,000", True),
+    ("How much will the second phase cost?", "half-hourly", False),
+    ("How much have ticket sales fallen?", "12%", True),  # a change is a share
+    ("How many stalls did the fair have?", "12%", False),
+    ("What percentage of stalls sold food?", "a third", True),
+    ("What percentage of stalls sold food?", "1998", False),
     # The grain asked for: a day, a year, a month, a time.
     ("On what date will the march take place?", "1984", False),
     ("On what date will the march take place?", "14 June", True),

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from rag.answering.text import STOPWORDS, fold, has_number, names, stem, stems
-from rag.lexicon import ANY_YEAR, DAYNUM, IRREGULAR_DEMONYMS, ROLE_NOUNS, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
+from rag.lexicon import ANY_YEAR, DAYNUM, IRREGULAR_DEMONYMS, ROLE_NOUNS, SCALES, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
 
 if TYPE_CHECKING:
     from rag.answering.question import Question
@@ -146,13 +146,40 @@ _GRAIN["day"] = _GRAIN["date"]
 _GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I)
 
 
+# What a number question counts: a share wants a per cent ("what percentage"), a count is no per
+# cent ("how many"), an amount of money is money ("how much did it cost/earn/take", unless it asks
+# how much something rose or fell): '4.5%' does not say how much a film took.
+_PERCENT_Q = re.compile(r"\b(?:what|which) (?:percentage|proportion|share|per ?cent)\b|\bby what per ?cent", re.I)
+_COUNT_Q = re.compile(r"\bhow many\b", re.I)
+_MONEY_Q = re.compile(r"\bhow much\b(?! (?:more|less|longer|time|of)\b)", re.I)
+_CHANGE = re.compile(r"\b(?:ris[ei]n?g?|rose|fall(?:en|ing)?|fell|drop(?:ped)?|gr[eo]wn?|increased?|decreased?|cut|gain(?:ed)?|"
+                     r"los[et]|jump(?:ed)?|slump(?:ed)?|climb(?:ed)?|declined?|shrunk?|shrank|up|down|by)\b", re.I)
+_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercent\b", re.I)
+_FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth)s?\b", re.I)
+_MONEY = re.compile(
+    rf"[$€£¥]|\b(?:EUR|USD|GBP|JPY)|\b(?:pounds?|dollars?|euros?|yen|yuan|pence|cents?|francs?|rupees?|roubles?)\b"
+    rf"|\d\s?(?:{alternation(s for s in SCALES if s != 'thousand')})\b|\b(?:million|billion|trillion)\b", re.I)
+
+
+def _number_fits(question: str, span: str) -> bool:
+    if not has_number(span):
+        return False
+    if _PERCENT_Q.search(question):
+        return bool(_PERCENT.search(span) or _FRACTION.search(span))
+    if _COUNT_Q.search(question):
+        return not _PERCENT.search(span)
+    if _MONEY_Q.search(question) and not _CHANGE.search(question):
+        return bool(_MONEY.search(span))
+    return True
+
+
 def span_fits(kind: Kind, span: str, question: "Question") -> bool:
     """Whether a reader's span is the kind of thing asked for: a "how many" wants a number, a
     "when" a date or time word, a "who"/"where"/"which" a name the question does not already use
     ('2005' does not answer "In which US state"), of the grain asked ("on what date" a day, "in
     what year" a year). Open and yes/no questions take any span."""
     if kind is Kind.NUMBER:
-        return has_number(span)
+        return _number_fits(question.text, span)
     if kind is Kind.DURATION:
         return _DURATION.search(span) is not None or has_number(span)
     if kind is Kind.DATE:

@@ -162,10 +162,10 @@ _MONEY = re.compile(
 
 
 def _number_fits(question: str, span: str) -> bool:
+    if _PERCENT_Q.search(question):
+        return bool(has_number(span) and _PERCENT.search(span) or _FRACTION.search(span))
     if not has_number(span):
         return False
-    if _PERCENT_Q.search(question):
-        return bool(_PERCENT.search(span) or _FRACTION.search(span))
     if _COUNT_Q.search(question):
         return not _PERCENT.search(span)
     if _MONEY_Q.search(question) and not _CHANGE.search(question):

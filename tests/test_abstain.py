@@ -126,3 +126,12 @@ def test_a_reader_span_fits_the_kind_of_question(question, span, fits):
 ])
 def test_the_title_in_front_of_a_name_must_be_the_role_asked_about(question, before_span, agrees):
     assert role_agrees(Question.analyse(question), before_span) is agrees
+
+
+def test_a_relative_day_is_a_calendar_date_only_in_a_dated_article():
+    asked = Question.analyse("On what date did the mayor visit the docks?")
+    assert span_fits(asked.kind, "yesterday", asked, dated=True)  # resolved against the article's date
+    assert not span_fits(asked.kind, "yesterday", asked, dated=False)
+    assert span_fits(asked.kind, "12 March", asked, dated=False)
+    weekday = Question.analyse("On which day of the week did the mayor visit?")
+    assert span_fits(weekday.kind, "Tuesday", weekday, dated=False)  # a weekday asked for, not a date

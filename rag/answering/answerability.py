@@ -143,6 +143,8 @@ _GRAIN = {
     "year": re.compile(rf"\b{ANY_YEAR}"),
 }
 _GRAIN["day"] = _GRAIN["date"]
+# A calendar date an undated article can give: 'yesterday' or 'on Monday' resolve against nothing.
+_CALENDAR_DATE = re.compile(rf"\b(?:{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|\d{{4}}-\d\d-\d\d)", re.I)
 _GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I)
 
 
@@ -173,7 +175,7 @@ def _number_fits(question: str, span: str) -> bool:
     return True
 
 
-def span_fits(kind: Kind, span: str, question: "Question") -> bool:
+def span_fits(kind: Kind, span: str, question: "Question", dated: bool = True) -> bool:
     """Whether a reader's span is the kind of thing asked for: a "how many" wants a number, a
     "when" a date or time word, a "who"/"where"/"which" a name the question does not already use
     ('2005' does not answer "In which US state"), of the grain asked ("on what date" a day, "in
@@ -184,7 +186,10 @@ def span_fits(kind: Kind, span: str, question: "Question") -> bool:
         return _DURATION.search(span) is not None or has_number(span)
     if kind is Kind.DATE:
         grain = _DATE_GRAIN_Q.search(question.text)
-        return (_GRAIN[grain.group(1).lower()] if grain else _DATE).search(span) is not None
+        unit = grain.group(1).lower() if grain else None
+        if unit == "date" and not dated:
+            return _CALENDAR_DATE.search(span) is not None  # `dated`: the span's article has a date to resolve days against
+        return (_GRAIN[unit] if unit else _DATE).search(span) is not None
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
         asked = {fold(w) for w in re.findall(r"[\w’'.-]+", question.text)}
         # A capital anywhere marks a name: 'Aceh', 'iPod', 'U.K.'.

@@ -77,10 +77,11 @@ def _sentence_of(passage: RetrievedPassage, at: int, known: dict[tuple[str, int,
     return None
 
 
-def _fits(question: Question, span: str, before_span: str) -> bool:
-    """The span is the kind of thing asked for, and the title in front of it is the role asked about
-    ('Finance Minister X' does not answer "Who is the foreign minister?")."""
-    return span_fits(question.kind, span, question) and role_agrees(question, before_span)
+def _fits(question: Question, span: str, sentence: EvidenceSentence, start: int) -> bool:
+    """The span (at article offset `start`) is the kind of thing asked for, and the title in front
+    of it is the role asked about ('Finance Minister X' does not answer "Who is the foreign minister?")."""
+    before = sentence.text[: max(0, start - sentence.start)]
+    return span_fits(question.kind, span, question, dated=sentence.published_on is not None) and role_agrees(question, before)
 
 
 class PassageReader:
@@ -113,7 +114,7 @@ class PassageReader:
                  offset: int, logit: float) -> Reading:
         start = passage.start + span.start - offset
         confidence = -span.margin + self.policy.relevance_weight * logit
-        if not _fits(question, span.text, sentence.text[: max(0, start - sentence.start)]):
+        if not _fits(question, span.text, sentence, start):
             confidence -= self.policy.type_mismatch_penalty
         return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 
@@ -130,7 +131,7 @@ class PassageReader:
         if (reading.margin > self.policy.direct_max_margin or reading.relevance < self.policy.direct_min_relevance
                 or not span or len(span.split()) > self.policy.direct_max_words):
             return None
-        if not _fits(question, span, reading.sentence.text[: max(0, reading.start - reading.sentence.start)]):
+        if not _fits(question, span, reading.sentence, reading.start):
             return None  # 'offshore wind company' does not answer "Which company" in bold
         if question.kind is Kind.DURATION:
             return duration_answer(span)

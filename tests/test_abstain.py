@@ -22,6 +22,7 @@ Q = Question.analyse  # the checks read the analysed question
         ("Where will the summit take place?", Kind.PLACE),
         ("In which city will the summit take place?", Kind.PLACE),
         ("Which newspaper broke the story?", Kind.NAME),
+        ("What is the name of the ferry's captain?", Kind.NAME),  # 'non grata' is no name
         ("Did the council approve the budget?", Kind.YES_NO),
         ("And is the bridge open?", Kind.YES_NO),
         ("What did the report recommend?", Kind.OTHER),

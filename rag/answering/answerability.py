@@ -26,8 +26,8 @@ _DURATION_Q = re.compile(r"\bhow long\b", re.I)
 _DATE_Q = re.compile(r"\b(when|(?:what|which)(?: \w+)? (?:date|day|month|year|time))\b", re.I)
 _PERSON_Q = re.compile(r"\b(who|whom|whose)\b", re.I)
 _PLACE_Q = re.compile(r"\b(where|(?:what|which) (?:city|country|town|capital|region|state))\b", re.I)
-# "Which publication ...": the answer is a name the question lacks.
-_NAME_Q = re.compile(r"\bwhich\b", re.I)
+# "Which publication ...", "What is the name of ...": the answer is a name the question lacks.
+_NAME_Q = re.compile(r"\bwhich\b|\bwhat(?:['’]s| is| was| are| were) the names? of\b", re.I)
 _YES_NO_Q = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should|may|might|must)\b",
     re.I,

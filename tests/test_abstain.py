@@ -97,6 +97,7 @@ def test_the_questions_own_figures_pick_the_passage():
     ("How much did the fair take at the gate?", "£40,000", True),
     ("How much will the second phase cost?", "half-hourly", False),
     ("How much have ticket sales fallen?", "12%", True),  # a change is a share
+    ("How much land does the fair use?", "12 hectares", True),  # not every 'how much' is money
     ("How many stalls did the fair have?", "12%", False),
     ("What percentage of stalls sold food?", "a third", True),
     ("What percentage of stalls sold food?", "1998", False),

@@ -154,6 +154,11 @@ _GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(
 _PERCENT_Q = re.compile(r"\b(?:what|which) (?:percentage|proportion|share|per ?cent)\b|\bby what per ?cent", re.I)
 _COUNT_Q = re.compile(r"\bhow many\b", re.I)
 _MONEY_Q = re.compile(r"\bhow much\b(?! (?:more|less|longer|time|of)\b)", re.I)
+# ... and only where money is what it asks about: "how much rain fell" or "how much land" is no sum.
+_MONEY_WORDS = re.compile(
+    r"\b(?:cost|costs|costing|pa(?:y|id|ys)|earn(?:ed|s)?|t(?:ake|ook|aken)|rais(?:e|ed)|sp(?:end|ent)|charg(?:e|ed)|worth|"
+    r"price|fee|fine|budget|fund(?:s|ing)?|s(?:ell|old)|bid|offer|damages|salary|wages?|grant|loan|debt|invest(?:ed)?|"
+    r"revenue|profit|sales|money|compensation)\b", re.I)
 _CHANGE = re.compile(r"\b(?:ris[ei]n?g?|rose|fall(?:en|ing)?|fell|drop(?:ped)?|gr[eo]wn?|increased?|decreased?|cut|gain(?:ed)?|"
                      r"los[et]|jump(?:ed)?|slump(?:ed)?|climb(?:ed)?|declined?|shrunk?|shrank|up|down|by)\b", re.I)
 _PERCENT = re.compile(r"%|\bper ?cent\b|\bpercent\b", re.I)
@@ -170,7 +175,7 @@ def _number_fits(question: str, span: str) -> bool:
         return False
     if _COUNT_Q.search(question):
         return not _PERCENT.search(span)
-    if _MONEY_Q.search(question) and not _CHANGE.search(question):
+    if _MONEY_Q.search(question) and _MONEY_WORDS.search(question) and not _CHANGE.search(question):
         return bool(_MONEY.search(span))
     return True
 

@@ -12,7 +12,9 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from rag.answering.text import STOPWORDS, fold, has_number, names, stem, stems
-from rag.lexicon import ANY_YEAR, DAYNUM, IRREGULAR_DEMONYMS, ROLE_NOUNS, SCALES, FULL_MONTHS, MONTH, NUMBER, WEEKDAY, WEEKDAYS, alternation
+from rag.lexicon import (
+    ANY_YEAR, DAYNUM, FULL_MONTHS, IRREGULAR_DEMONYMS, MONTH, NUMBER, ROLE_NOUNS, SCALES, WEEKDAY, WEEKDAYS, alternation,
+)
 
 if TYPE_CHECKING:
     from rag.answering.question import Question
@@ -137,15 +139,17 @@ def holds_kind(kind: Kind, sentence: str, question: "Question") -> bool:
 # "On what date" asks for a day, "in what year" for a year, "which month" for a month: a span of
 # another grain ('1969' for "On what date will the rally take place?") is not that answer.
 _DATE_GRAIN_Q = re.compile(r"\b(?:what|which)(?: calendar)? (date|day|month|year|time)\b", re.I)
+# A calendar date an undated article can give: 'yesterday' or 'on Monday' resolve against nothing.
+_CALENDAR = rf"{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|\d{{4}}-\d\d-\d\d"
+_CALENDAR_DATE = re.compile(rf"\b(?:{_CALENDAR})", re.I)
+_DAY = re.compile(rf"\b(?:{_CALENDAR}|{WEEKDAY}|yesterday|today|tomorrow)", re.I)
 _GRAIN = {
-    "date": re.compile(rf"\b(?:{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|{WEEKDAY}|yesterday|today|tomorrow|\d{{4}}-\d\d-\d\d)", re.I),
+    "date": _DAY,
+    "day": _DAY,
     "month": re.compile(rf"\b{MONTH}", re.I),
     "year": re.compile(rf"\b{ANY_YEAR}"),
+    "time": re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I),
 }
-_GRAIN["day"] = _GRAIN["date"]
-# A calendar date an undated article can give: 'yesterday' or 'on Monday' resolve against nothing.
-_CALENDAR_DATE = re.compile(rf"\b(?:{DAYNUM} (?:of )?{MONTH}|{MONTH} {DAYNUM}|\d{{4}}-\d\d-\d\d)", re.I)
-_GRAIN["time"] = re.compile(rf"\b\d{{1,2}}[:.]\d\d\b|\b\d{{1,2}} ?[ap]\.?m\b|\b(?:noon|midnight)\b|{_DATE.pattern}", re.I)
 
 
 # What a number question counts: a share wants a per cent ("what percentage"), a count is no per
@@ -166,6 +170,9 @@ _FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth)s?\b", re.I)
 _MONEY = re.compile(
     rf"[$€£¥]|\b(?:EUR|USD|GBP|JPY)|\b(?:pounds?|dollars?|euros?|yen|yuan|pence|cents?|francs?|rupees?|roubles?)\b"
     rf"|\d\s?(?:{alternation(s for s in SCALES if s != 'thousand')})\b|\b(?:million|billion|trillion)\b", re.I)
+
+
+_WORD = re.compile(r"[\w’'.-]+")  # a word with its dots and apostrophes: 'U.K.', 'Howl's'
 
 
 def _number_fits(question: str, span: str) -> bool:
@@ -196,10 +203,10 @@ def span_fits(kind: Kind, span: str, question: "Question", dated: bool = True) -
             return _CALENDAR_DATE.search(span) is not None  # `dated`: the span's article has a date to resolve days against
         return (_GRAIN[unit] if unit else _DATE).search(span) is not None
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
-        asked = {fold(w) for w in re.findall(r"[\w’'.-]+", question.text)}
+        asked = {fold(w) for w in _WORD.findall(question.text)}
         # A capital anywhere marks a name: 'Aceh', 'iPod', 'U.K.'.
         return any(any(ch.isupper() for ch in w) and not any(ch.isdigit() for ch in w) and fold(w) not in asked
-                   for w in re.findall(r"[\w’'.-]+", span))
+                   for w in _WORD.findall(span))
     return True
 
 
@@ -250,7 +257,7 @@ def role_agrees(question: "Question", before_span: str) -> bool:
     head = fold(role[-1])
     if head not in ROLE_NOUNS:
         return True
-    words = re.findall(r"[\w.’'-]+", re.split(r"[,;:()\"“”]", before_span)[-1])[-_TITLE_WINDOW:]
+    words = _WORD.findall(re.split(r"[,;:()\"“”]", before_span)[-1])[-_TITLE_WINDOW:]
     at = next((i for i in range(len(words) - 1, -1, -1) if fold(words[i]) == head), None)
     if at is None:
         return True

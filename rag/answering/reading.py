@@ -7,8 +7,9 @@ span is trusted on three signals together, because the reader alone tells "about
 well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
 than of "no answer"), the cross-encoder's relevance of the cited sentence under its headline, and
 whether the span is the kind of thing asked for (`span_fits`: a number for "how many", a name for
-"which"; `role_agrees`: the title in front of a name is the role asked about). `confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last
-only for a span of the wrong kind); below `min_confidence` nothing answers.
+"which"; `role_agrees`: the title in front of a name is the role asked about).
+`confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last only for a
+span of the wrong kind); below `min_confidence` nothing answers.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class PassageReader:
         if (reading.margin > self.policy.direct_max_margin or reading.relevance < self.policy.direct_min_relevance
                 or not span or len(span.split()) > self.policy.direct_max_words):
             return None
-        if not _fits(question, span, reading.sentence, reading.start):
+        if not _fits(question, span, reading.sentence, reading.start):  # judged against the question asked here
             return None  # 'offshore wind company' does not answer "Which company" in bold
         if question.kind is Kind.DURATION:
             return duration_answer(span)

@@ -65,9 +65,7 @@ class AnswerPipeline:
         else:
             composed = self.compose(asked, passages, sentences)
             yield from _pieces(composed)
-        finished = time.perf_counter()
-        timings = {"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
-                   "total_s": round(finished - started, 4)}
+        timings = _timings(started, retrieved, time.perf_counter())
         if model_s is not None:
             timings["llm_s"] = model_s  # the model's share of answer_s (absent when it was not asked)
         yield Answer(
@@ -92,7 +90,6 @@ class AnswerPipeline:
             composed, notice = yield from summarise_briefing(self.settings, self.embedder, asked.standalone, composed)
         else:
             yield from (line + "\n" for line in composed.text.split("\n"))
-        finished = time.perf_counter()
         yield Answer(
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
@@ -100,8 +97,7 @@ class AnswerPipeline:
             notice=notice, time_range=_range_dict(flt) if flt.dated else None,
             kind="briefing" if not composed.abstained else "fact",
             items=composed.items,
-            timings={"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
-                     "total_s": round(finished - started, 4)},
+            timings=_timings(started, retrieved, time.perf_counter()),
         )
 
     def compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Composed:
@@ -136,6 +132,11 @@ class AnswerPipeline:
             if doc is not None and not citation.published:
                 citation.published = doc.published
         return citations
+
+
+def _timings(started: float, retrieved: float, finished: float) -> dict[str, float]:
+    return {"retrieve_s": round(retrieved - started, 4), "answer_s": round(finished - retrieved, 4),
+            "total_s": round(finished - started, 4)}
 
 
 def _range_dict(flt: DocFilter) -> dict[str, Any]:

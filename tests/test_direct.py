@@ -71,3 +71,35 @@ def test_regression_a_yes_no_whose_subject_is_only_in_the_headline_got_no_answer
     assert yes_no(q, sentence, YES, NO, title="Dunmore fishermen win grant") == "Yes"
     assert yes_no(q, "The Harbour Board grant will not run for three years.", YES, NO, title="Dunmore fishermen win grant") == "No"
     assert yes_no(q, sentence, YES, NO, title="Harbour Board cuts budget") is None  # the headline must name it
+
+
+def test_regression_the_united_states_in_the_question_and_the_us_in_the_sentence_were_two_names():
+    q = Q("Did the United Kingdom sign the Dunmore fishing pact?")
+    assert yes_no(q, "The UK signed the Dunmore fishing pact on Friday.", YES, NO) == "Yes"
+    assert yes_no(Q("Did the UK sign the Dunmore fishing pact?"), "The United Kingdom signed the Dunmore fishing pact.", YES, NO) == "Yes"
+    # Initials are not a licence: another body's acronym is still another body.
+    assert yes_no(q, "The UN signed the Dunmore fishing pact on Friday.", YES, NO) is None
+
+
+def test_regression_a_yes_no_answered_by_a_pronoun_sentence_got_no_answer():
+    q = Q("Did Mayor Brennan criticise the harbour board for its late accounts?")
+    sentence = "She also criticised the harbour board for its late accounts."
+    assert yes_no(q, sentence, YES, NO) is None  # alone, the sentence names nobody
+    assert yes_no(q, sentence, YES, NO, context=f"Mayor Alice Brennan opened the meeting. {sentence}") == "Yes"
+    # A denial must name the subject itself: the passage's other sentences may deny something else.
+    assert yes_no(q, "It did not criticise the harbour board.", YES, NO, context="Mayor Brennan spoke first.") is None
+
+
+def test_a_sentence_that_leaves_the_fact_open_answers_neither_yes_nor_no():
+    q = Q("Did the council approve the Dunmore ferry plan?")
+    assert yes_no(q, "It remains unclear whether the council approved the Dunmore ferry plan.", YES, NO) is None
+    assert yes_no(q, "The council has yet to decide whether to approve the Dunmore ferry plan.", YES, NO) is None
+    # ... but an open question about something else in the same sentence does not hide the answer.
+    s = "It is unclear whether the mayor attended, and the council did not approve the Dunmore ferry plan."
+    assert yes_no(q, s, YES, NO) == "No"
+
+
+def test_an_attribution_clause_does_not_hide_a_yes_no_question():
+    q = Q("According to the Courier, did the council approve the Dunmore ferry plan?")
+    assert q.kind is Kind.YES_NO
+    assert yes_no(q, "The council approved the Dunmore ferry plan on Monday.", YES, NO) == "Yes"

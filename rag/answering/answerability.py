@@ -11,7 +11,7 @@ import re
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from rag.answering.text import STOPWORDS, fold, has_number, names, stem, stems
+from rag.answering.text import PARTICLES, STOPWORDS, fold, has_number, names, stem, stems
 from rag.lexicon import (
     ANY_YEAR, DAYNUM, FULL_MONTHS, IRREGULAR_DEMONYMS, MONTH, NUMBER, ROLE_NOUNS, SCALES, WEEKDAY, WEEKDAYS, alternation,
 )
@@ -92,6 +92,29 @@ def _in(word: str, pool: set[str]) -> bool:
     return word in pool or any(same_word(word, p) for p in pool)
 
 
+def _initials(name: str) -> str | None:
+    """'United States' -> 'us', 'North Atlantic Treaty Organization' -> 'nato'; None for one word."""
+    words = [w for w in re.findall(r"\w+", fold(name).replace(".", "")) if w not in PARTICLES and w not in ("the", "and")]
+    return "".join(w[0] for w in words) if len(words) >= 2 else None
+
+
+def held_names(passage: str) -> set[str]:
+    """The name words a passage holds, with the initials of its many-word names: news writes
+    'the United States' in one sentence and 'the US' in the next."""
+    held = name_words(passage)
+    held.update(stem(i) for i in map(_initials, names(passage)) if i)
+    return held
+
+
+def name_held(name: str, held: set[str]) -> bool:
+    """Every word of `name` is in `held` (from `held_names`), or its initials are ('United
+    States' in a passage that says 'US')."""
+    if all(_in(w, held) for w in name_words(name)):
+        return True
+    initials = _initials(name)
+    return initials is not None and stem(initials) in held
+
+
 def new_names(sentence: str, question: str) -> list[str]:
     """Names in the sentence that name something the question does not.
 
@@ -116,9 +139,9 @@ def names_covered(question: "Question", passage: str, lenient: bool = False) -> 
     """Every name and figure the question uses occurs in the passage (the sentence, its chunk
     and title): 'the meeting where 14 towns signed' is about a passage that says 14. `lenient`
     (a confident cross-encoder) excuses names, which news spells many ways, but not figures."""
-    held = name_words(passage)
+    held = held_names(passage)
     figures = {fold(m.group(0)) for m in NUMBER.finditer(passage)}
-    return (lenient or all(all(_in(w, held) for w in name_words(n)) for n in question.names)) and (
+    return (lenient or all(name_held(n, held) for n in question.names)) and (
         question.digit_figures <= figures
     )
 

@@ -11,14 +11,20 @@ import datetime as dt
 import re
 
 from rag.answering import dayref
-from rag.answering.answerability import Kind, date_expressions, duration_expressions, name_words, new_names
-from rag.answering.question import Question
-from rag.answering.text import STOPWORDS, fold, stem, stems
+from rag.answering.answerability import Kind, date_expressions, duration_expressions, held_names, name_held, name_words, new_names
+from rag.answering.question import Question, without_attribution
+from rag.answering.text import STOPWORDS, fold, names, stem, stems
 from rag.lexicon import NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
     r"|\b(declined|refused|failed|ruled out|denied|rejected)\b",
+    re.I,
+)
+# A sentence that leaves the asked fact open answers neither yes nor no.
+_HEDGE = re.compile(
+    r"\b(?:(?:un|not )clear|uncertain|unknown|not known|undecided|(?:yet|unable|too early) to (?:say|decide|confirm|tell))"
+    r"\s+(?:whether|if)\b|\bremains? to be seen\b",
     re.I,
 )
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
@@ -29,10 +35,10 @@ _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel
 
 def direct_answer(
     kind: Kind, question: Question, sentence: str, yes_min_coverage: float, no_min_coverage: float,
-    published: dt.date | None = None, title: str = "",
+    published: dt.date | None = None, title: str = "", context: str = "",
 ) -> str | None:
     """`published` is the date of the sentence's article: "on Monday" becomes a calendar day;
-    `title` its headline (a yes/no sentence may leave the subject to it)."""
+    `title` its headline and `context` its passage (a yes/no sentence may leave the subject to them)."""
     if kind is Kind.NUMBER:
         return number_answer(question, sentence)
     if kind is Kind.DURATION:
@@ -44,7 +50,7 @@ def direct_answer(
     if kind in (Kind.PLACE, Kind.NAME):
         return name_answer(question, sentence)
     if kind is Kind.YES_NO:
-        return yes_no(question, sentence, yes_min_coverage, no_min_coverage, title)
+        return yes_no(question, sentence, yes_min_coverage, no_min_coverage, title, context)
     return None
 
 
@@ -193,22 +199,50 @@ def negated(sentence: str, question: str = "") -> bool:
     )
 
 
-def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float, title: str = "") -> str | None:
-    """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise.
+def yes_no(question: Question, sentence: str, min_coverage: float, no_min_coverage: float, title: str = "",
+           context: str = "") -> str | None:
+    """'No' when the sentence negates the asked fact, 'Yes' when it states it; None otherwise, and
+    None when it leaves the fact open ('it remains unclear whether ...').
 
-    The sentence must be about the asked fact: it names every name the question names and holds
-    at least `min_coverage` of the question's content words (stemmed; `no_min_coverage` when it
-    negates). A sentence leaves out what its article's headline (`title`) already names ("The
-    five-year funding ..." under "UK aids Rwanda's survivors"), so the headline counts for both;
-    whether it negates is the sentence's alone.
+    The sentence must be about the asked fact: it holds at least `min_coverage` of the content
+    words of the question's core (stemmed; `no_min_coverage` when it negates; an 'According to
+    X, ...' clause says where, not what) and its passage names every name the question names. A
+    sentence leaves out what its headline (`title`) and the sentences around it (`context`)
+    already name ("He has also criticised ..."; "The five-year funding ..." under "UK aids
+    Rwanda's survivors"): the headline counts for the words, both for the names; whether it
+    negates is the sentence's alone.
     """
-    asked = question.stems
+    core = without_attribution(question.text)
+    asked = frozenset(stems(core)) or question.stems
     if not asked:
         return None
-    said = name_words(f"{title} {sentence}")
-    named = [name_words(name) <= said for name in question.names]
-    coverage = len(asked & (stems(sentence) | stems(title))) / len(asked)
+    asked_names = names(core) if core != question.text else question.names
+    if _hedges(sentence, asked - name_words(" ".join(asked_names))):
+        return None
+    words = stems(sentence) | stems(title)
     if negated(sentence, question.text):
-        # Denials are terse ("the US did not send one"): one of the asked names is enough.
-        return "No" if (any(named) or not named) and coverage >= no_min_coverage else None
-    return "Yes" if all(named) and coverage >= min_coverage else None
+        # Denials are terse ("the US did not send one"): one of the asked names is enough, but in
+        # the sentence or headline: a denial of a neighbour's fact is no answer.
+        held = [name for name in asked_names if name_held(name, held_names(f"{title} {sentence}"))]
+        ok = bool(held) or not asked_names
+        return "No" if ok and _coverage(asked, words, held) >= no_min_coverage else None
+    held = [name for name in asked_names if name_held(name, held_names(f"{title} {context} {sentence}"))]
+    ok = len(held) == len(asked_names)
+    return "Yes" if ok and _coverage(asked, words, held) >= min_coverage else None
+
+
+def _coverage(asked: frozenset[str], words: set[str], held_names: list[str]) -> float:
+    """The share of the asked words the sentence holds; a name it refers to by initials or a
+    pronoun (held in its passage) counts as held."""
+    return len(asked & (words | stems(" ".join(held_names)))) / len(asked)
+
+
+def _hedges(sentence: str, asked: frozenset[str]) -> bool:
+    """The sentence leaves open what is asked: its 'unclear whether ...' clause holds one of the
+    question's words that are not names ('... unclear whether Trump agreed' leaves 'Did Trump
+    agree?' open, not 'Do officials expect Trump to ...?')."""
+    for m in _HEDGE.finditer(sentence):
+        clause = re.split(r"[,;:.]", sentence[m.end():], maxsplit=1)[0]
+        if not clause.strip() or asked & stems(clause):
+            return True
+    return False

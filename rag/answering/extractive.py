@@ -104,7 +104,8 @@ def answering_sentences(question: Question, sentences: list[EvidenceSentence], p
         repeated = bool(said) and _squash(text) in said
         if (
             holds_kind(question.kind, without_dateline(text), question)
-            and adds_something(text, question, policy.min_new_words)
+            # A sentence that restates a yes/no question is its answer.
+            and (question.kind is Kind.YES_NO or adds_something(text, question, policy.min_new_words))
             and names_covered(question, f"{sent.title} {sent.context} {text}", lenient=value >= policy.confident)
         ):
             ranked.append((value, sent, repeated))
@@ -124,12 +125,7 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
     best = passing[0]
     if question.kind is Kind.YES_NO:
-        # The answer is the sentence that decides it, when one close to the best does.
-        deciding = next(
-            (s for s in passing if policy.close(_score(best), _score(s)) and yes_no(question, s.text, policy.yes_min_coverage, policy.no_min_coverage, s.title)),
-            None,
-        )
-        return _assemble([[deciding or best]], None, lambda lead: _rule_direct(question, lead, policy))
+        return _yes_no(question, best, passing, policy)
     return _with_support(question, best, passing[1:], policy, lambda lead: _rule_direct(question, lead, policy))
 
 
@@ -149,8 +145,26 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
                          lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy))
 
 
+def _yes_no(question: Question, best: EvidenceSentence, passing: list[EvidenceSentence], policy: Policy) -> Composed:
+    """The sentence that decides a yes/no question, when one close to the best does. When close
+    sentences decide it both ways ('a meeting attended by 30 countries ... a US proposal' and 'the
+    US did not send a representative'), both are quoted and neither verdict is shown."""
+    verdicts: dict[str, EvidenceSentence] = {}
+    for sent in passing:
+        if policy.close(_score(best), _score(sent)):
+            verdict = yes_no(question, sent.text, policy.yes_min_coverage, policy.no_min_coverage, sent.title, sent.context)
+            if verdict is not None:
+                verdicts.setdefault(verdict, sent)
+    if len(verdicts) > 1:
+        deciding = sorted(verdicts.values(), key=lambda s: (-_score(s), s.key))
+        return _assemble([[s] for s in deciding], None, lambda lead: None)
+    deciding = next(iter(verdicts.values()), best)
+    return _assemble([[deciding]], None, lambda lead: _rule_direct(question, lead, policy))
+
+
 def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> str | None:
-    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, lead.published_on, lead.title)
+    return direct_answer(question.kind, question, lead.text, policy.yes_min_coverage, policy.no_min_coverage, lead.published_on,
+                         lead.title, lead.context)
 
 
 def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,

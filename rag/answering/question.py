@@ -58,7 +58,7 @@ class Question:
         if scope is not None and dated is not None and not scope.overlaps(*dated):
             scope = None
         return cls(
-            text=own, standalone=conv.query, kind=question_kind(own), stems=frozenset(stems(own)),
+            text=own, standalone=conv.query, kind=question_kind(without_attribution(own)), stems=frozenset(stems(own)),
             names=tuple(names(own)), figures=frozenset(fold(m.group(0)) for m in NUMBER.finditer(own)),
             follow_up=conv.follow_up, previous_answer=conv.previous_answer,
             previous_sources=tuple(conv.previous_sources), scope=scope,

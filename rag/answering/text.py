@@ -21,7 +21,7 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*%?", re.UNICODE)
 _CAPITALISED = re.compile(r"[^\W\d_][\w’'.-]*")
 # Lower-case words inside a name: 'Bank of England', 'Ursula von der Leyen'.
-_PARTICLES = frozenset("of de der den von van du da di del la le bin al".split())
+PARTICLES = frozenset("of de der den von van du da di del la le bin al".split())
 # Words that are capitalised for grammar, not because they name something.
 _NOT_NAMES = frozenset([*WEEKDAYS, *FULL_MONTHS, *"mr mrs ms dr the a an i".split()])
 
@@ -70,7 +70,7 @@ def names(text: str) -> list[str]:
     run: list[tuple[str, int, int]] = []
 
     def close() -> None:
-        while run and fold(run[-1][0]) in _PARTICLES:
+        while run and fold(run[-1][0]) in PARTICLES:
             run.pop()
         if run:
             found.append(text[run[0][1]:run[-1][2]].rstrip(".’'"))
@@ -87,7 +87,7 @@ def names(text: str) -> list[str]:
             if run and not joined:
                 close()
             run.append((token, s, e))
-        elif run and fold(token) in _PARTICLES and joined:
+        elif run and fold(token) in PARTICLES and joined:
             run.append((token, s, e))
         else:
             close()

@@ -74,9 +74,17 @@ def question_kind(question: str) -> Kind:
 _DEMONYM = re.compile(r"(?:n|an|ian|ese|i)$")
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+
+def name_tokens(text: str) -> list[str]:
+    """The text's words as names compare them: stemmed, dots and possessives dropped, so 'U.S.'
+    and 'US' are one name and "Nokia's" is 'Nokia'."""
+    return [stem(w) for w in re.findall(r"\w+", _POSSESSIVE.sub("", fold(text)).replace(".", ""))]
+
+
 def name_words(text: str) -> set[str]:
-    """Stemmed words with dots dropped, so 'U.S.' and 'US' are one name."""
-    return {stem(w) for w in re.findall(r"\w+", fold(text).replace(".", ""))}
+    return set(name_tokens(text))
 
 
 def same_word(a: str, b: str) -> bool:
@@ -92,17 +100,21 @@ def _in(word: str, pool: set[str]) -> bool:
     return word in pool or any(same_word(word, p) for p in pool)
 
 
-def _initials(name: str) -> str | None:
-    """'United States' -> 'us', 'North Atlantic Treaty Organization' -> 'nato'; None for one word."""
+_NAME_SUFFIXES = frozenset("jr sr ii iii".split())
+
+
+def initials(name: str) -> str | None:
+    """'United States' -> 'us', 'North Atlantic Treaty Organization' -> 'nato' (stemmed as names
+    are); None for one word."""
     words = [w for w in re.findall(r"\w+", fold(name).replace(".", "")) if w not in PARTICLES and w not in ("the", "and")]
-    return "".join(w[0] for w in words) if len(words) >= 2 else None
+    return stem("".join(w[0] for w in words)) if len(words) >= 2 else None
 
 
 def held_names(passage: str) -> set[str]:
     """The name words a passage holds, with the initials of its many-word names: news writes
     'the United States' in one sentence and 'the US' in the next."""
     held = name_words(passage)
-    held.update(stem(i) for i in map(_initials, names(passage)) if i)
+    held.update(i for i in map(initials, names(passage)) if i)
     return held
 
 
@@ -111,8 +123,13 @@ def name_held(name: str, held: set[str]) -> bool:
     States' in a passage that says 'US')."""
     if all(_in(w, held) for w in name_words(name)):
         return True
-    initials = _initials(name)
-    return initials is not None and stem(initials) in held
+    short = initials(name)
+    if short is not None and short in held:
+        return True
+    # News names a person in full once, then 'Mr Evans': the surname stands for the name.
+    parts = [w for w in re.findall(r"\w+", _POSSESSIVE.sub("", fold(name))) if w not in _NAME_SUFFIXES]
+    # ('Bank of England' is not 'England').
+    return len(parts) >= 2 and "of" not in parts and _in(stem(parts[-1]), held)
 
 
 def new_names(sentence: str, question: str) -> list[str]:

@@ -104,3 +104,14 @@ IRREGULAR_DEMONYMS = {
     "swiss": ("switzerland",), "british": ("britain", "uk"), "english": ("england",), "american": ("us", "usa", "america"),
     "danish": ("denmark",), "swedish": ("sweden",), "finnish": ("finland",), "norwegian": ("norway",),
 }
+
+# Which way a quantity moved: a question asking whether it rose is answered no by a sentence saying
+# it fell ('Did the deal push shares up?' / 'shares slipped on Monday').
+DIRECTION_UP = frozenset("""
+rise rises rose risen rising up increase increased increases increasing grow grew grown growing higher gain gained
+gains climb climbed climbing boost boosted jump jumped soar soared surge surged improve improved raise raised
+""".split())
+DIRECTION_DOWN = frozenset("""
+fall falls fell fallen falling down decrease decreased decreasing decline declined declines declining drop dropped
+drops dropping slip slipped slips slide slid lower lowered shrink shrank shrunk cut cuts slump slumped plunge plunged
+""".split())

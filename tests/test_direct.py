@@ -103,3 +103,32 @@ def test_an_attribution_clause_does_not_hide_a_yes_no_question():
     q = Q("According to the Courier, did the council approve the Dunmore ferry plan?")
     assert q.kind is Kind.YES_NO
     assert yes_no(q, "The council approved the Dunmore ferry plan on Monday.", YES, NO) == "Yes"
+
+
+def test_a_sentence_saying_it_went_the_other_way_answers_no():
+    q = Q("Did the harbour levy rise in Dunmore this year?")
+    assert yes_no(q, "The harbour levy fell by 4% in Dunmore this year.", YES, NO) == "No"
+    assert yes_no(Q("Will the Dunmore ferry budget be cut?"), "The plan would see the Dunmore ferry budget rise by £2m.", YES, NO) == "No"
+    # Both ways in one sentence: no verdict from direction alone.
+    assert yes_no(q, "The harbour levy fell in Dunmore this year while fees rose.", YES, NO) is None
+
+
+def test_a_possibility_is_not_a_yes():
+    q = Q("Will the Dunmore ferry lose its licence?")
+    assert yes_no(q, "The Dunmore ferry could lose its licence after the inspection.", YES, NO) is None
+    assert yes_no(q, "The Dunmore ferry will lose its licence after the inspection.", YES, NO) == "Yes"
+
+
+def test_regression_a_name_elsewhere_in_the_sentence_made_a_yes():
+    q = Q("Did the United States attend the Dunmore harbour summit?")
+    s = "The Dunmore harbour summit was attended by officials from 30 towns, and delegates later discussed a US proposal on fishing quotas."
+    assert yes_no(q, s, YES, NO) is None
+    assert yes_no(q, "The US attended the Dunmore harbour summit with a small team.", YES, NO) == "Yes"
+
+
+def test_surnames_and_possessives_name_the_asked_person():
+    q = Q("Is Ruth Kelly in charge of Dunmore's harbour budget?")
+    assert yes_no(q, "Claims that Ms Kelly was in charge of Dunmore's harbour budget were not true.", YES, NO) == "No"
+    assert yes_no(Q("Can people buy Victor Wong's harbour app?"), "Mr Wong's harbour app has not yet been made available to buy.", YES, NO) == "No"
+    # 'Bank of England' is not named by 'England'.
+    assert yes_no(Q("Did the Bank of England raise rates?"), "England raised rates on Thursday.", YES, NO) is None

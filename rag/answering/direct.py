@@ -14,7 +14,7 @@ from rag.answering import dayref
 from rag.answering.answerability import Kind, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words, new_names
 from rag.answering.question import Question, without_attribution
 from rag.answering.text import STOPWORDS, fold, names, stem, stems
-from rag.lexicon import NUMBER
+from rag.lexicon import DIRECTION_DOWN, DIRECTION_UP, NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
@@ -225,7 +225,7 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     if _hedges(sentence, asked - name_words(" ".join(asked_names))):
         return None
     words = stems(sentence) | stems(title)
-    if negated(sentence, question.text):
+    if negated(sentence, question.text) or _opposite_direction(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough, but in
         # the sentence or headline: a denial of a neighbour's fact is no answer.
         held = [name for name in asked_names if name_held(name, held_names(f"{title} {sentence}"))]
@@ -233,6 +233,8 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
         return "No" if ok and _coverage(asked, words, held) >= no_min_coverage else None
     if _SPECULATIVE.search(sentence) and not _SPECULATIVE.search(question.text):
         return None  # 'could lose her medals' does not say she will
+    if _opposite_direction(sentence, question.text, only=False):
+        return None  # 'the levy fell while fees rose' does not say the levy rose
     # The sentence may leave a name to its passage only when it refers back to it ('He has also ...').
     passage = f"{title} {context} {sentence}" if _REFERS_BACK.search(sentence) else f"{title} {sentence}"
     held = [name for name in asked_names if name_held(name, held_names(passage))]
@@ -251,6 +253,21 @@ def _near(sentence: str, name: str, asked: frozenset[str]) -> bool:
         return True  # named by the headline or the passage, not here
     wanted = [i for i, t in enumerate(tokens) if t in asked and t not in own]
     return not wanted or min(abs(i - j) for i in at for j in wanted) <= _NEAR_WORDS
+
+
+def _ways(text: str) -> set[str]:
+    """Which ways ('up', 'down') the text says something moved."""
+    words = set(re.findall(r"[a-z]+", fold(text)))
+    return {way for way, lexicon in (("up", DIRECTION_UP), ("down", DIRECTION_DOWN)) if words & lexicon}
+
+
+def _opposite_direction(sentence: str, question: str, only: bool = True) -> bool:
+    """The question asks whether something went one way ('rise', 'cut', 'push up') and the
+    sentence says the other ('slipped', 'rise by $19bn'): only the other (`only`), or also."""
+    asked, said = _ways(question), _ways(sentence)
+    if len(asked) != 1 or not said - asked:
+        return False
+    return not only or said.isdisjoint(asked)
 
 
 def _coverage(asked: frozenset[str], words: set[str], held_names: list[str]) -> float:

@@ -158,7 +158,10 @@ def _yes_no(question: Question, best: EvidenceSentence, passing: list[EvidenceSe
     if len(verdicts) > 1:
         deciding = sorted(verdicts.values(), key=lambda s: (-_score(s), s.key))
         return _assemble([[s] for s in deciding], None, lambda lead: None)
-    deciding = next(iter(verdicts.values()), best)
+    if not verdicts:
+        # Undecided: the close sentences that bear on it, as for any question, and no verdict.
+        return _assemble(_groups(best, passing[1:], policy), None, lambda lead: None)
+    deciding = next(iter(verdicts.values()))
     return _assemble([[deciding]], None, lambda lead: _rule_direct(question, lead, policy))
 
 

@@ -115,3 +115,11 @@ DIRECTION_DOWN = frozenset("""
 fall falls fell fallen falling down decrease decreased decreasing decline declined declines declining drop dropped
 drops dropping slip slipped slips slide slid lower lowered shrink shrank shrunk cut cuts slump slumped plunge plunged
 """.split())
+
+# Counting nouns news uses for one another ("How many companies ..." / "a survey of 10,227 firms").
+COUNT_GROUPS = (
+    ("company", "firm", "business", "employer"), ("country", "nation", "state"),
+    ("people", "person", "resident", "fan", "visitor", "spectator", "citizen"),
+    ("worker", "employee", "staff", "job"), ("film", "movie"), ("shop", "store", "outlet", "branch"),
+    ("vehicle", "car"), ("child", "pupil", "student"),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.answerability import Kind, holds_kind, names_covered, new_names, question_kind, role_agrees, same_word, span_fits
+from rag.answering.answerability import Kind, counted_agrees, holds_kind, names_covered, new_names, question_kind, role_agrees, same_word, span_fits
 from rag.answering.question import Question
 
 Q = Question.analyse  # the checks read the analysed question
@@ -137,3 +137,19 @@ def test_a_relative_day_is_a_calendar_date_only_in_a_dated_article():
     assert span_fits(asked.kind, "12 March", asked, dated=False)
     weekday = Question.analyse("On which day of the week did the mayor visit?")
     assert span_fits(weekday.kind, "Tuesday", weekday, dated=False)  # a weekday asked for, not a date
+
+
+@pytest.mark.parametrize(
+    ("question", "after_span", "agrees"),
+    [
+        ("How many complaints did the harbour board receive?", " leaflets about the ferry but had stopped.", False),  # another count
+        ("How many ferries will Dunmore buy?", " buses and three trams next year.", False),
+        ("How many ferries will Dunmore buy?", " new ferries next year.", True),
+        ("How many companies did the survey cover?", " firms in all.", True),  # a counting synonym
+        ("How many ferries will Dunmore buy?", " in 2026.", True),  # nothing counted straight after: not judged
+        ("How many of them signed?", " towns signed.", True),  # the question names no counted noun
+        ("How much did the ferry cost?", " euros in all.", True),  # amounts are span_fits's concern
+    ],
+)
+def test_the_noun_a_how_many_span_counts_must_be_the_one_asked_about(question, after_span, agrees):
+    assert counted_agrees(Question.analyse(question), after_span) is agrees

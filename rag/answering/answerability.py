@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rag.answering.text import PARTICLES, STOPWORDS, fold, has_number, names, stem, stems
 from rag.lexicon import (
-    ANY_YEAR, DAYNUM, FULL_MONTHS, IRREGULAR_DEMONYMS, MONTH, NUMBER, ROLE_NOUNS, SCALES, WEEKDAY, WEEKDAYS, alternation,
+    ANY_YEAR, COUNT_GROUPS, DAYNUM, FULL_MONTHS, IRREGULAR_DEMONYMS, MONTH, NUMBER, ROLE_NOUNS, SCALES, WEEKDAY, WEEKDAYS, alternation,
 )
 
 if TYPE_CHECKING:
@@ -280,6 +281,54 @@ def _related(a: str, b: str) -> bool:
     if a == b or same_word(a, b) or b in IRREGULAR_DEMONYMS.get(a, ()) or a in IRREGULAR_DEMONYMS.get(b, ()):
         return True
     return len(a) >= 3 and len(b) >= 3 and a[:3] == b[:3]
+
+
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+((?:[\w-]+\s+){0,3}[\w-]+)", re.I)
+_RUN_WORD = re.compile(r"[^\W\d_][\w’'-]*|\S")
+_RUN_JOINERS = frozenset(("and", "or"))
+_RUN_WORDS = 4  # words after a number that can be the noun it counts ("112 strike and decoy drones")
+
+
+def counted_nouns(question: str) -> set[str]:
+    """What a "how many" question counts, stemmed: 'How many pole vault world records has ...' ->
+    {pole, vault, world, record}."""
+    m = _COUNTED.search(question)
+    if not m:
+        return set()
+    nouns = set()
+    for word in m.group(1).split():
+        if fold(word) in STOPWORDS:
+            break
+        nouns.add(stem(fold(word)))
+    return nouns
+
+
+@lru_cache(maxsize=1)
+def _count_synonyms() -> dict[str, frozenset[str]]:
+    return {stem(w): frozenset(stem(x) for x in group) for group in COUNT_GROUPS for w in group}
+
+
+def counted_agrees(question: "Question", after_span: str) -> bool:
+    """Whether the words right after a "how many" span count what is asked: '55,000 promotion
+    packs' does not answer "How many complaints ...". Only a run of content words straight after
+    the number is judged ('26 of them', '310 in 2004': nothing to judge, True); a counting noun
+    and its usual synonyms (the lexicon's COUNT_GROUPS: 'firms' for 'companies') agree."""
+    if question.kind is not Kind.NUMBER or not re.search(r"\bhow many\b", question.text, re.I):
+        return True
+    counted = counted_nouns(question.text)
+    counted |= {syn for w in counted for syn in _count_synonyms().get(w, ())}
+    run = []
+    for word in _RUN_WORD.findall(after_span)[:_RUN_WORDS]:
+        folded = fold(word)
+        if folded in _RUN_JOINERS:
+            continue
+        if not word[0].isalpha() or folded in STOPWORDS:
+            break
+        if folded not in SCALES:
+            run.append(stem(folded))
+    if not counted or not run:
+        return True
+    return any(_in(w, counted) for w in run)
 
 
 def role_agrees(question: "Question", before_span: str) -> bool:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 
 from rag.answering import dayref
-from rag.answering.answerability import Kind, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words, new_names
+from rag.answering.answerability import Kind, counted_nouns, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words, new_names
 from rag.answering.question import Question, without_attribution
 from rag.answering.text import STOPWORDS, fold, names, stem, stems
 from rag.lexicon import DIRECTION_DOWN, DIRECTION_UP, NUMBER
@@ -32,7 +32,6 @@ _SPECULATIVE = re.compile(r"\b(?:could|might|(?-i:may)|would|expected to|likely 
 # A sentence that refers back to a name said before it.
 _REFERS_BACK = re.compile(r"\b(?:he|she|they|it|his|her|their|its)\b", re.I)
 _NEAR_WORDS = 6  # a name and the asked word it goes with, in a 'Yes' sentence
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+)(?:\s+([\w-]+))?", re.I)
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
 _TOKEN = re.compile(r"[\w’'-]+")
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
@@ -64,7 +63,7 @@ def number_answer(question: Question, sentence: str) -> str | None:
     numbers = [m for m in NUMBER.finditer(sentence) if fold(m.group(0)) not in question.figures]
     if not numbers:
         return None
-    counted = _counted_nouns(question.text)
+    counted = counted_nouns(question.text)
     best: tuple[int, str] | None = None  # (words between number and noun, answer)
     for m in numbers:
         for i, w in enumerate(_TOKEN.finditer(sentence[m.end():])):
@@ -119,18 +118,6 @@ def _nearest(question: Question, sentence: str, found: list[str]) -> str:
 def _echoes(question: Question, sentence: str) -> list[re.Match[str]]:
     """The sentence's words that the question uses too (stemmed)."""
     return [m for m in _TOKEN.finditer(sentence) if stem(fold(m.group(0))) in question.stems]
-
-
-def _counted_nouns(question: str) -> set[str]:
-    m = _COUNTED.search(question)
-    if not m:
-        return set()
-    nouns = set()
-    for word in (g for g in m.groups() if g):
-        if fold(word) in STOPWORDS:
-            break
-        nouns.add(stem(fold(word)))
-    return nouns
 
 
 def duration_answer(sentence: str) -> str | None:

@@ -19,7 +19,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind, role_agrees, span_fits
+from rag.answering.answerability import Kind, counted_agrees, role_agrees, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -82,7 +82,9 @@ def _fits(question: Question, span: str, sentence: EvidenceSentence, start: int)
     """The span (at article offset `start`) is the kind of thing asked for, and the title in front
     of it is the role asked about ('Finance Minister X' does not answer "Who is the foreign minister?")."""
     before = sentence.text[: max(0, start - sentence.start)]
-    return span_fits(question.kind, span, question, dated=sentence.published_on is not None) and role_agrees(question, before)
+    after = sentence.text[max(0, start - sentence.start) + len(span):]
+    return (span_fits(question.kind, span, question, dated=sentence.published_on is not None)
+            and role_agrees(question, before) and counted_agrees(question, after))
 
 
 class PassageReader:

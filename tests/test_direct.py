@@ -132,3 +132,13 @@ def test_surnames_and_possessives_name_the_asked_person():
     assert yes_no(Q("Can people buy Victor Wong's harbour app?"), "Mr Wong's harbour app has not yet been made available to buy.", YES, NO) == "No"
     # 'Bank of England' is not named by 'England'.
     assert yes_no(Q("Did the Bank of England raise rates?"), "England raised rates on Thursday.", YES, NO) is None
+
+
+def test_regression_a_sentence_about_someone_else_under_the_asked_persons_headline_made_a_yes():
+    q = Q("Does Ruth Kelly support longer harbour opening hours?")
+    title = "Kelly faces harbour questions"
+    s = "Harbour Users Group chair Anne Weyman said longer harbour opening hours were key."
+    assert yes_no(q, s, YES, NO, title=title) is None
+    # ... while a sentence that leaves the subject to the headline and names nobody new still answers.
+    assert yes_no(q, "She said she supports longer harbour opening hours.", YES, NO, title=title,
+                  context="Ruth Kelly spoke on Monday.") == "Yes"

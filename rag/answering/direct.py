@@ -226,6 +226,12 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     passage = f"{title} {context} {sentence}" if _REFERS_BACK.search(sentence) else f"{title} {sentence}"
     held = [name for name in asked_names if name_held(name, held_names(passage))]
     ok = len(held) == len(asked_names) and all(_near(sentence, name, asked) for name in held)
+    # A sentence that leaves the asked name to its headline or passage but names someone new says
+    # what that one did: 'X, chief of the Family Planning Association, said teaching pupils about
+    # contraception was key' under a headline on Ruth Kelly does not say she supports it.
+    borrowed = any(not name_held(name, held_names(sentence)) for name in held)
+    if borrowed and new_names(sentence, f"{question.text} {title}"):
+        return None
     return "Yes" if ok and _coverage(asked, words, held) >= min_coverage else None
 
 

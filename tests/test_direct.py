@@ -142,3 +142,20 @@ def test_regression_a_sentence_about_someone_else_under_the_asked_persons_headli
     # ... while a sentence that leaves the subject to the headline and names nobody new still answers.
     assert yes_no(q, "She said she supports longer harbour opening hours.", YES, NO, title=title,
                   context="Ruth Kelly spoke on Monday.") == "Yes"
+
+
+def test_regression_a_negation_about_something_else_in_the_sentence_made_a_no():
+    q = Q("Did the mayor phone into the Dunmore harbour meeting?")
+    s = "Without the support of the council, the Dunmore harbour meeting will achieve little, the mayor said."
+    assert yes_no(q, s, YES, NO) != "No"
+    q = Q("Does Mayor Brennan want a meeting with the harbour board?")
+    s = 'Mayor Brennan stressed the need for a meeting with the harbour board, saying: "This is not a matter of desire."'
+    assert yes_no(q, s, YES, NO) != "No"
+    # The denial of what is asked still answers no.
+    assert yes_no(Q("Did the harbour board send a delegate?"), "The harbour board did not send a delegate.", YES, NO) == "No"
+
+
+def test_hyphenated_words_count_by_their_parts():
+    q = Q("Was the Dunmore harbour meeting held behind closed doors?")
+    assert yes_no(q, "The Dunmore harbour meeting was held behind closed doors on Friday.", YES, NO) == "Yes"
+    assert yes_no(q, "The closed-door Dunmore harbour meeting was held behind the town hall.", YES, NO) == "Yes"

@@ -32,6 +32,7 @@ _SPECULATIVE = re.compile(r"\b(?:could|might|(?-i:may)|would|expected to|likely 
 # A sentence that refers back to a name said before it.
 _REFERS_BACK = re.compile(r"\b(?:he|she|they|it|his|her|their|its)\b", re.I)
 _NEAR_WORDS = 6  # a name and the asked word it goes with, in a 'Yes' sentence
+_NEGATION_REACH = 4  # words either side of a negation that must hold an asked word, for a 'No'
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
 _TOKEN = re.compile(r"[\w’'-]+")
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
@@ -178,16 +179,27 @@ def _dateline(sentence: str, expression: str) -> bool:
     return at >= 0 and dayref.DATELINE_END.match(sentence, at + len(expression)) is not None
 
 
-def negated(sentence: str, question: str = "") -> bool:
+def negated(sentence: str, question: str = "", about: frozenset[str] | None = None) -> bool:
     """The sentence denies something: a negation the question does not itself use ('Did X rule
     out ...?' is answered yes by 'X ruled out ...'), or a question word with a negative prefix
-    ('likely' -> 'unlikely')."""
+    ('likely' -> 'unlikely'). With `about` (stems), only a negation within a few words of one of
+    them counts: 'without the participation of the USA' denies nothing about a phone call, and
+    'this is not a matter of desire' nothing about wanting a meeting."""
     asked = {stem(w) for w in re.findall(r"\w+", fold(question))}
-    if any(stem(fold(m.group(0)).split()[0]) not in asked for m in _NEGATION.finditer(sentence)):
+    folded = fold(sentence)
+    tokens = [(m.start(), stem(m.group(0))) for m in re.finditer(r"\w+", folded)]
+
+    def near(at: int) -> bool:
+        if about is None:
+            return True
+        i = sum(1 for start, _ in tokens if start < at)
+        return any(t in about for _, t in tokens[max(0, i - _NEGATION_REACH): i + _NEGATION_REACH + 1])
+
+    if any(stem(fold(m.group(0)).split()[0]) not in asked and near(m.start()) for m in _NEGATION.finditer(folded)):
         return True
     return any(
         len(w) > 5 and w[:2] in ("un", "in", "im") and stem(w[2:]) in asked or w[:3] in ("non", "dis") and stem(w[3:]) in asked
-        for w in re.findall(r"\w+", fold(sentence))
+        for w in re.findall(r"\w+", folded)
     )
 
 
@@ -209,10 +221,11 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     if not asked:
         return None
     asked_names = names(core) if core != question.text else question.names
-    if _hedges(sentence, asked - name_words(" ".join(asked_names))):
+    what = asked - name_words(" ".join(asked_names))  # what is asked of the names
+    if _hedges(sentence, what):
         return None
-    words = stems(sentence) | stems(title)
-    if negated(sentence, question.text) or _opposite_direction(sentence, question.text):
+    words = _stems_and_parts(sentence) | _stems_and_parts(title)
+    if negated(sentence, question.text, about=what) or _opposite_direction(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough, but in
         # the sentence or headline: a denial of a neighbour's fact is no answer.
         held = [name for name in asked_names if name_held(name, held_names(f"{title} {sentence}"))]
@@ -228,9 +241,10 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     ok = len(held) == len(asked_names) and all(_near(sentence, name, asked) for name in held)
     # A sentence that leaves the asked name to its headline or passage but names someone new says
     # what that one did: 'X, chief of the Family Planning Association, said teaching pupils about
-    # contraception was key' under a headline on Ruth Kelly does not say she supports it.
+    # contraception was key' under a headline on Ruth Kelly does not say she supports it. (A name
+    # of one word is as often a thing as a someone: 'GDP'.)
     borrowed = any(not name_held(name, held_names(sentence)) for name in held)
-    if borrowed and new_names(sentence, f"{question.text} {title}"):
+    if borrowed and any(len(name.split()) > 1 for name in new_names(sentence, f"{question.text} {title}")):
         return None
     return "Yes" if ok and _coverage(asked, words, held) >= min_coverage else None
 
@@ -261,6 +275,11 @@ def _opposite_direction(sentence: str, question: str, only: bool = True) -> bool
     if len(asked) != 1 or not said - asked:
         return False
     return not only or said.isdisjoint(asked)
+
+
+def _stems_and_parts(text: str) -> set[str]:
+    """Content stems, hyphenated words also by their parts ('closed-door' holds 'door')."""
+    return stems(text) | stems(text.replace("-", " "))
 
 
 def _coverage(asked: frozenset[str], words: set[str], held_names: list[str]) -> float:

@@ -32,7 +32,8 @@ _SPECULATIVE = re.compile(r"\b(?:could|might|(?-i:may)|would|expected to|likely 
 # A sentence that refers back to a name said before it.
 _REFERS_BACK = re.compile(r"\b(?:he|she|they|it|his|her|their|its)\b", re.I)
 _NEAR_WORDS = 6  # a name and the asked word it goes with, in a 'Yes' sentence
-_NEGATION_REACH = 4  # words either side of a negation that must hold an asked word, for a 'No'
+_NEGATION_REACH = 4  # words either side of a negation, in its clause, that must hold an asked word, for a 'No'
+_CLAUSE_BREAK = re.compile(r"[,;:()\"“”—]|\s-\s")
 _GAP = re.compile(r"^[\s,]*(?:(?:of|the|and|in|on|at)\s+)*$", re.I)
 _TOKEN = re.compile(r"[\w’'-]+")
 _NOUN_WINDOW = 3  # words between a number and the noun it counts ("14 new steel bridges")
@@ -183,7 +184,7 @@ def negated(sentence: str, question: str = "", about: frozenset[str] | None = No
     """The sentence denies something: a negation the question does not itself use ('Did X rule
     out ...?' is answered yes by 'X ruled out ...'), or a question word with a negative prefix
     ('likely' -> 'unlikely'). With `about` (stems), only a negation within a few words of one of
-    them counts: 'without the participation of the USA' denies nothing about a phone call, and
+    them in its clause counts: 'without the participation of the USA' denies nothing about a phone call, and
     'this is not a matter of desire' nothing about wanting a meeting."""
     asked = {stem(w) for w in re.findall(r"\w+", fold(question))}
     folded = fold(sentence)
@@ -192,8 +193,12 @@ def negated(sentence: str, question: str = "", about: frozenset[str] | None = No
     def near(at: int) -> bool:
         if about is None:
             return True
-        i = sum(1 for start, _ in tokens if start < at)
-        return any(t in about for _, t in tokens[max(0, i - _NEGATION_REACH): i + _NEGATION_REACH + 1])
+        # The negation's clause: from the punctuation before it to the punctuation after it.
+        left = max((m.end() for m in _CLAUSE_BREAK.finditer(folded, 0, at)), default=0)
+        right = next((m.start() for m in _CLAUSE_BREAK.finditer(folded, at)), len(folded))
+        clause = [(start, t) for start, t in tokens if left <= start < right]
+        i = sum(1 for start, _ in clause if start < at)
+        return any(t in about for _, t in clause[max(0, i - _NEGATION_REACH): i + _NEGATION_REACH + 1])
 
     if any(stem(fold(m.group(0)).split()[0]) not in asked and near(m.start()) for m in _NEGATION.finditer(folded)):
         return True

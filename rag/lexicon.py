@@ -115,6 +115,7 @@ DIRECTION_DOWN = frozenset("""
 fall falls fell fallen falling down decrease decreased decreasing decline declined declines declining drop dropped
 drops dropping slip slipped slips slide slid lower lowered shrink shrank shrunk cut cuts slump slumped plunge plunged
 """.split())
+DIRECTION_LEVEL = frozenset("unchanged flat steady stable stagnant stagnated".split())  # neither way
 
 # Counting nouns news uses for one another ("How many companies ..." / "a survey of 10,227 firms").
 COUNT_GROUPS = (

@@ -159,3 +159,9 @@ def test_hyphenated_words_count_by_their_parts():
     q = Q("Was the Dunmore harbour meeting held behind closed doors?")
     assert yes_no(q, "The Dunmore harbour meeting was held behind closed doors on Friday.", YES, NO) == "Yes"
     assert yes_no(q, "The closed-door Dunmore harbour meeting was held behind the town hall.", YES, NO) == "Yes"
+
+
+def test_unchanged_is_neither_way():
+    q = Q("Did the Dunmore harbour levy fall this year?")
+    assert yes_no(q, "The Dunmore harbour levy was unchanged this year.", YES, NO) == "No"
+    assert yes_no(q, "The Dunmore harbour levy was unchanged this year but is forecast to fall next year.", YES, NO) is None

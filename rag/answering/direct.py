@@ -14,7 +14,7 @@ from rag.answering import dayref
 from rag.answering.answerability import Kind, counted_nouns, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words, new_names
 from rag.answering.question import Question, without_attribution
 from rag.answering.text import STOPWORDS, fold, names, stem, stems
-from rag.lexicon import DIRECTION_DOWN, DIRECTION_UP, NUMBER
+from rag.lexicon import DIRECTION_DOWN, DIRECTION_LEVEL, DIRECTION_UP, NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
@@ -268,9 +268,9 @@ def _near(sentence: str, name: str, asked: frozenset[str]) -> bool:
 
 
 def _ways(text: str) -> set[str]:
-    """Which ways ('up', 'down') the text says something moved."""
+    """Which ways ('up', 'down', 'level': unchanged) the text says something moved."""
     words = set(re.findall(r"[a-z]+", fold(text)))
-    return {way for way, lexicon in (("up", DIRECTION_UP), ("down", DIRECTION_DOWN)) if words & lexicon}
+    return {way for way, lexicon in (("up", DIRECTION_UP), ("down", DIRECTION_DOWN), ("level", DIRECTION_LEVEL)) if words & lexicon}
 
 
 def _opposite_direction(sentence: str, question: str, only: bool = True) -> bool:

@@ -11,7 +11,10 @@ import datetime as dt
 import re
 
 from rag.answering import dayref
-from rag.answering.answerability import Kind, counted_nouns, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words, new_names
+from rag.answering.answerability import (
+    Kind, counted_nouns, date_expressions, duration_expressions, held_names, initials, name_held, name_tokens, name_words,
+    new_names,
+)
 from rag.answering.question import Question, without_attribution
 from rag.answering.text import STOPWORDS, fold, names, stem, stems
 from rag.lexicon import DIRECTION_DOWN, DIRECTION_LEVEL, DIRECTION_UP, NUMBER
@@ -184,8 +187,8 @@ def negated(sentence: str, question: str = "", about: frozenset[str] | None = No
     """The sentence denies something: a negation the question does not itself use ('Did X rule
     out ...?' is answered yes by 'X ruled out ...'), or a question word with a negative prefix
     ('likely' -> 'unlikely'). With `about` (stems), only a negation within a few words of one of
-    them in its clause counts: 'without the participation of the USA' denies nothing about a phone call, and
-    'this is not a matter of desire' nothing about wanting a meeting."""
+    them in its clause counts: 'without the participation of the USA' denies nothing about a
+    phone call, and 'this is not a matter of desire' nothing about wanting a meeting."""
     asked = {stem(w) for w in re.findall(r"\w+", fold(question))}
     folded = fold(sentence)
     tokens = [(m.start(), stem(m.group(0))) for m in re.finditer(r"\w+", folded)]

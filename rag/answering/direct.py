@@ -236,7 +236,8 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     if negated(sentence, question.text, about=what) or _opposite_direction(sentence, question.text):
         # Denials are terse ("the US did not send one"): one of the asked names is enough, but in
         # the sentence or headline: a denial of a neighbour's fact is no answer.
-        held = [name for name in asked_names if name_held(name, held_names(f"{title} {sentence}"))]
+        said = held_names(f"{title} {sentence}")
+        held = [name for name in asked_names if name_held(name, said)]
         ok = bool(held) or not asked_names
         return "No" if ok and _coverage(asked, words, held) >= no_min_coverage else None
     if _SPECULATIVE.search(sentence) and not _SPECULATIVE.search(question.text):
@@ -245,13 +246,15 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
         return None  # 'the levy fell while fees rose' does not say the levy rose
     # The sentence may leave a name to its passage only when it refers back to it ('He has also ...').
     passage = f"{title} {context} {sentence}" if _REFERS_BACK.search(sentence) else f"{title} {sentence}"
-    held = [name for name in asked_names if name_held(name, held_names(passage))]
+    said = held_names(passage)
+    held = [name for name in asked_names if name_held(name, said)]
     ok = len(held) == len(asked_names) and all(_near(sentence, name, asked) for name in held)
     # A sentence that leaves the asked name to its headline or passage but names someone new says
     # what that one did: 'X, chief of the Family Planning Association, said teaching pupils about
     # contraception was key' under a headline on Ruth Kelly does not say she supports it. (A name
     # of one word is as often a thing as a someone: 'GDP'.)
-    borrowed = any(not name_held(name, held_names(sentence)) for name in held)
+    own = held_names(sentence)
+    borrowed = any(not name_held(name, own) for name in held)
     if borrowed and any(len(name.split()) > 1 for name in new_names(sentence, f"{question.text} {title}")):
         return None
     return "Yes" if ok and _coverage(asked, words, held) >= min_coverage else None

@@ -104,6 +104,7 @@ def _reading(settings: Settings, reranker: "CrossEncoder | None", reader: "Reade
         passages=a.reader_passages, relevance_weight=a.reader_relevance_weight, min_confidence=a.reader_min_confidence,
         direct_max_margin=a.reader_direct_max_margin, direct_max_words=a.reader_direct_max_words,
         direct_min_relevance=a.reader_direct_min_relevance, type_mismatch_penalty=a.reader_type_mismatch_penalty,
+        missing_name_penalty=a.reader_missing_name_penalty,
     ))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from rag.errors import IndexUnavailable, InvalidRequest, NewsragError, NotFound
-from rag.evidence import RetrievedPassage
+from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.filters import DocFilter
 from rag.index import ArticleStore, ChunkCollection, KeywordIndex, Manifest, VectorStore, load_segment, unpack_vectors
 from rag.index import keys as K
@@ -127,6 +127,12 @@ class LiveIndex:
             raise NotFound("no such article in the index")
         return {"source": doc.source, "title": doc.title, "url": doc.url, "published": doc.published,
                 "text": self.articles.get(doc.content_hash)}
+
+    def paragraph(self, sentence: EvidenceSentence) -> str:
+        """The paragraph of its article that holds the sentence; '' when the article is gone or
+        changed (another process's ingest): the answer then reads the chunk alone."""
+        doc = self.manifest().docs.get(sentence.source)
+        return "" if doc is None else self.articles.paragraph(doc.content_hash, sentence.start, sentence.end, sentence.text)
 
     def article_for_chunk(self, chunk_id: str) -> dict[str, Any]:
         self.manifest()  # reloads, with the chunk map, if an ingest changed the index

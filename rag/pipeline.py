@@ -104,7 +104,7 @@ class AnswerPipeline:
         """A lookup is read by the reader; a yes/no question (no span answers it) by the rules."""
         if self.reading is None or asked.kind is Kind.YES_NO:
             return compose(asked, sentences, self.policy)
-        reading = self.reading.run(asked, passages, sentences)
+        reading = self.reading.run(asked, passages, sentences, self.live.paragraph)
         return compose_read(asked, reading, sentences, self.policy, lambda found: self.reading.direct(found, asked))
 
     def _scope(self, request: AskRequest) -> tuple[DocFilter, Question]:

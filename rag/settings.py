@@ -234,6 +234,13 @@ class AnswerSettings(_Group):
         "role's title in front of the name). Dev (2026-12-04, 125 lookups): 6-10 alike and best, 3 and 4.5 catch fewer "
         "near-misses; 6 with reader_min_confidence 3.5 loses no answer.",
     )
+    reader_missing_name_penalty: float = Field(
+        6.0, ge=0,
+        description="Confidence taken from a span when a name or figure the question uses is in neither the cited "
+        "sentence's headline, chunk nor paragraph (a near-miss: the ferry's weekday passengers for the rail line's). "
+        "Dev (2026-12-05): 6 turned two answered near-misses into right abstentions and one wrong bold answer "
+        "into none, and lost no answer.",
+    )
     reader_direct_max_margin: float = Field(
         -8.0, description="The span is shown as the bold direct answer only at or below this no-answer margin (chosen on dev "
         "for >= 95% right bold answers); above it the cited sentence speaks alone.",

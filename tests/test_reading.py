@@ -42,7 +42,7 @@ class FakeRelevance:
 
 
 POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
-                       type_mismatch_penalty=6.0)
+                       type_mismatch_penalty=6.0, missing_name_penalty=6.0)
 
 
 def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cited():
@@ -65,7 +65,7 @@ def test_a_span_the_reader_is_unsure_of_is_no_answer():
 
 def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
     policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
-                           type_mismatch_penalty=6.0)
+                           type_mismatch_penalty=6.0, missing_name_penalty=6.0)
     passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
     reading = passage_reader.run(Question.analyse("When does work start on the Kellford bridge?"), [REPAIRS], [])
     assert reading is not None and reading.sentence.text == "Work starts in April."
@@ -196,3 +196,64 @@ def test_regression_the_finance_minister_answered_who_is_the_foreign_minister():
     assert PassageReader(reader, FakeRelevance(3.0), POLICY).run(Question.analyse("Who is Freedonia's foreign minister?"), [passage], []) is None
     reading = PassageReader(reader, FakeRelevance(3.0), POLICY).run(Question.analyse("Who is Freedonia's finance minister?"), [passage], [])
     assert reading is not None and reading.span == "Ana Kovac"
+
+
+FERRY_ARTICLE = (
+    "Kell ferry suspended\n\n"
+    "Marsh Vale Council said the pontoon cracked. The ferry, which carries about 300 passengers on a weekday, "
+    "will not run until repairs are finished.\n\n"
+    "The Vale Line would carry two million passengers a year, its backers said."
+)
+
+
+def _ferry_passage() -> RetrievedPassage:
+    # A chunk that starts mid-paragraph: the council is named only in the sentence before it.
+    start = FERRY_ARTICLE.index("The ferry")
+    end = FERRY_ARTICLE.index("\n\nThe Vale")
+    text = FERRY_ARTICLE[start:end]
+    return RetrievedPassage(chunk_id="f1", source="ferry.txt", title="Kell ferry suspended", text=text, start=start,
+                            score=1.0, rank=1, spans=((0, len(text)),), vectors=np.zeros((1, 3), dtype=np.float32))
+
+
+def _paragraph_of(sentence) -> str:
+    first = FERRY_ARTICLE.rfind("\n\n", 0, sentence.start)
+    last = FERRY_ARTICLE.find("\n\n", sentence.end)
+    return FERRY_ARTICLE[first + 2:last]
+
+
+def test_regression_the_ferry_weekday_count_answered_how_many_the_rail_line_carries():
+    """'How many passengers a year is the Vale Line expected to carry?' was answered from the
+    ferry's weekday count: no name the question uses was near the span. A missing name now costs
+    the reading `missing_name_penalty` of its confidence."""
+    question = Question.analyse("How many passengers a year will the Vale Line carry?")
+    sure = PassageReader(FakeReader("300", margin=-10.0), FakeRelevance(4.0), POLICY)
+    unsure = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY)
+    reading = sure.candidates(question, [_ferry_passage()], [], _paragraph_of)[0]
+    assert reading.confidence == pytest.approx(10.0 + 1.0 - 6.0)
+    assert unsure.run(question, [_ferry_passage()], [], _paragraph_of) is None  # 7 + 1 - 6 < 3.5
+
+
+def test_a_name_the_chunk_leaves_to_its_paragraph_is_no_missing_name():
+    """The chunk starts after 'Marsh Vale Council said ...': the paragraph still names the council."""
+    question = Question.analyse("How many passengers does the Marsh Vale Council ferry carry?")
+    reader = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY)
+    without = reader.candidates(question, [_ferry_passage()], [])[0]
+    with_paragraph = reader.candidates(question, [_ferry_passage()], [], _paragraph_of)[0]
+    assert without.confidence == pytest.approx(7.0 + 1.0 - 6.0)
+    assert with_paragraph.confidence == pytest.approx(7.0 + 1.0)
+
+
+def test_the_article_store_gives_the_paragraph_only_while_the_article_reads_the_same(tmp_path):
+    from rag.index.articles import ArticleStore
+
+    store = ArticleStore(tmp_path)
+    store.put("h1", FERRY_ARTICLE)
+    start = FERRY_ARTICLE.index("The ferry")
+    end = FERRY_ARTICLE.index("finished.") + len("finished.")
+    sentence = FERRY_ARTICLE[start:end]
+    assert store.paragraph("h1", start, end, sentence).startswith("Marsh Vale Council said")
+    assert store.paragraph("h1", start, end, sentence).endswith("finished.")
+    assert store.paragraph("h1", start + 1, end, sentence) == ""  # another ingest moved the text: read the chunk alone
+    assert store.paragraph("gone", start, end, sentence) == ""  # pruned by another process
+    first = FERRY_ARTICLE.index("Kell ferry")
+    assert store.paragraph("h1", first, first + 4, "Kell") == "Kell ferry suspended"

@@ -7,19 +7,21 @@ span is trusted on three signals together, because the reader alone tells "about
 well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
 than of "no answer"), the cross-encoder's relevance of the cited sentence under its headline, and
 whether the span is the kind of thing asked for (`span_fits`: a number for "how many", a name for
-"which"; `role_agrees`: the title in front of a name is the role asked about).
-`confidence = -margin + relevance_weight * relevance - type_mismatch_penalty` (the last only for a
-span of the wrong kind); below `min_confidence` nothing answers.
+"which"; `role_agrees`: the title in front of a name is the role asked about), and whether the
+names and figures the question uses are in the sentence's surroundings (headline, chunk, paragraph): 300
+passengers "on a weekday" in the ferry story does not answer how many the Vale Line will carry.
+`confidence = -margin + relevance_weight * relevance - type_mismatch_penalty - missing_name_penalty`
+(each penalty only when its check fails); below `min_confidence` nothing answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind, counted_agrees, role_agrees, span_fits
+from rag.answering.answerability import Kind, counted_agrees, names_covered, role_agrees, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -43,6 +45,7 @@ class ReadingPolicy:
     direct_max_words: int  # ... and only when it is this short (a long span is a clause, not an answer)
     direct_min_relevance: float  # ... and only when the cross-encoder does not find its sentence off the point
     type_mismatch_penalty: float  # confidence taken from a span that is not the kind asked for
+    missing_name_penalty: float  # ... from a span whose surroundings lack a name the question uses
 
 
 @dataclass(frozen=True)
@@ -87,13 +90,23 @@ def _fits(question: Question, span: str, sentence: EvidenceSentence, start: int)
             and role_agrees(question, before) and counted_agrees(question, after))
 
 
+# The paragraph of its article that holds a sentence; a chunk can start after the paragraph's
+# subject ('Arsenal go into the game ... Striker Thierry Henry ... scored against Fulham').
+Paragraph = Callable[[EvidenceSentence], str]
+
+
+def _no_paragraph(sentence: EvidenceSentence) -> str:
+    return ""
+
+
 class PassageReader:
     """`run(question, passages, sentences)` → the best `Reading`, or None when none is confident."""
 
     def __init__(self, reader: SpanReader, relevance: Relevance, policy: ReadingPolicy) -> None:
         self.reader, self.relevance, self.policy = reader, relevance, policy
 
-    def candidates(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> list[Reading]:
+    def candidates(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
+                   paragraph: Paragraph = _no_paragraph) -> list[Reading]:
         """One reading per passage that yields a span outside its headline, best first."""
         top = passages[: self.policy.passages]
         if not top:
@@ -109,20 +122,23 @@ class PassageReader:
         if not found:
             return []
         logits = self.relevance.score(question.query, [f"{p.title}. {s.text}" if p.title else s.text for _, p, s, _ in found])
-        readings = [self._reading(question, span, passage, sentence, offset, float(logit))
+        readings = [self._reading(question, span, passage, sentence, offset, float(logit), paragraph)
                     for (span, passage, sentence, offset), logit in zip(found, logits)]
         return sorted(readings, key=lambda r: -r.confidence)
 
     def _reading(self, question: Question, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence,
-                 offset: int, logit: float) -> Reading:
+                 offset: int, logit: float, paragraph: Paragraph) -> Reading:
         start = passage.start + span.start - offset
         confidence = -span.margin + self.policy.relevance_weight * logit
         if not _fits(question, span.text, sentence, start):
             confidence -= self.policy.type_mismatch_penalty
+        if not names_covered(question, f"{sentence.title} {sentence.context} {paragraph(sentence)}"):
+            confidence -= self.policy.missing_name_penalty
         return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 
-    def run(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Reading | None:
-        readings = self.candidates(question, passages, sentences)
+    def run(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
+            paragraph: Paragraph = _no_paragraph) -> Reading | None:
+        readings = self.candidates(question, passages, sentences, paragraph)
         best = readings[0] if readings else None
         return best if best is not None and best.confidence >= self.policy.min_confidence else None
 

@@ -101,9 +101,12 @@ class AnswerPipeline:
         )
 
     def compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Composed:
-        """A lookup is read by the reader; a yes/no question (no span answers it) by the rules."""
-        if self.reading is None or asked.kind is Kind.YES_NO:
+        """A lookup is read by the reader; a yes/no question (no span answers it) by the rules,
+        with the sentence the reader picks among their candidates."""
+        if self.reading is None:
             return compose(asked, sentences, self.policy)
+        if asked.kind is Kind.YES_NO:
+            return compose(asked, sentences, self.policy, self.reading.best(asked, passages, sentences, self.live.paragraph))
         reading = self.reading.run(asked, passages, sentences, self.live.paragraph)
         return compose_read(asked, reading, sentences, self.policy, lambda found: self.reading.direct(found, asked))
 

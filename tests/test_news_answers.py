@@ -190,3 +190,22 @@ def test_a_sentence_in_two_overlapping_chunks_answers_whichever_chunk_ranks_firs
     for order in ([lead, tail], [tail, lead]):
         answer = ask(question, order)
         assert not answer.abstained and answer.direct == "85 extra nurses", order
+
+
+# ------------------------------------------------------------------ yes/no with the reader's sentence
+def test_regression_did_the_nasdaq_close_higher_quoted_the_market_in_general():
+    """'Did the Nasdaq also close higher?' quoted the cross-encoder's best sentence, on the market
+    in general, and gave no verdict; the sentence the reader reads its span from names the Nasdaq
+    and says it rose: it joins the candidates, scored by its relevance under its headline."""
+    from rag.answering.reading import Reading
+
+    question = "Did the Nasdaq close higher after the election?"
+    general = _scored("The US stock market has closed higher in response to the election result.", 5.7, "2025-02-03", "m.txt")
+    nasdaq = _scored("The Dow Jones closed 1% higher at 10,137, while the Nasdaq rose 0.9% to 2,004.", 0.5, "2025-02-03", "m.txt")
+    conv = Question.analyse(question)
+    policy = Policy.from_settings(Settings(), reranked=True)
+    without = compose(conv, [general, nasdaq], policy)
+    assert "Nasdaq" not in without.text and without.direct is None  # 0.5 is below the answer bar alone
+    reading = Reading(nasdaq, nasdaq.start, nasdaq.start + 4, "0.9%", margin=-4.6, relevance=7.8, confidence=6.5)
+    answer = compose(conv, [general, nasdaq], policy, reading)
+    assert answer.text.startswith("The Dow Jones closed 1% higher") and answer.direct == "Yes"

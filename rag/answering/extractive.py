@@ -118,8 +118,14 @@ def answering_sentences(question: Question, sentences: list[EvidenceSentence], p
     return [sent for _, sent in ranked]
 
 
-def compose(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> Composed:
-    """The rule-based answer: the best qualifying sentence by the cross-encoder, with its direct answer."""
+def compose(question: Question, sentences: list[EvidenceSentence], policy: Policy, reading: Reading | None = None) -> Composed:
+    """The rule-based answer: the best qualifying sentence by the cross-encoder, with its direct
+    answer. A yes/no question has no span, but the sentence the reader reads one from is a
+    candidate too: it finds "the Nasdaq rose 0.9%" for "Did the Nasdaq also close higher?" where
+    the cross-encoder puts a sentence on the market in general first."""
+    if reading is not None:
+        lead = _read_sentence(reading)
+        sentences = [lead, *(s for s in sentences if s.key != lead.key)]
     passing = answering_sentences(question, sentences, policy)
     if not passing:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
@@ -136,13 +142,18 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
     sentences close to it; no trusted span, no answer."""
     if reading is None:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
-    lead = reading.sentence
-    if lead.score is None or lead.score < reading.relevance:
-        lead = replace(lead, score=reading.relevance)  # ranked among the others by its relevance in context
+    lead = _read_sentence(reading)
     rest = [s for s in answering_sentences(question, sentences, policy) if s.key != lead.key]
     # A revised figure can put a newer article's sentence first: its own figure is then the answer.
     return _with_support(question, lead, rest, policy,
                          lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy))
+
+
+def _read_sentence(reading: Reading) -> EvidenceSentence:
+    """The reader's cited sentence, ranked among the others by its relevance in context (under its
+    headline) when that is higher than its own score."""
+    lead = reading.sentence
+    return lead if lead.score is not None and lead.score >= reading.relevance else replace(lead, score=reading.relevance)
 
 
 def _yes_no(question: Question, best: EvidenceSentence, passing: list[EvidenceSentence], policy: Policy) -> Composed:

@@ -136,10 +136,16 @@ class PassageReader:
             confidence -= self.policy.missing_name_penalty
         return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 
+    def best(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
+             paragraph: Paragraph = _no_paragraph) -> Reading | None:
+        """The most confident reading, however unsure: a yes/no question takes its sentence as a
+        candidate, not its span as the answer."""
+        readings = self.candidates(question, passages, sentences, paragraph)
+        return readings[0] if readings else None
+
     def run(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
             paragraph: Paragraph = _no_paragraph) -> Reading | None:
-        readings = self.candidates(question, passages, sentences, paragraph)
-        best = readings[0] if readings else None
+        best = self.best(question, passages, sentences, paragraph)
         return best if best is not None and best.confidence >= self.policy.min_confidence else None
 
     def direct(self, reading: Reading, question: Question) -> str | None:

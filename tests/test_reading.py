@@ -157,6 +157,19 @@ def test_the_reader_reads_the_question_without_where_it_was_said(question, read_
     assert asked.query == question
 
 
+def test_regression_a_follow_up_was_read_as_its_topic_question_and_answered_it_again():
+    """'How many nations pledged troops?' then 'And how many countries attended it?': joined to
+    the topic question, the reader answered the topic again (bold '26'). It reads the user's own
+    words; retrieval and the cross-encoder keep the joined question."""
+    history = [{"role": "user", "content": "How many nations pledged troops to the reassurance force?"},
+               {"role": "assistant", "content": "26 nations have pledged to deploy troops. [1]"}]
+    asked = Question.analyse("And how many countries attended it?", history)
+    assert asked.follow_up and asked.read_as == "And how many countries attended it?"
+    assert asked.query == "How many nations pledged troops to the reassurance force? And how many countries attended it?"
+    attributed = Question.analyse("And how many attended it, according to the Elysee?", history)
+    assert attributed.read_as == "And how many attended it?"
+
+
 def test_the_span_reader_gets_the_core_and_the_cross_encoder_the_whole_question():
     class Recording(FakeReader):
         def read(self, question, passages, evidence_from=None):

@@ -75,7 +75,14 @@ class Question:
 
     @property
     def read_as(self) -> str:
-        """What the span reader reads: the query without where-it-was-said clauses."""
+        """What the span reader reads: the query without where-it-was-said clauses; for a
+        follow-up, the user's own words (joined to its topic question, the reader answered the
+        topic question again; retrieval has already brought the topic's passages)."""
+        if self.follow_up:
+            own = self.text
+            if self.scope is not None and self.scope.phrase in own:
+                own = own.replace(self.scope.phrase, " ").replace("  ", " ").strip()
+            return without_attribution(own)
         return without_attribution(self.query)
 
     @property

@@ -32,6 +32,26 @@ def test_question_kinds(question, kind):
     assert question_kind(question) is kind
 
 
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Who is Gwen Tilley?", Kind.OTHER),  # what she is: 'harbour master'
+        ("Who was Ursula von der Leyen?", Kind.OTHER),
+        ("Who are Busted?", Kind.OTHER),
+        ("Who is the harbour master?", Kind.PERSON),
+        ("Who is Riverton's harbour master?", Kind.PERSON),
+        ("Who is Kell Boats Manager?", Kind.PERSON),  # a role, capitalised
+        ("Who is NATO Secretary-General?", Kind.PERSON),
+        ("who is gwen tilley?", Kind.PERSON),  # no capitals, no name to tell
+    ],
+)
+def test_regression_who_is_a_named_person_wanted_a_name_and_abstained_on_a_description(question, kind):
+    """'Who is Steve Witkoff?' abstained: the reader's span 'envoy' (in "Trump's envoy Steve
+    Witkoff") named nobody new, so it was the wrong kind for a "who". Asked about a named person,
+    the question wants what the person is."""
+    assert question_kind(question) is kind
+
+
 def test_number_questions_need_a_number():
     q = "How many bridges did the council open?"
     assert holds_kind(Kind.NUMBER, "The council opened three bridges last year.", Q(q))

@@ -28,6 +28,10 @@ _NUMBER_Q = re.compile(
 _DURATION_Q = re.compile(r"\bhow long\b", re.I)
 _DATE_Q = re.compile(r"\b(when|(?:what|which)(?: \w+)? (?:date|day|month|year|time))\b", re.I)
 _PERSON_Q = re.compile(r"\b(who|whom|whose)\b", re.I)
+# "Who is Steve Witkoff?" asks what the named person is ('Trump's envoy'), not for a name.
+_DESCRIBE_Q = re.compile(
+    r"^\s*(?i:who) (?i:is|was|are|were) (?P<name>[A-Z][\w.’'-]*(?: (?:(?:of|de|der|den|von|van|du|da|di|del|la|le|bin|al) )*[A-Z][\w.’'-]*)*)\s*\??\s*$"
+)
 _PLACE_Q = re.compile(r"\b(where|(?:what|which) (?:city|country|town|capital|region|state))\b", re.I)
 # "Which publication ...", "What is the name of ...": the answer is a name the question lacks.
 _NAME_Q = re.compile(r"\bwhich\b|\bwhat(?:['’]s| is| was| are| were) the names? of\b", re.I)
@@ -69,6 +73,9 @@ _KIND_ORDER = (
 def question_kind(question: str) -> Kind:
     """The answer type of the user's own question (the last one, for a merged follow-up)."""
     q = question.strip()
+    described = _DESCRIBE_Q.match(q)
+    if described and fold(re.split(r"[\s-]", described.group("name"))[-1]).rstrip("s") not in ROLE_NOUNS:
+        return Kind.OTHER
     return next((kind for pattern, kind in _KIND_ORDER if pattern.search(q)), Kind.OTHER)
 
 

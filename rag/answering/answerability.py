@@ -30,7 +30,7 @@ _DATE_Q = re.compile(r"\b(when|(?:what|which)(?: \w+)? (?:date|day|month|year|ti
 _PERSON_Q = re.compile(r"\b(who|whom|whose)\b", re.I)
 # "Who is Steve Witkoff?" asks what the named person is ('Trump's envoy'), not for a name.
 _DESCRIBE_Q = re.compile(
-    r"^\s*(?i:who) (?i:is|was|are|were) (?P<name>[A-Z][\w.’'-]*(?: (?:(?:of|de|der|den|von|van|du|da|di|del|la|le|bin|al) )*[A-Z][\w.’'-]*)*)\s*\??\s*$"
+    rf"^\s*(?i:who) (?i:is|was|are|were) (?P<name>[A-Z][\w.’'-]*(?: (?:(?:{alternation(sorted(PARTICLES))}) )*[A-Z][\w.’'-]*)*)\s*\??\s*$"
 )
 _PLACE_Q = re.compile(r"\b(where|(?:what|which) (?:city|country|town|capital|region|state))\b", re.I)
 # "Which publication ...", "What is the name of ...": the answer is a name the question lacks.

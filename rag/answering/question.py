@@ -69,21 +69,20 @@ class Question:
     def query(self) -> str:
         """What retrieval and the cross-encoder see: the standalone question without its time phrase
         (the phrase became a date filter)."""
-        if self.scope is None or self.scope.phrase not in self.standalone:
-            return self.standalone
-        return self.standalone.replace(self.scope.phrase, " ").replace("  ", " ").strip()
+        return self._without_scope(self.standalone)
 
     @property
     def read_as(self) -> str:
         """What the span reader reads: the query without where-it-was-said clauses; for a
         follow-up, the user's own words (joined to its topic question, the reader answered the
         topic question again; retrieval has already brought the topic's passages)."""
-        if self.follow_up:
-            own = self.text
-            if self.scope is not None and self.scope.phrase in own:
-                own = own.replace(self.scope.phrase, " ").replace("  ", " ").strip()
-            return without_attribution(own)
-        return without_attribution(self.query)
+        return without_attribution(self._without_scope(self.text) if self.follow_up else self.query)
+
+    def _without_scope(self, text: str) -> str:
+        """The text without its time phrase (the phrase became a date filter)."""
+        if self.scope is None or self.scope.phrase not in text:
+            return text
+        return text.replace(self.scope.phrase, " ").replace("  ", " ").strip()
 
     @property
     def digit_figures(self) -> frozenset[str]:

@@ -132,7 +132,9 @@ class PassageReader:
         confidence = -span.margin + self.policy.relevance_weight * logit
         if not _fits(question, span.text, sentence, start):
             confidence -= self.policy.type_mismatch_penalty
-        if not names_covered(question, f"{sentence.title} {sentence.context} {paragraph(sentence)}"):
+        # The paragraph is a read of the stored article: only when the chunk lacks a name.
+        nearby = f"{sentence.title} {sentence.context}"
+        if not names_covered(question, nearby) and not names_covered(question, f"{nearby} {paragraph(sentence)}"):
             confidence -= self.policy.missing_name_penalty
         return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
 

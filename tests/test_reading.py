@@ -170,6 +170,15 @@ def test_regression_a_follow_up_was_read_as_its_topic_question_and_answered_it_a
     assert attributed.read_as == "And how many attended it?"
 
 
+def test_regression_a_follow_up_with_no_word_of_its_own_is_read_with_its_topic():
+    """'And what is it now?' read alone gave the reader nothing to look for: it abstained where
+    the joined question found '2.5%' (tests/test_concurrency.py caught it)."""
+    history = [{"role": "user", "content": "To what share of GDP is the UK aiming to raise its defense budget?"},
+               {"role": "assistant", "content": "2.5% of GDP. [1]"}]
+    asked = Question.analyse("And what is it now?", history)
+    assert asked.read_as == "To what share of GDP is the UK aiming to raise its defense budget? And what is it now?"
+
+
 def test_the_span_reader_gets_the_core_and_the_cross_encoder_the_whole_question():
     class Recording(FakeReader):
         def read(self, question, passages, evidence_from=None):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rag.answering.answerability import Kind, question_kind
 from rag.answering.followup import resolve
 from rag.answering.openq import OpenAsk, open_ask
-from rag.answering.text import fold, names, stems
+from rag.answering.text import content_words, fold, names, stems
 from rag.answering.timeq import TimeScope, resolve_time
 from rag.lexicon import NUMBER
 
@@ -75,8 +75,13 @@ class Question:
     def read_as(self) -> str:
         """What the span reader reads: the query without where-it-was-said clauses; for a
         follow-up, the user's own words (joined to its topic question, the reader answered the
-        topic question again; retrieval has already brought the topic's passages)."""
-        return without_attribution(self._without_scope(self.text) if self.follow_up else self.query)
+        topic question again; retrieval has already brought the topic's passages), unless they
+        hold no word of their own ("And what is it now?"): then the joined question."""
+        if self.follow_up:
+            own = without_attribution(self._without_scope(self.text))
+            if content_words(own):
+                return own
+        return without_attribution(self.query)
 
     def _without_scope(self, text: str) -> str:
         """The text without its time phrase (the phrase became a date filter)."""

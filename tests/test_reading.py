@@ -265,6 +265,23 @@ def test_a_name_the_chunk_leaves_to_its_paragraph_is_no_missing_name():
     assert with_paragraph.confidence == pytest.approx(7.0 + 1.0)
 
 
+def test_regression_the_year_of_a_date_filter_was_a_figure_the_passage_had_to_hold():
+    """'Which ferry began sailing in March 2025?': the phrase became a publication filter, yet
+    '2025' stayed a figure the passage must hold; no article text says its own year, so every
+    reading lost `missing_name_penalty` and the question abstained."""
+    import datetime as dt
+    question = Question.analyse("How many passengers does the ferry carry, in March 2025?",
+                                now=dt.date(2025, 4, 20), dated=(dt.date(2025, 1, 1), dt.date(2025, 4, 20)))
+    assert question.scope is not None and question.figures == frozenset()
+    reading = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY).candidates(
+        question, [_ferry_passage()], [], _paragraph_of)[0]
+    assert reading.confidence == pytest.approx(7.0 + 1.0)
+    # A year that is no filter ('in 1997' over 2025 articles) is still a figure the passage must hold.
+    old = Question.analyse("How many passengers did the ferry carry in 1997?",
+                           now=dt.date(2025, 4, 20), dated=(dt.date(2025, 1, 1), dt.date(2025, 4, 20)))
+    assert old.scope is None and "1997" in old.figures
+
+
 def test_the_article_store_gives_the_paragraph_only_while_the_article_reads_the_same(tmp_path):
     from rag.index.articles import ArticleStore
 

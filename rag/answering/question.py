@@ -57,9 +57,12 @@ class Question:
         scope = resolve_time(own, now) if now is not None else None
         if scope is not None and dated is not None and not scope.overlaps(*dated):
             scope = None
+        # A time phrase that became a date filter is said by the article's date, not its text:
+        # 'in February 2025' asks nothing of the passage ('2025' is not a figure it must hold).
+        asked = own.replace(scope.phrase, " ") if scope is not None else own
         return cls(
             text=own, standalone=conv.query, kind=question_kind(without_attribution(own)), stems=frozenset(stems(own)),
-            names=tuple(names(own)), figures=frozenset(fold(m.group(0)) for m in NUMBER.finditer(own)),
+            names=tuple(names(asked)), figures=frozenset(fold(m.group(0)) for m in NUMBER.finditer(asked)),
             follow_up=conv.follow_up, previous_answer=conv.previous_answer,
             previous_sources=tuple(conv.previous_sources), scope=scope,
             open=open_ask(scope.question if scope is not None else own),

@@ -107,8 +107,8 @@ class AnswerPipeline:
             return compose(asked, sentences, self.policy)
         if asked.kind is Kind.YES_NO:
             return compose(asked, sentences, self.policy, self.reading.best(asked, passages, sentences, self.live.paragraph))
-        reading = self.reading.run(asked, passages, sentences, self.live.paragraph)
-        return compose_read(asked, reading, sentences, self.policy, lambda found: self.reading.direct(found, asked))
+        reading, unanswered = self.reading.answer(asked, passages, sentences, self.live.paragraph)
+        return compose_read(asked, reading, sentences, self.policy, lambda found: self.reading.direct(found, asked), unanswered)
 
     def _scope(self, request: AskRequest) -> tuple[DocFilter, Question]:
         """The explicit filters, narrowed by a time phrase in the user's own question ("in March

@@ -96,6 +96,33 @@ def test_an_amount_from_another_story_is_no_revision():
     assert ask(question, [wall, budget], answer_revision_shared_words=0).citations[0].source == "budget.md"
 
 
+def test_regression_a_newer_budget_amount_the_reader_found_no_answer_in_displaced_its_answer():
+    """The reader answered a pool's refurbishment cost; a later council budget for the same town
+    shares its story words ('Riverton', 'Marsh Vale Council') and gives another amount, so it led
+    as the cost 'revised', bold '£1.2 million'. The reader had read the budget and found no answer
+    there: a newer figure from such an article is no revision."""
+    from rag.answering.extractive import compose_read
+    from rag.answering.reading import Reading
+
+    pool = chunk("p", "The Riverton swimming pool refurbishment, paid for by Marsh Vale Council, cost £2.4 million.",
+                 source="pool.html", published="2025-01-10")
+    budget = chunk("b", "Marsh Vale Council budget for Riverton includes £1.2 million for swimming lessons and flood defences.",
+                   start=0, source="budget.md", published="2025-01-29")
+    question = "How much did the Riverton swimming pool refurbishment cost?"
+    scored = sentences(question, [pool, budget])
+    lead = next(s for s in scored if s.source == "pool.html")
+    at = lead.start + lead.text.index("£2.4 million")
+    reading = Reading(lead, at, at + len("£2.4 million"), "£2.4 million", margin=-10.0, relevance=lead.score, confidence=12.0)
+    policy = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
+
+    def answer(unanswered):
+        return compose_read(Question.analyse(question), reading, scored, policy, lambda r: r.span, unanswered)
+
+    assert answer(frozenset()).citations[0].source == "budget.md"  # the story words alone let it through
+    fixed = answer(frozenset({"budget.md"}))
+    assert fixed.citations[0].source == "pool.html" and fixed.revision is None and fixed.direct == "£2.4 million"
+
+
 def test_near_identical_sentences_with_different_figures_are_not_merged_as_one_fact():
     a = chunk("a", "The Vale Line rail link will cost £1.8 billion, the Riverton and Kellford transport authority said.",
               source="a.txt", published="2025-02-03")

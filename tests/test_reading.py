@@ -296,3 +296,22 @@ def test_the_article_store_gives_the_paragraph_only_while_the_article_reads_the_
     assert store.paragraph("gone", start, end, sentence) == ""  # pruned by another process
     first = FERRY_ARTICLE.index("Kell ferry")
     assert store.paragraph("h1", first, first + 4, "Kell") == "Kell ferry suspended"
+
+
+def test_the_articles_the_reader_read_and_found_no_answer_in_are_told():
+    """`answer` gives the trusted reading and the read articles with no confident span: one
+    answered, one whose only span is unsure, one with no span at all."""
+    other = RetrievedPassage(chunk_id="c2", source="budget.md", title="", text="The budget includes 4.7 million euros for roads.",
+                             start=0, score=0.5, rank=2, spans=((0, 48),), vectors=np.zeros((1, 3), dtype=np.float32))
+    blank = RetrievedPassage(chunk_id="c3", source="weather.md", title="", text="Rain is forecast.", start=0, score=0.4,
+                             rank=3, spans=((0, 17),), vectors=np.zeros((1, 3), dtype=np.float32))
+
+    class PerPassage(FakeReader):
+        def read(self, question, passages, evidence_from=None):
+            spans = super().read(question, passages, evidence_from)
+            return [spans[0], None if spans[1] is None else Span(1, spans[1].start, spans[1].end, spans[1].text, 10.0, 20.0), spans[2]]
+
+    reading, unanswered = PassageReader(PerPassage("4.7 million euros", margin=-10.0), FakeRelevance(2.0), POLICY).answer(
+        Question.analyse("How much did the Kellford repairs cost?"), [REPAIRS, other, blank], [])
+    assert reading is not None and reading.sentence.source == "bridge.txt"
+    assert unanswered == frozenset({"budget.md", "weather.md"})

@@ -136,17 +136,18 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
 
 
 def compose_read(question: Question, reading: Reading | None, sentences: list[EvidenceSentence], policy: Policy,
-                 direct: Callable[[Reading], str | None]) -> Composed:
+                 direct: Callable[[Reading], str | None], unanswered: frozenset[str] = frozenset()) -> Composed:
     """The reader's answer: the sentence holding the span it trusts leads (its direct answer is
     the span, shown only when `direct` says the reader is sure), followed by the qualifying
-    sentences close to it; no trusted span, no answer."""
+    sentences close to it; no trusted span, no answer. `unanswered`: the articles the reader read
+    and found no answer in; a newer figure from one of them is no revision of the answer."""
     if reading is None:
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
     lead = _read_sentence(reading)
     rest = [s for s in answering_sentences(question, sentences, policy) if s.key != lead.key]
     # A revised figure can put a newer article's sentence first: its own figure is then the answer.
     return _with_support(question, lead, rest, policy,
-                         lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy))
+                         lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy), unanswered)
 
 
 def _read_sentence(reading: Reading) -> EvidenceSentence:
@@ -182,10 +183,10 @@ def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> 
 
 
 def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,
-                  direct: Callable[[EvidenceSentence], str | None]) -> Composed:
+                  direct: Callable[[EvidenceSentence], str | None], unanswered: frozenset[str] = frozenset()) -> Composed:
     """`best` leads, with close sentences that add a fact; a revised figure puts the newest first."""
     passing = [best, *rest]
-    revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words)
+    revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words, unanswered)
     if revision is not None:
         newest = revision[0]
         passing = [newest] + [s for s in passing if s is not newest]
@@ -226,19 +227,29 @@ def _claim(sent: EvidenceSentence) -> Claim:
 
 
 def _revision(
-    question: Question, best: EvidenceSentence, candidates: list[EvidenceSentence], shared_words: int
+    question: Question, best: EvidenceSentence, candidates: list[EvidenceSentence], shared_words: int,
+    unanswered: frozenset[str] = frozenset(),
 ) -> tuple[EvidenceSentence, EvidenceSentence] | None:
     """(newest, earlier) sentences giving different figures for the best sentence's quantity from
     articles of different dates, or None. Only a figure the best sentence disagrees with, in a
-    sentence of the same story, counts, so an unrelated amount does not displace the answer."""
+    sentence of the same story, counts, so an unrelated amount does not displace the answer. Words
+    of a town's stories ('Riverton', 'Marsh Vale Council') can make a budget's '£1.2 million for
+    flood defences' look like the library renovation's cost revised; the reader, having read the
+    budget for the question and found no answer there (`unanswered`), tells them apart. A newer
+    figure needs it; an earlier one is only mentioned after the answer."""
     mine = _claim(best)
     if mine.published is None:
         return None
     topic = _story_words(best) - question.stems
-    rivals = {
-        id(s): s for s in candidates
-        if s is not best and conflicting_figures(mine, _claim(s)) is not None and len(topic & _story_words(s)) >= shared_words
-    }
+
+    def revises(s: EvidenceSentence) -> bool:
+        theirs = _claim(s)
+        if conflicting_figures(mine, theirs) is None or len(topic & _story_words(s)) < shared_words:
+            return False
+        newer = theirs.published is not None and theirs.published > mine.published
+        return not (newer and s.source in unanswered)
+
+    rivals = {id(s): s for s in candidates if s is not best and revises(s)}
     if not rivals:
         return None
     by_claim = {id(best): best, **rivals}

@@ -147,8 +147,17 @@ class PassageReader:
 
     def run(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
             paragraph: Paragraph = _no_paragraph) -> Reading | None:
-        best = self.best(question, passages, sentences, paragraph)
-        return best if best is not None and best.confidence >= self.policy.min_confidence else None
+        return self.answer(question, passages, sentences, paragraph)[0]
+
+    def answer(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
+               paragraph: Paragraph = _no_paragraph) -> tuple[Reading | None, frozenset[str]]:
+        """(the trusted reading or None, the articles read that gave no confident span): what the
+        reader found nothing in is no answer, nor a revision of one."""
+        readings = self.candidates(question, passages, sentences, paragraph)
+        answered = {r.sentence.source for r in readings if r.confidence >= self.policy.min_confidence}
+        unanswered = frozenset(p.source for p in passages[: self.policy.passages]) - answered
+        best = readings[0] if readings and readings[0].confidence >= self.policy.min_confidence else None
+        return best, unanswered
 
     def direct(self, reading: Reading, question: Question) -> str | None:
         """The span, verbatim, when the reader is sure of it and it is the kind of thing asked for

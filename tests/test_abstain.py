@@ -173,3 +173,44 @@ def test_a_relative_day_is_a_calendar_date_only_in_a_dated_article():
 )
 def test_the_noun_a_how_many_span_counts_must_be_the_one_asked_about(question, after_span, agrees):
     assert counted_agrees(Question.analyse(question), after_span) is agrees
+
+
+SHARES = "Among ferry staff, 35% of women work part-time, compared to only 18% of men."
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "sentence", "agrees"),
+    [
+        # A sentence comparing shares: the one of another population is not the answer.
+        ("What percentage of men on the ferries work part-time?", "35%", SHARES, False),
+        ("What percentage of men on the ferries work part-time?", "18%", SHARES, True),
+        ("What percentage of women on the ferries work part-time?", "35%", SHARES, True),
+        # No contrast in the sentence: another name for the same people may be meant.
+        ("What percentage of voters backed the bridge?", "60%", "60% of those polled backed the bridge.", True),
+        ("What percentage of GDP does Dunmore spend on ferries?", "2%",
+         "Dunmore spends 2% of gross domestic product on ferries, against 1% of GDP on roads.", True),  # initials
+    ],
+)
+def test_regression_a_share_of_women_answered_what_percentage_of_men(question, span, sentence, agrees):
+    """'What percentage of men ... earn less than £20,000?' was answered '35%' in bold from "35% of
+    women earn less ..., compared to only 18% of men"."""
+    after = sentence[sentence.index(span) + len(span):]
+    assert counted_agrees(Question.analyse(question), after, sentence) is agrees
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "fits"),
+    [
+        ("What was the average house price in Dunmore last year?", "23%", False),  # a rise is no price
+        ("What was the average house price in Dunmore last year?", "£182,920", True),
+        ("What is the Dunmore ferry expected to cost?", "4.7 million euros", True),
+        ("What is the Dunmore ferry expected to cost?", "300", False),
+        ("What transfer fee did Dunmore pay for the striker?", "£1.2m", True),
+        ("What is the price rise at the ferry?", "5%", True),  # a change may be a share
+    ],
+)
+def test_regression_a_percentage_answered_what_the_average_house_price_was(question, span, fits):
+    """'What was the average house price in Wales ...?' was a question of no type, so '23%' (the
+    rise) fitted it; a price, cost or fee asked with "what" wants a sum, as "how much" does."""
+    asked = Question.analyse(question)
+    assert asked.kind is Kind.NUMBER and span_fits(asked.kind, span, asked) is fits

@@ -71,3 +71,24 @@ def test_another_facet_is_answered_without_repeating_the_previous_sentence():
     _, second = answer("And who built them?", history)
     assert not second.abstained and second.text.startswith("Crews from Dunmore")
     assert first.citations[0].quote not in second.text
+
+
+FILM = [{"role": "user", "content": "Why was the release of the film Black Friday postponed?"},
+        {"role": "assistant", "content": "Because of protests by those on trial. [1]"}]
+
+
+def test_a_short_question_whose_the_noun_is_the_topics_refers_back():
+    assert standalone_question("Who directed the film?", FILM) == (
+        "Why was the release of the film Black Friday postponed? Who directed the film?")
+    # 'the election' is not a noun of the topic, and a name makes a question its own.
+    assert standalone_question("Who won the election?", FILM) == "Who won the election?"
+    assert standalone_question("Who directed the film Titanic?", FILM) == "Who directed the film Titanic?"
+
+
+def test_a_follow_up_naming_nobody_keeps_its_topics_names_for_the_reader():
+    """The reader reads a follow-up's own words ("And who directed it?"); the names a passage
+    must hold near its span are the topic's, else any film's director answers."""
+    assert Question.analyse("And who directed it?", FILM).subject_names == ("Black",)  # 'Friday' is a weekday word
+    assert Question.analyse("And what about Germany?", FILM).subject_names == ("Germany",)
+    assert Question.analyse("Who directed Titanic?", FILM).subject_names == ("Titanic",)
+    assert Question.analyse("Who won the election?", FILM).subject_names == ()

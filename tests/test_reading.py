@@ -315,3 +315,29 @@ def test_the_articles_the_reader_read_and_found_no_answer_in_are_told():
         Question.analyse("How much did the Kellford repairs cost?"), [REPAIRS, other, blank], [])
     assert reading is not None and reading.sentence.source == "bridge.txt"
     assert unanswered == frozenset({"budget.md", "weather.md"})
+
+
+def test_regression_a_follow_up_read_in_its_own_words_was_answered_from_another_story():
+    """"And who directed it?" after a question on the Marsh Vale ferry: a span from a story that
+    names no ferry of the Marsh Vale loses `missing_name_penalty`, as for a question naming it."""
+    history = [{"role": "user", "content": "When will the Marsh Vale Council ferry resume?"},
+               {"role": "assistant", "content": "In April. [1]"}]
+    question = Question.analyse("And how many passengers does it carry?", history)
+    assert question.read_as == "And how many passengers does it carry?"
+    reading = PassageReader(FakeReader("4.7 million euros", margin=-10.0), FakeRelevance(4.0), POLICY).candidates(
+        question, [REPAIRS], [])[0]
+    assert reading.confidence == pytest.approx(10.0 + 1.0 - 6.0)
+
+
+def test_regression_the_reader_took_the_share_of_another_population_from_a_comparison():
+    """'35%' of "35% of women work part-time, compared to only 18% of men" answered "What
+    percentage of men ...?" in bold; the sentence says which share is whose, so the span moves."""
+    text = "Among ferry staff, 35% of women work part-time, compared to only 18% of men."
+    passage = RetrievedPassage(chunk_id="c9", source="staff.txt", title="Ferry staff survey", text=text, start=0, score=1.0,
+                               rank=1, spans=((0, len(text)),), vectors=np.zeros((1, 3), dtype=np.float32))
+    reader = PassageReader(FakeReader("35%", margin=-10.0), FakeRelevance(4.0), POLICY)
+    men = reader.run(Question.analyse("What percentage of men on the ferries work part-time?"), [passage], [])
+    assert (men.span, text[men.start:men.end]) == ("18%", "18%")
+    assert reader.direct(men, Question.analyse("What percentage of men on the ferries work part-time?")) == "18%"
+    women = reader.run(Question.analyse("What percentage of women on the ferries work part-time?"), [passage], [])
+    assert women.span == "35%"

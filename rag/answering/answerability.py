@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from rag.answering.text import PARTICLES, STOPWORDS, fold, has_number, names, stem, stems
 from rag.lexicon import (
@@ -25,6 +25,10 @@ _NUMBER_Q = re.compile(
     r"how old|what amount|what sum|what figure|how far|what target|to what (?:level|share|extent))\b",
     re.I,
 )
+# "What is the parking fee?", "What will the line cost?": a sum of money asked without "how much".
+_MONEY_WHAT_Q = re.compile(
+    r"\bwhat(?:['’]s| is| was| are| were| will be| would be)? (?:the |its |their |his |her |an? )?(?:[\w-]+ ){0,3}"
+    r"(?:price|cost|fee|fare|salary|wage|fine|bill|budget)s?\b|\bwhat\b[^?]*\bcosts?\s*\??\s*$", re.I)
 _DURATION_Q = re.compile(r"\bhow long\b", re.I)
 _DATE_Q = re.compile(r"\b(when|(?:what|which)(?: \w+)? (?:date|day|month|year|time))\b", re.I)
 _PERSON_Q = re.compile(r"\b(who|whom|whose)\b", re.I)
@@ -65,7 +69,7 @@ class Kind(str, Enum):
 # First match wins: "how long" before "how many", a typed wh-word before a yes/no opening
 # ("Did ... when ..." asks for a date), "which" (a bare name) last.
 _KIND_ORDER = (
-    (_DURATION_Q, Kind.DURATION), (_NUMBER_Q, Kind.NUMBER), (_DATE_Q, Kind.DATE), (_PERSON_Q, Kind.PERSON),
+    (_DURATION_Q, Kind.DURATION), (_NUMBER_Q, Kind.NUMBER), (_MONEY_WHAT_Q, Kind.NUMBER), (_DATE_Q, Kind.DATE), (_PERSON_Q, Kind.PERSON),
     (_PLACE_Q, Kind.PLACE), (_YES_NO_Q, Kind.YES_NO), (_NAME_Q, Kind.NAME),
 )
 
@@ -160,13 +164,14 @@ def new_names(sentence: str, question: str) -> list[str]:
     return found
 
 
-def names_covered(question: "Question", passage: str, lenient: bool = False) -> bool:
-    """Every name and figure the question uses occurs in the passage (the sentence, its chunk
-    and title): 'the meeting where 14 towns signed' is about a passage that says 14. `lenient`
-    (a confident cross-encoder) excuses names, which news spells many ways, but not figures."""
+def names_covered(question: "Question", passage: str, lenient: bool = False, names: Sequence[str] | None = None) -> bool:
+    """Every name (`names`, default the question's) and figure the question uses occurs in the
+    passage (the sentence, its chunk and title): 'the meeting where 14 towns signed' is about a
+    passage that says 14. `lenient` (a confident cross-encoder) excuses names, which news spells
+    many ways, but not figures."""
     held = held_names(passage)
     figures = {fold(m.group(0)) for m in NUMBER.finditer(passage)}
-    return (lenient or all(name_held(n, held) for n in question.names)) and (
+    return (lenient or all(name_held(n, held) for n in (question.names if names is None else names))) and (
         question.digit_figures <= figures
     )
 
@@ -230,7 +235,7 @@ def _number_fits(question: str, span: str) -> bool:
         return False
     if _COUNT_Q.search(question):
         return not _PERCENT.search(span)
-    if _MONEY_Q.search(question) and _MONEY_WORDS.search(question) and not _CHANGE.search(question):
+    if (_MONEY_Q.search(question) and _MONEY_WORDS.search(question) or _MONEY_WHAT_Q.search(question)) and not _CHANGE.search(question):
         return bool(_MONEY.search(span))
     return True
 
@@ -315,13 +320,76 @@ def _count_synonyms() -> dict[str, frozenset[str]]:
     return {stem(w): frozenset(stem(x) for x in group) for group in COUNT_GROUPS for w in group}
 
 
-def counted_agrees(question: "Question", after_span: str) -> bool:
+# "What percentage of men ..." asks a share of one population: '35% of women' is another's.
+_SHARE_OF = re.compile(r"\b(?:percentage|proportion|share|fraction|per ?cent)\s+of\s+((?:[\w'’-]+\s+){0,4}[\w'’-]+)", re.I)
+_OF_RUN = re.compile(r"^\s*of\s+((?:[\w'’-]+\s*){1,4})", re.I)
+_DETERMINERS = frozenset(("the", "all", "its", "their", "his", "her", "our", "a", "an", "those", "these"))
+
+
+def _population(text: str) -> list[str]:
+    """The content words a share is of, determiners in front skipped: 'the UK's men in ...' -> [uk's, men]."""
+    words: list[str] = []
+    for word in text.split():
+        folded = fold(word)
+        if folded in _DETERMINERS and not words:
+            continue
+        if folded in STOPWORDS or not folded[:1].isalpha():
+            break
+        words.append(folded)
+    return words
+
+
+def share_agrees(question: "Question", after_span: str, sentence: str = "") -> bool:
+    """Whether a share span is of the population asked about, when its sentence compares shares:
+    "What percentage of men ..." is not answered by '35% of women' in "35% of women earn less,
+    compared to only 18% of men". Only a contrast is judged: another figure of the sentence must
+    be of the asked population ('60% of those polled' for "percentage of voters", with no other
+    share beside it, may be the same people named another way)."""
+    asked_m, got_m = _SHARE_OF.search(question.text), _OF_RUN.match(after_span)
+    if question.kind is not Kind.NUMBER or asked_m is None or got_m is None:
+        return True
+    asked, got = _population(asked_m.group(1)), _population(got_m.group(1))
+    if not asked or not got or _same_population(asked, got):
+        return True
+    others = (_population(m.group(2)) for m in _FIGURE_OF.finditer(sentence))
+    return not any(other and _same_population(asked, other) for other in others)
+
+
+_FIGURE_OF = re.compile(r"(\d(?:[\d.,]*\d)?\s*(?:%|per ?cent)?)\s+of\s+((?:[\w'’-]+\s*){1,4})", re.I)
+
+
+def asked_share(question: "Question", sentence: str) -> tuple[int, int] | None:
+    """Where the sentence gives the share of the asked population ('18%' of "18% of men" for
+    "What percentage of men ..."): (start, end) in the sentence, or None. The reader, reading a
+    sentence that compares shares, can take the wrong one; the sentence itself says which is which."""
+    asked_m = _SHARE_OF.search(question.text)
+    if question.kind is not Kind.NUMBER or asked_m is None or not (asked := _population(asked_m.group(1))):
+        return None
+    for m in _FIGURE_OF.finditer(sentence):
+        population = _population(m.group(2))
+        if population and _same_population(asked, population):
+            return m.start(1), m.end(1)
+    return None
+
+
+def _same_population(a: list[str], b: list[str]) -> bool:
+    """A shared word, or the initials of one side ('GDP', 'gross domestic product')."""
+    if {stem(w) for w in a} & {stem(w) for w in b}:
+        return True
+    short = lambda words: "".join(w[0] for w in words)  # noqa: E731
+    return short(a) in b or short(b) in a
+
+
+def counted_agrees(question: "Question", after_span: str, sentence: str = "") -> bool:
     """Whether the words right after a "how many" span count what is asked: '55,000 promotion
     packs' does not answer "How many complaints ...". Only a run of content words straight after
     the number is judged ('26 of them', '310 in 2004': nothing to judge, True); a counting noun
-    and its usual synonyms (the lexicon's COUNT_GROUPS: 'firms' for 'companies') agree."""
-    if question.kind is not Kind.NUMBER or not re.search(r"\bhow many\b", question.text, re.I):
+    and its usual synonyms (the lexicon's COUNT_GROUPS: 'firms' for 'companies') agree. A share
+    is judged by `share_agrees`."""
+    if question.kind is not Kind.NUMBER:
         return True
+    if not re.search(r"\bhow many\b", question.text, re.I):
+        return share_agrees(question, after_span, sentence)
     counted = counted_nouns(question.text)
     counted |= {syn for w in counted for syn in _count_synonyms().get(w, ())}
     run = []

@@ -43,6 +43,7 @@ class Question:
     previous_sources: tuple[str, ...] = ()
     scope: TimeScope | None = None  # the time phrase, when it is a publication filter
     open: OpenAsk | None = None  # an open question ("what happened with X"): answered by a briefing
+    topic_names: tuple[str, ...] = ()  # a follow-up's: the names of the topic question it leans on
 
     @classmethod
     def analyse(
@@ -66,6 +67,7 @@ class Question:
             follow_up=conv.follow_up, previous_answer=conv.previous_answer,
             previous_sources=tuple(conv.previous_sources), scope=scope,
             open=open_ask(scope.question if scope is not None else own),
+            topic_names=tuple(names(conv.query[: -len(own)])) if conv.follow_up and conv.query.endswith(own) else (),
         )
 
     @property
@@ -91,6 +93,13 @@ class Question:
         if self.scope is None or self.scope.phrase not in text:
             return text
         return text.replace(self.scope.phrase, " ").replace("  ", " ").strip()
+
+    @property
+    def subject_names(self) -> tuple[str, ...]:
+        """The names a passage answering the user's own words must hold: theirs, or, for a
+        follow-up naming nobody ("And who directed it?"), its topic question's ('Black Friday');
+        a follow-up that names someone ("And what about Germany?") has changed the subject."""
+        return self.names or (self.topic_names if self.follow_up else ())
 
     @property
     def digit_figures(self) -> frozenset[str]:

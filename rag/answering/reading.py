@@ -21,7 +21,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind, counted_agrees, names_covered, role_agrees, span_fits
+from rag.answering.answerability import Kind, asked_share, counted_agrees, names_covered, role_agrees, share_agrees, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -87,7 +87,18 @@ def _fits(question: Question, span: str, sentence: EvidenceSentence, start: int)
     before = sentence.text[: max(0, start - sentence.start)]
     after = sentence.text[max(0, start - sentence.start) + len(span):]
     return (span_fits(question.kind, span, question, dated=sentence.published_on is not None)
-            and role_agrees(question, before) and counted_agrees(question, after))
+            and role_agrees(question, before) and counted_agrees(question, after, sentence.text))
+
+
+def _to_asked_share(question: Question, sentence: EvidenceSentence, start: int, span: str) -> tuple[int, str] | None:
+    """(start, text) of the asked population's share when the reader took another's from a
+    sentence comparing them ('35%' of "35% of women ..., compared to only 18% of men" for
+    "What percentage of men ..."); None when the span is right or the sentence names no other."""
+    at = start - sentence.start
+    if share_agrees(question, sentence.text[at + len(span):], sentence.text):
+        return None
+    found = asked_share(question, sentence.text)
+    return None if found is None else (sentence.start + found[0], sentence.text[found[0]:found[1]])
 
 
 # The paragraph of its article that holds a sentence; a chunk can start after the paragraph's
@@ -128,15 +139,20 @@ class PassageReader:
 
     def _reading(self, question: Question, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence,
                  offset: int, logit: float, paragraph: Paragraph) -> Reading:
-        start = passage.start + span.start - offset
+        start, text = passage.start + span.start - offset, span.text
+        moved = _to_asked_share(question, sentence, start, text)
+        if moved is not None:
+            start, text = moved
         confidence = -span.margin + self.policy.relevance_weight * logit
-        if not _fits(question, span.text, sentence, start):
+        if not _fits(question, text, sentence, start):
             confidence -= self.policy.type_mismatch_penalty
         # The paragraph is a read of the stored article: only when the chunk lacks a name.
-        nearby = f"{sentence.title} {sentence.context}"
-        if not names_covered(question, nearby) and not names_covered(question, f"{nearby} {paragraph(sentence)}"):
+        # The reader reads a follow-up's own words; the topic it leans on must still be near.
+        nearby, subject = f"{sentence.title} {sentence.context}", question.subject_names
+        if not names_covered(question, nearby, names=subject) and not names_covered(
+                question, f"{nearby} {paragraph(sentence)}", names=subject):
             confidence -= self.policy.missing_name_penalty
-        return Reading(sentence, start, start + len(span.text), span.text, span.margin, logit, confidence)
+        return Reading(sentence, start, start + len(text), text, span.margin, logit, confidence)
 
     def best(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
              paragraph: Paragraph = _no_paragraph) -> Reading | None:

@@ -214,3 +214,10 @@ def test_regression_a_percentage_answered_what_the_average_house_price_was(quest
     rise) fitted it; a price, cost or fee asked with "what" wants a sum, as "how much" does."""
     asked = Question.analyse(question)
     assert asked.kind is Kind.NUMBER and span_fits(asked.kind, span, asked) is fits
+
+
+def test_regression_an_article_opening_the_span_was_taken_for_a_name():
+    """'An offshore wind company' fitted "Which company ...?": its capital 'An' counted as a name."""
+    asked = Question.analyse("Which company will build the maintenance base at Dunmore docks?")
+    assert not span_fits(asked.kind, "An offshore wind company", asked)
+    assert span_fits(asked.kind, "Northsea Breeze", asked)

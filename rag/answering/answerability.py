@@ -258,8 +258,9 @@ def span_fits(kind: Kind, span: str, question: "Question", dated: bool = True) -
     if kind in (Kind.PERSON, Kind.PLACE, Kind.NAME):
         asked = {fold(w) for w in _WORD.findall(question.text)}
         # A capital anywhere marks a name: 'Aceh', 'iPod', 'U.K.'.
+        # ('An' opening a sentence is no name.)
         return any(any(ch.isupper() for ch in w) and not any(ch.isdigit() for ch in w) and fold(w) not in asked
-                   for w in _WORD.findall(span))
+                   and fold(w) not in STOPWORDS for w in _WORD.findall(span))
     return True
 
 

@@ -340,33 +340,34 @@ def _population(text: str) -> list[str]:
     return words
 
 
+_FIGURE_OF = re.compile(r"(\d(?:[\d.,]*\d)?\s*(?:%|per ?cent)?)\s+of\s+((?:[\w'’-]+\s*){1,4})", re.I)
+
+
+def _asked_population(question: "Question") -> list[str]:
+    """Whom a "what percentage of X" question asks about ([] for any other question)."""
+    m = _SHARE_OF.search(question.text)
+    return _population(m.group(1)) if question.kind is Kind.NUMBER and m is not None else []
+
+
 def share_agrees(question: "Question", after_span: str, sentence: str = "") -> bool:
     """Whether a share span is of the population asked about, when its sentence compares shares:
     "What percentage of men ..." is not answered by '35% of women' in "35% of women earn less,
     compared to only 18% of men". Only a contrast is judged: another figure of the sentence must
     be of the asked population ('60% of those polled' for "percentage of voters", with no other
     share beside it, may be the same people named another way)."""
-    asked_m, got_m = _SHARE_OF.search(question.text), _OF_RUN.match(after_span)
-    if question.kind is not Kind.NUMBER or asked_m is None or got_m is None:
-        return True
-    asked, got = _population(asked_m.group(1)), _population(got_m.group(1))
+    asked, got_m = _asked_population(question), _OF_RUN.match(after_span)
+    got = _population(got_m.group(1)) if got_m is not None else []
     if not asked or not got or _same_population(asked, got):
         return True
-    others = (_population(m.group(2)) for m in _FIGURE_OF.finditer(sentence))
-    return not any(other and _same_population(asked, other) for other in others)
-
-
-_FIGURE_OF = re.compile(r"(\d(?:[\d.,]*\d)?\s*(?:%|per ?cent)?)\s+of\s+((?:[\w'’-]+\s*){1,4})", re.I)
+    return asked_share(question, sentence) is None
 
 
 def asked_share(question: "Question", sentence: str) -> tuple[int, int] | None:
     """Where the sentence gives the share of the asked population ('18%' of "18% of men" for
     "What percentage of men ..."): (start, end) in the sentence, or None. The reader, reading a
     sentence that compares shares, can take the wrong one; the sentence itself says which is which."""
-    asked_m = _SHARE_OF.search(question.text)
-    if question.kind is not Kind.NUMBER or asked_m is None or not (asked := _population(asked_m.group(1))):
-        return None
-    for m in _FIGURE_OF.finditer(sentence):
+    asked = _asked_population(question)
+    for m in _FIGURE_OF.finditer(sentence) if asked else ():
         population = _population(m.group(2))
         if population and _same_population(asked, population):
             return m.start(1), m.end(1)

@@ -99,6 +99,10 @@ def _news_verdicts(item: GoldItem, answer: dict[str, Any]) -> dict[str, Any]:
         v["direct_correct"] = (not answer["abstained"]) and direct_matches(answer.get("direct"), item.direct)
         # Bold answers are judged where they are shown: a wrong one in bold costs more trust than none.
         v["direct_shown"] = (not answer["abstained"]) and bool((answer.get("direct") or "").strip())
+    elif not item.answerable:
+        # A bold answer to a question the corpus cannot answer is shown and wrong: precision
+        # counts it (direct accuracy and coverage, over questions with a gold answer, do not).
+        v["direct_shown_unanswerable"] = (not answer["abstained"]) and bool((answer.get("direct") or "").strip())
     expected = dict(item.expect_time_range) if item.expect_time_range is not None else None
     if expected is not None:
         got = answer.get("time_range") or {}
@@ -182,7 +186,7 @@ def _lookup_summary(records: list[Record]) -> dict[str, Any]:
         "news": {
             "direct_accuracy": _mean(records, "direct_correct"),
             "direct_accuracy_number_yes_no": _mean(records, "direct_correct", _number_or_yes_no),
-            "direct_precision": _mean(records, "direct_correct", lambda r: bool(r.verdicts.get("direct_shown"))),
+            "direct_precision": _direct_precision(records),
             "direct_coverage": _mean(records, "direct_shown"),
             "time_range_accuracy": _mean(records, "time_range_correct"),
             "also_in_accuracy": _mean(records, "also_in_correct"),
@@ -190,6 +194,14 @@ def _lookup_summary(records: list[Record]) -> dict[str, Any]:
         },
         "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95)},
     }
+
+
+def _direct_precision(records: list[Record]) -> float | None:
+    """Right among the bold answers shown: those with a gold answer, and any shown to a question the
+    corpus cannot answer (always wrong)."""
+    right = sum(1 for r in records if r.verdicts.get("direct_shown") and r.verdicts.get("direct_correct"))
+    shown = sum(1 for r in records if r.verdicts.get("direct_shown") or r.verdicts.get("direct_shown_unanswerable"))
+    return round(right / shown, 4) if shown else None
 
 
 def _number_or_yes_no(r: Record) -> bool:

@@ -387,6 +387,21 @@ def test_direct_precision_judges_bold_answers_where_they_are_shown(tmp_path):
     assert news["direct_accuracy"] == 0.25
 
 
+def test_a_bold_answer_to_an_unanswerable_question_counts_against_direct_precision(tmp_path):
+    """Regression: 'Hazel Gilbert' in bold for "Who is the manager of Newcastle?" (the corpus does
+    not say) was shown and wrong, yet direct precision only judged questions with a gold answer."""
+    from evals.metrics import judge, summarize
+
+    answerable = gold_item(tmp_path, direct="2.1 billion")
+    unanswerable = gold_item(tmp_path, answers=[], answerable=False, sources=[])
+    right = judge(answerable, answer_dict(direct="£2.1 billion"), True)
+    bold_on_nothing = judge(unanswerable, answer_dict(direct="£1.8 billion"), True)
+    quiet_on_nothing = judge(unanswerable, answer_dict(direct=None), True)
+    news = summarize([right, bold_on_nothing, quiet_on_nothing])["news"]
+    assert news["direct_precision"] == 0.5
+    assert news["direct_coverage"] == 1.0 and news["direct_accuracy"] == 1.0  # over gold answers only
+
+
 def test_the_stories_corpus_is_in_the_repo_and_each_split_has_its_own_stories(tmp_path):
     from evals.corpora import STORIES_DIR, STORIES_LISTS, bbc_articles, prepare
 

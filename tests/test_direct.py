@@ -53,6 +53,27 @@ def test_yes_no_reads_negation():
     assert yes_no(Q(q), "The Dunmore summit brought together delegates from 30 towns.", YES, NO) is None
 
 
+def test_regression_refrained_from_giving_details_was_no_no():
+    """'he refrained from divulging further details' denies that he gave them; verbs that deny
+    what follows them count in the tenses news uses."""
+    q = Q("Did the mayor give details of the harbour tender?")
+    assert yes_no(q, "The mayor thanked the board, though she refrained from divulging details of the harbour tender.", YES, NO) == "No"
+    assert yes_no(q, "The mayor refuses to give details of the harbour tender.", YES, NO) == "No"
+    assert yes_no(q, "The mayor stopped short of giving details of the harbour tender.", YES, NO) == "No"
+    assert yes_no(q, "The mayor gave details of the harbour tender on Monday.", YES, NO) == "Yes"
+    # The question's own verb is no denial: "Did X refuse ...?" is answered yes by 'X refuses ...'.
+    assert yes_no(Q("Did the mayor refuse to sign the harbour tender?"), "The mayor refuses to sign the harbour tender.", YES, NO) == "Yes"
+
+
+def test_regression_is_there_a_consensus_was_answered_yes_by_a_sentence_without_one():
+    """'Is there a consensus among the towns on X?' asks whether the consensus exists: a sentence
+    that says two towns explored X, with most of the question's words, does not say it does."""
+    q = Q("Is there a consensus among the coastal towns on building a sea wall?")
+    assert yes_no(q, "Kent and Dunmore have explored building a sea wall, and talks took place among the coastal towns.", YES, NO) is None
+    assert yes_no(q, "There is a consensus among the coastal towns on building a sea wall.", YES, NO) == "Yes"
+    assert yes_no(q, "No consensus exists among the coastal towns on building a sea wall.", YES, NO) == "No"
+
+
 def test_yes_no_negation_the_question_itself_uses_is_not_a_no():
     assert yes_no(Q("Did Kent rule out new taxes?"), "Kent ruled out new taxes this year.", YES, NO) == "Yes"
     assert yes_no(Q("Is the bridge likely to reopen this year?"), "The bridge is unlikely to reopen this year.", YES, NO) == "No"

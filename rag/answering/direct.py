@@ -21,9 +21,15 @@ from rag.lexicon import DIRECTION_DOWN, DIRECTION_LEVEL, DIRECTION_UP, NUMBER
 
 _NEGATION = re.compile(
     r"\b(not|never|no|none|neither|nor|nobody|nothing|without)\b|n[’']t\b"
-    r"|\b(declined|refused|failed|ruled out|denied|rejected)\b",
+    # Verbs that deny what follows them, in the tenses news uses ('refuses to say', 'refrained
+    # from divulging', 'stopped short of endorsing').
+    r"|\b(declin(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|fail(?:s|ed|ing)?|den(?:y|ies|ied|ying)|reject(?:s|ed|ing)?"
+    r"|refrain(?:s|ed|ing)?|(?:rule[sd]?|ruling) out|(?:stop(?:s|ped)?) short of)\b",
     re.I,
 )
+# "Is there a consensus ...?" asks whether the consensus exists: a 'Yes' sentence must name it
+# ('France and the UK have explored sending troops' does not say the nations agree).
+_EXISTENTIAL = re.compile(r"^\s*(?:is|are|was|were|will|has|have)\s+there\s+(?:been\s+|be\s+)?(?:an?|any|some)\s+([a-z][\w-]*)", re.I)
 # A sentence that leaves the asked fact open answers neither yes nor no.
 _HEDGE = re.compile(
     r"\b(?:(?:un|not )clear|uncertain|unknown|not known|undecided|(?:yet|unable|too early) to (?:say|decide|confirm|tell))"
@@ -256,6 +262,9 @@ def yes_no(question: Question, sentence: str, min_coverage: float, no_min_covera
     own = held_names(sentence)
     borrowed = any(not name_held(name, own) for name in held)
     if borrowed and any(len(name.split()) > 1 for name in new_names(sentence, f"{question.text} {title}")):
+        return None
+    focus = _EXISTENTIAL.match(core)
+    if focus is not None and stem(fold(focus.group(1))) not in words:
         return None
     return "Yes" if ok and _coverage(asked, words, held) >= min_coverage else None
 

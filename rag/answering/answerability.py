@@ -355,19 +355,20 @@ def share_agrees(question: "Question", after_span: str, sentence: str = "") -> b
     compared to only 18% of men". Only a contrast is judged: another figure of the sentence must
     be of the asked population ('60% of those polled' for "percentage of voters", with no other
     share beside it, may be the same people named another way)."""
+    return asked_share_instead(question, after_span, sentence) is None
+
+
+def asked_share_instead(question: "Question", after_span: str, sentence: str) -> tuple[int, int] | None:
+    """Where the sentence gives the asked population's share ('18%' of "18% of men" for "What
+    percentage of men ...") when the span, followed by `after_span`, is another population's
+    ('35%' of "35% of women"): (start, end) in the sentence, or None when the span is of the asked
+    population or the sentence gives no share of it. The reader, reading a sentence that compares
+    shares, can take the wrong one; the sentence itself says which is which."""
     asked, got_m = _asked_population(question), _OF_RUN.match(after_span)
     got = _population(got_m.group(1)) if got_m is not None else []
     if not asked or not got or _same_population(asked, got):
-        return True
-    return asked_share(question, sentence) is None
-
-
-def asked_share(question: "Question", sentence: str) -> tuple[int, int] | None:
-    """Where the sentence gives the share of the asked population ('18%' of "18% of men" for
-    "What percentage of men ..."): (start, end) in the sentence, or None. The reader, reading a
-    sentence that compares shares, can take the wrong one; the sentence itself says which is which."""
-    asked = _asked_population(question)
-    for m in _FIGURE_OF.finditer(sentence) if asked else ():
+        return None
+    for m in _FIGURE_OF.finditer(sentence):
         population = _population(m.group(2))
         if population and _same_population(asked, population):
             return m.start(1), m.end(1)

@@ -28,6 +28,7 @@ class Conversation:
     follow_up: bool = False
     previous_answer: str = ""  # the last assistant turn's text (its sentences are not repeated)
     previous_sources: list[str] = field(default_factory=list)
+    topic: str = ""  # a follow-up's: the topic question it leans on
 
 
 def is_follow_up(question: str) -> bool:
@@ -64,4 +65,4 @@ def resolve(question: str, history: list[dict] | None) -> Conversation:
     last = next((t for t in reversed(turns) if t.get("role") == "assistant"), {})
     sources = [str(s) for s in last.get("sources") or [] if isinstance(s, str)]
     anchor = anchor if anchor.rstrip().endswith("?") else anchor.rstrip() + "?"
-    return Conversation(question, f"{anchor} {question}", True, str(last.get("content") or ""), sources)
+    return Conversation(question, f"{anchor} {question}", True, str(last.get("content") or ""), sources, anchor)

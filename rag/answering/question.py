@@ -67,7 +67,7 @@ class Question:
             follow_up=conv.follow_up, previous_answer=conv.previous_answer,
             previous_sources=tuple(conv.previous_sources), scope=scope,
             open=open_ask(scope.question if scope is not None else own),
-            topic_names=tuple(names(conv.query[: -len(own)])) if conv.follow_up and conv.query.endswith(own) else (),
+            topic_names=tuple(names(conv.topic)),
         )
 
     @property

@@ -21,7 +21,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from rag.answering.answerability import Kind, asked_share, counted_agrees, names_covered, role_agrees, share_agrees, span_fits
+from rag.answering.answerability import Kind, asked_share_instead, counted_agrees, names_covered, role_agrees, span_fits
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -95,9 +95,7 @@ def _to_asked_share(question: Question, sentence: EvidenceSentence, start: int, 
     sentence comparing them ('35%' of "35% of women ..., compared to only 18% of men" for
     "What percentage of men ..."); None when the span is right or the sentence names no other."""
     at = start - sentence.start
-    if share_agrees(question, sentence.text[at + len(span):], sentence.text):
-        return None
-    found = asked_share(question, sentence.text)
+    found = asked_share_instead(question, sentence.text[at + len(span):], sentence.text)
     return None if found is None else (sentence.start + found[0], sentence.text[found[0]:found[1]])
 
 

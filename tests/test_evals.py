@@ -135,21 +135,27 @@ def test_superseded_figure_must_not_come_first(tmp_path):
     assert not item.is_correct("It will cost £1.8 billion.")
 
 
-def read_article(corpus: str, source: str) -> str:
+def read_article(corpus: str, source: str, split: str = "test") -> str:
     from evals.corpora import source_path
 
-    raw = source_path(corpus, source).read_bytes()
+    raw = source_path(corpus, source, split).read_bytes()
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:  # some BBC files are Latin-1 (the pound sign)
         return raw.decode("latin-1")
 
 
-def all_gold() -> list[tuple[str, object]]:
+def all_gold() -> list[tuple[str, str, object]]:
+    """(split, corpus, item) for every gold item of every corpus."""
     from evals.scoring import load_gold
 
-    return [(path.stem, item) for split in ("dev", "test") for path in sorted((GOLD / split).glob("*.jsonl"))
+    return [(split, path.stem, item) for split in ("dev", "test") for path in sorted((GOLD / split).glob("*.jsonl"))
             for item in load_gold(path)]
+
+
+def test_every_split_covers_every_corpus_including_external():
+    stems = {split: {p.stem for p in (GOLD / split).glob("*.jsonl")} for split in ("dev", "test")}
+    assert stems["dev"] == stems["test"] and "external" in stems["test"]
 
 
 def test_every_gold_answer_is_quotable_from_each_of_its_sources():
@@ -157,18 +163,18 @@ def test_every_gold_answer_is_quotable_from_each_of_its_sources():
     answer must be found in the source too (dates may be written as ISO, the article's own form differs)."""
     from evals.scoring import as_iso_date, contains, is_correct
 
-    for corpus, item in all_gold():
+    for split, corpus, item in all_gold():
         if item.kind == "briefing":  # judged by its stories: each must be an article of the corpus
             for source in {*item.sources, *item.acceptable, *(s for g in item.story_groups for s in g)}:
-                assert read_article(corpus, source).strip(), f"{corpus}/{item.id}: unknown story {source}"
+                assert read_article(corpus, source, split).strip(), f"{corpus}/{item.id}: unknown story {source}"
             continue
         for source in item.sources:
-            text = read_article(corpus, source)
+            text = read_article(corpus, source, split)
             assert is_correct(text, item.answers), f"{corpus}/{item.id}: {source} does not support the answer"
             if item.direct and as_iso_date(item.direct) is None and item.direct not in ("Yes", "No"):
                 assert contains(text, item.direct), f"{corpus}/{item.id}: direct {item.direct!r} not in {source}"
         for source in item.expect_also_in:
-            assert read_article(corpus, source), f"{corpus}/{item.id}: unknown copy {source}"
+            assert read_article(corpus, source, split), f"{corpus}/{item.id}: unknown copy {source}"
 
 
 @pytest.mark.parametrize(("split", "articles", "per_article_min", "n_distractors", "n_unanswerable"),
@@ -436,3 +442,33 @@ def test_briefing_metrics_recall_precision_order_and_one_item_per_story():
                 {**answer(), "abstained": True}, True)
     summary = summarize([good, bad, off])
     assert summary["briefing"]["off_topic_abstention"] == 1.0 and summary["answers"]["correctness"] is None
+
+
+@pytest.mark.parametrize(("split", "years", "answerable", "unanswerable", "passages"),
+                         [("dev", {"2020", "2021", "2022"}, 400, 150, 1200), ("test", {"2023", "2024"}, 199, 80, 800)])
+def test_external_corpus_is_in_the_repo_each_split_its_own_years(split, years, answerable, unanswerable, passages):
+    """RealTimeQA's quizzes in the repository (a fresh clone has no ../shared): dev and test from
+    different years, never 2025 or later (the outside check), each split ingesting only its own."""
+    import re
+
+    from evals.corpora import EXTERNAL_DIR, prepare
+    from evals.scoring import load_gold
+
+    folder = prepare("external", Path("unused"), split)
+    assert folder == EXTERNAL_DIR / split and folder.is_relative_to(Path(__file__).resolve().parents[1])
+    files = sorted(folder.glob("*.txt"))
+    assert len(files) == passages
+    published = {re.match(r"Published: \d{1,2} \w+ (\d{4})\n", p.read_text(encoding="utf-8"))[1] for p in files}
+    assert published == years
+    items = load_gold(GOLD / split / "external.jsonl")
+    assert sum(i.answerable for i in items) == answerable and sum(not i.answerable for i in items) == unanswerable
+    assert all(i.direct for i in items if i.answerable)
+    other = "test" if split == "dev" else "dev"
+    assert not {p.name for p in files} & {p.name for p in (EXTERNAL_DIR / other).glob("*.txt")}
+
+
+def test_external_corpus_carries_its_provenance_and_copyright_note():
+    from evals.corpora import EXTERNAL_DIR
+
+    readme = (EXTERNAL_DIR / "README.md").read_text(encoding="utf-8")
+    assert "RealTimeQA" in readme and "Copyright in the passages stays with their publishers" in readme

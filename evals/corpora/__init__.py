@@ -1,7 +1,7 @@
 """The corpora the gold files are about, and where each one comes from.
 
 A gold file's stem names its corpus: `gold/<split>/seeds.jsonl` is about `seeds`, `bbc.jsonl` about
-`bbc`, `dated.jsonl` about `dated`. `prepare` returns the folder to ingest, so the source names the
+`bbc`, `dated.jsonl` about `dated`, `external.jsonl` about RealTimeQA's passages. `prepare` returns the folder to ingest, so the source names the
 system reports are the names the gold files use. Every article lives in the repository: the BBC
 ones the gold sets and tests quote are byte-for-byte copies under `bbc/<category>/<file>`.
 """
@@ -23,6 +23,9 @@ DATED_DIR = HERE / "dated"
 STORIES_DIR = HERE / "stories"
 STORIES_LISTS = {split: STORIES_DIR / f"{split}_articles.txt" for split in ("test", "dev")}
 SEEDS_DIR = REPO / "seeds"
+# RealTimeQA news-quiz passages (evals/import_external.py): questions written by others. Each split
+# ingests only its own passages (dev 2020-22, test 2023-24), as with bbc.
+EXTERNAL_DIR = HERE / "external"
 
 
 class CorpusError(Exception):
@@ -72,11 +75,18 @@ def prepare(name: str, workdir: Path, split: str = "test") -> Path:
         return _copy_listed(workdir, BBC_LISTS[split], BBC_DIR, "BBC")
     if name == "stories":
         return _copy_listed(workdir, STORIES_LISTS[split], STORIES_DIR, "stories")
-    raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated, stories")
+    if name == "external":
+        folder = EXTERNAL_DIR / split
+        if not folder.is_dir():
+            raise CorpusError(f"the external corpus is missing: expected its {split} passages in {folder}")
+        return folder
+    raise CorpusError(f"no corpus named {name!r}: a gold file's stem must be one of seeds, bbc, dated, stories, external")
 
 
-def source_path(name: str, source: str) -> Path:
-    """Where the article behind a gold `source` lives (for checks that read the text)."""
+def source_path(name: str, source: str, split: str = "test") -> Path:
+    """Where the article behind a gold `source` of `split` lives (for checks that read the text)."""
+    if name == "external":
+        return EXTERNAL_DIR / split / source
     base = {"seeds": SEEDS_DIR, "dated": DATED_DIR, "bbc": BBC_DIR, "stories": STORIES_DIR}.get(name)
     if base is None:
         raise CorpusError(f"no corpus named {name!r}")

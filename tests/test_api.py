@@ -94,7 +94,7 @@ def test_each_kind_of_error_has_its_own_status(fast, error, status, kind):
         for stream in (False, True):
             body = {"messages": user(REASSURANCE), "stream": stream}
             shown = assert_error(tc.post("/v1/chat/completions", json=body), status)
-            assert shown == {"message": str(error), "type": kind, "code": None}
+            assert shown == {"message": str(error), "type": kind, "param": None, "code": None}
 
 
 def test_a_bug_is_a_500_that_keeps_its_details_on_the_server(fast):
@@ -352,3 +352,23 @@ def test_content_leads_with_the_direct_answer_and_markers_are_url_citation_annot
 def test_every_api_request_is_one_access_log_line(http, capsys):
     http.get("/v1/models")
     assert any(line.startswith("GET /v1/models 200 ") and line.endswith(" ms") for line in capsys.readouterr().err.splitlines())
+
+
+def test_regression_v1_errors_keep_openais_shape_with_the_page_mounted_at_root(fast):
+    """On `newsrag serve` the page is mounted at `/`, and that mount caught every unknown /v1 path
+    (and every wrong method on a real one) before FastAPI's own 404/405: the answer was Gradio's
+    `{"detail": "Not Found"}`. Built exactly as `serve` builds it: create_app(assistant, build_app(...))."""
+    from ui.app import build_app
+
+    with TestClient(create_app(fast, build_app(fast)), raise_server_exceptions=False) as tc:
+        error = assert_error(tc.get("/v1/nope"), 404)
+        assert set(error) == {"message", "type", "param", "code"} and error["type"] == "not_found_error"
+        assert "/v1/nope" in error["message"]
+        response = tc.get("/v1/chat/completions")
+        error = assert_error(response, 405)
+        assert "GET" in error["message"] and set(error) == {"message", "type", "param", "code"}
+        assert response.headers["allow"] == "POST" and "use POST" in error["message"]
+        assert_error(tc.post("/v1/models"), 405)
+        assert_error(tc.delete("/v1"), 404)
+        assert tc.get("/v1/models").status_code == 200  # the real routes still answer
+        assert tc.get("/").status_code == 200  # and the page is still at `/`

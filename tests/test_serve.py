@@ -175,3 +175,12 @@ def test_a_busy_port_is_one_line_and_no_traceback(tmp_path):
     assert done.stderr.strip().splitlines() == [
         f"newsrag: port {port} is in use; choose another with --port N or NEWSRAG_PORT"
     ]
+
+
+def test_regression_v1_unknown_route_and_wrong_method_are_openai_errors_on_serve(server):
+    """`newsrag serve` mounts the page at `/`, which answered these in its own `{"detail": ...}`."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    for path, status in (("/v1/nope", 404), ("/v1/chat/completions", 405)):
+        code, text = get(server + path, auth)
+        error = json.loads(text)["error"]
+        assert code == status and set(error) == {"message", "type", "param", "code"} and path in error["message"]

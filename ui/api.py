@@ -2,7 +2,7 @@
 
 `add_api(app, assistant, slots)` installs the routes on a FastAPI app; `ui.server` adds the key
 check, the error handlers (every error is OpenAI's JSON shape `{"error": {"message", "type",
-"code"}}`, never a traceback) and mounts the Gradio UI beside it.
+"param", "code"}}`, never a traceback) and mounts the Gradio UI beside it.
 
 - `GET /v1/models`: `newsrag` (extractive) and, when an LLM is configured, `newsrag-llm`.
 - `POST /v1/chat/completions`: the last user message is the question, the turns before it the
@@ -28,6 +28,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from rag.errors import InvalidRequest, NotFound
@@ -228,6 +230,35 @@ def add_api(app: FastAPI, assistant: AssistantAPI, slots: Any) -> None:
     _search_route(router, assistant, slots)
     _document_routes(router, assistant, slots)
     app.include_router(router)
+    _unrouted(app, router)
+
+
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _unrouted(app: FastAPI, router: APIRouter) -> None:
+    """Every /v1 path no route takes ends here, as a 404, or a 405 naming the methods it allows.
+
+    Without it the page, mounted at `/` after these routes, takes them and answers in its own
+    shape; this route comes first, and its HTTPException gets OpenAI's shape in ui.server."""
+
+    async def unrouted(request: Request) -> None:
+        allowed = allowed_methods(router.routes, request.scope)
+        if allowed:
+            raise StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)})
+        raise StarletteHTTPException(404)
+
+    for path in (PREFIX, PREFIX + "/{rest:path}"):
+        app.router.add_route(path, unrouted, methods=HTTP_METHODS, include_in_schema=False)
+
+
+def allowed_methods(routes: Iterable[Any], scope: Scope) -> list[str]:
+    """The methods these routes take on the scope's path (none: no route has that path)."""
+    allowed: set[str] = set()
+    for route in routes:
+        if route.matches(scope)[0] is not Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return sorted(allowed)
 
 
 async def guarded(slots: Any, work: Callable[[], Any]) -> Any:

@@ -27,9 +27,10 @@ INTERNAL_API_ERROR = "internal error; see the server log"
 
 
 def error_body(status: int, message: str, code: str | None = None) -> dict:
-    """OpenAI's error shape: `{"error": {"message", "type", "code"}}`."""
+    """OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}` (`param` is always
+    null: a validation error names its field in the message)."""
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "code": code}}
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
 def api_error(exc: BaseException, action: str) -> tuple[int, dict]:

@@ -63,7 +63,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and not isinstance(exc, HTTPException):
             message = f"unknown route {request.method} {request.url.path}"
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}"
+            allowed = (getattr(exc, "headers", None) or {}).get("Allow")
+            message = f"{request.method} is not allowed on {request.url.path}" + (f"; use {allowed}" if allowed else "")
         return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

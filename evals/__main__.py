@@ -14,6 +14,7 @@ from typing import Any
 
 from evals.corpora import CorpusError, prepare
 from evals.metrics import Record, by_kind, check_thresholds, flatten, judge, summarize
+from evals.risk import SCORE_FIELDS, plot, risk_coverage
 from evals.scoring import GoldFileError, GoldItem, load_gold
 
 HERE = Path(__file__).resolve().parent
@@ -44,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="retriever (default: the Settings default)")
     p.add_argument("--compare", metavar="A,B", help=f"configurations side by side, from {', '.join(VARIANTS)}")
     p.add_argument("--embedding-backend", choices=["onnx-bge-small", "onnx-minilm", "sentence-transformers", "hashing"], default=None)
+    p.add_argument("--score", metavar="FIELD[,FIELD]", default=",".join(SCORE_FIELDS),
+                   help="the Answer field(s) read as each answer's score for the risk-coverage curve, first present "
+                        f"wins (default {','.join(SCORE_FIELDS)})")
     p.add_argument("--thresholds", type=Path, default=THRESHOLDS)
     p.add_argument("--no-thresholds", action="store_true", help="report only; always exit 0")
     return p.parse_args(argv)
@@ -145,6 +149,10 @@ def table(summary: dict[str, Any], kinds: dict[str, dict[str, Any]]) -> str:
 
 def write_reports(out: Path, results: dict[str, dict[str, Any]], records: list[Record], config: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    for name, res in results.items():
+        png = plot({config["variant"]: res["risk_coverage"]}, f"{name} ({config['split'] or 'custom'})",
+                   out / "risk-coverage" / f"{name}.png")
+        res["risk_coverage"]["png"] = png.relative_to(out).as_posix() if png else None
     overall = {"summary": summarize(records), "by_kind": by_kind(records)}
     report = {"config": config, **overall, "corpora": results}
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -160,6 +168,7 @@ def write_reports(out: Path, results: dict[str, dict[str, Any]], records: list[R
         md += ["", "Targets not met (reported, not gating):", ""]
         md += [f"- {f}" for f in res.get("targets_missed", [])] or ["- none"]
         md.append("")
+    md += risk_markdown(results)
     md += ["## Wrong answers", ""]
     for r in records:
         if not r.verdicts["correct"] or r.verdicts.get("direct_correct") is False:
@@ -169,10 +178,38 @@ def write_reports(out: Path, results: dict[str, dict[str, Any]], records: list[R
     (out / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
+def risk_markdown(results: dict[str, dict[str, Any]]) -> list[str]:
+    md = ["## Risk-coverage", "", "Precision of the answers shown against the share of questions answered, surest "
+          "answer first, up to the run's decision (its operating point).", ""]
+    for name, res in results.items():
+        rc = res["risk_coverage"]
+        op = rc["operating_point"]
+        md.append(f"- **{name}**: operating point {op['answered']} of {op['questions']} answered "
+                  f"(coverage {op['coverage']}), {op['right']} right (precision {op['precision']}); "
+                  + (f"{len(rc['curve'])} steps by `{rc['score']}`, area {rc['area']}" if rc["curve"]
+                     else "no curve: the answers carry no score"))
+        if rc.get("png"):
+            md.append(f"\n  ![{name}]({rc['png']})")
+    return md + [""]
+
+
+def corpus_result(name: str, records: list[Record], args, thresholds, gated_run: bool) -> dict[str, Any]:
+    """One corpus's summary, by-kind table, risk-coverage curve, missed floors and missed targets."""
+    summary, kinds = summarize(records), by_kind(records)
+    limits, gate = thresholds_for(thresholds, args.split, name)
+    missed = check_thresholds(flatten(summary), limits) if gated_run else []
+    # Targets (an issue's acceptance numbers) are reported beside the gating floors, never hidden.
+    targets = {"min": limits.get("target_min", {}), "max": limits.get("target_max", {})}
+    short = check_thresholds(flatten(summary), targets) if gated_run else []
+    return {"summary": summary, "by_kind": kinds, "failures": missed, "gated": gate, "targets_missed": short,
+            "risk_coverage": risk_coverage(records, args.score.split(","))}
+
+
 def run_variant(
     args, sets, thresholds, variant: str, overrides: dict[str, Any], workdir: Path
-) -> tuple[list[str], dict[str, float]]:
-    """Evaluate every corpus under one configuration: (gating failures, metrics over all corpora)."""
+) -> tuple[list[str], dict[str, float], dict[str, dict[str, Any]]]:
+    """Evaluate every corpus under one configuration: (gating failures, metrics over all corpora,
+    each corpus's risk-coverage curve)."""
     gated_run = not args.no_thresholds and args.mode == "extractive" and is_default(overrides)
     results: dict[str, dict[str, Any]] = {}
     all_records: list[Record] = []
@@ -185,28 +222,42 @@ def run_variant(
         records = evaluate(assistant, items, args.mode)
         for r in records:
             r.corpus = name
-        summary, kinds = summarize(records), by_kind(records)
-        limits, gate = thresholds_for(thresholds, args.split, name)
-        missed = check_thresholds(flatten(summary), limits) if gated_run else []
-        # Targets (an issue's acceptance numbers) are reported beside the gating floors, never hidden.
-        targets = {"min": limits.get("target_min", {}), "max": limits.get("target_max", {})}
-        short = check_thresholds(flatten(summary), targets) if gated_run else []
-        results[name] = {"summary": summary, "by_kind": kinds, "failures": missed, "gated": gate, "targets_missed": short}
+        results[name] = res = corpus_result(name, records, args, thresholds, gated_run)
+        missed, short, gate = res["failures"], res["targets_missed"], res["gated"]
         failures += [f"[{variant}/{name}] {f}" for f in missed if gate]
         all_records += records
         print(f"== {args.split} / {name} / {args.mode} / {variant}: {len(items)} questions ==")
-        print(table(summary, kinds))
+        print(table(res["summary"], res["by_kind"]))
         if missed and not gate:
             print("reporting-only thresholds missed:\n  " + "\n  ".join(missed))
         if short:
             print("TARGETS NOT MET (reported, not gating):\n  " + "\n  ".join(short))
+        print(risk_line(res["risk_coverage"]))
     config = {"split": None if args.gold else args.split, "mode": args.mode, "variant": variant,
               "overrides": overrides, "gold": [str(g) for g in args.gold] if args.gold else None,
               "embedding": embedding}
     out = args.out / variant if args.compare else args.out
     write_reports(out, results, all_records, config)
     print(f"reports in {out}")
-    return failures, flatten(summarize(all_records))
+    return failures, flatten(summarize(all_records)), {name: res["risk_coverage"] for name, res in results.items()}
+
+
+def risk_line(rc: dict[str, Any]) -> str:
+    op = rc["operating_point"]
+    curve = (f"curve by {rc['score']}: {len(rc['curve'])} steps, area {rc['area']}" if rc["curve"]
+             else "no curve (the answers carry no score)")
+    return f"risk-coverage: answered {op['coverage']}, precision {op['precision']}; {curve}"
+
+
+def compare_curves(out: Path, split: str | None, curves: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Each corpus's curves of both configurations in one PNG, their operating points side by side."""
+    corpora = [name for name in next(iter(curves.values())) if all(name in c for c in curves.values())]
+    print(f"\n{'risk-coverage operating point':36}" + "".join(f"{v:>24}" for v in curves))
+    for name in corpora:
+        cells = [curves[v][name]["operating_point"] for v in curves]
+        print(f"{name:36}" + "".join(f"{str(c['coverage']) + ' / ' + str(c['precision']):>24}" for c in cells))
+        plot({v: curves[v][name] for v in curves}, f"{name} ({split or 'custom'})", out / "risk-coverage" / f"{name}.png")
+    print(f"(coverage / precision of the answers shown; side-by-side curves in {out / 'risk-coverage'})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,13 +275,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failures: list[str] = []
     flats: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[str, dict[str, Any]]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="newsrag-evals-") as tmp:
             for variant in variants:
                 overrides = dict(VARIANTS.get(variant, {}))
                 if args.retriever and "retriever" not in overrides:
                     overrides["retriever"] = args.retriever
-                missed, flats[variant] = run_variant(args, sets, thresholds, variant, overrides, Path(tmp))
+                missed, flats[variant], curves[variant] = run_variant(args, sets, thresholds, variant, overrides, Path(tmp))
                 failures += missed
     except CorpusError as exc:
         print(f"evals: {exc}", file=sys.stderr)
@@ -241,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in fa:
             if name in fb:
                 print(f"{name:36}{fa[name]:>10}{fb[name]:>10}{round(fa[name] - fb[name], 4):>10}")
+        compare_curves(args.out, None if args.gold else args.split, curves)
     if failures:
         print("\nFAILED thresholds:\n  " + "\n  ".join(failures))
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -362,7 +363,10 @@ def test_compare_writes_one_report_per_configuration(tmp_path, capsys):
                  "--compare", "hybrid,bm25"]) == 0
     assert json.loads((out / "bm25" / "report.json").read_text())["config"]["overrides"] == {"retriever": "bm25"}
     assert (out / "hybrid" / "report.json").is_file()
-    assert "diff" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "diff" in printed and "risk-coverage operating point" in printed
+    if importlib.util.find_spec("matplotlib"):  # both configurations' curves in one picture
+        assert (out / "risk-coverage" / "custom.png").is_file() and (out / "bm25" / "risk-coverage" / "custom.png").is_file()
 
 
 def test_reused_data_dir_keeps_corpus_paths_so_reruns_update_not_duplicate(tmp_path):
@@ -472,3 +476,74 @@ def test_external_corpus_carries_its_provenance_and_copyright_note():
 
     readme = (EXTERNAL_DIR / "README.md").read_text(encoding="utf-8")
     assert "RealTimeQA" in readme and "Copyright in the passages stays with their publishers" in readme
+
+
+def scored(tmp_path, score, *, right=True, shown=True, answerable=True, field="probability"):
+    """A judged record whose answer carries `score` (None: no score field)."""
+    from evals.metrics import judge
+
+    item = gold_item(tmp_path) if answerable else gold_item(tmp_path, answers=[], answerable=False, sources=[])
+    answer = answer_dict(text="It will cost £2.1 billion. [1]" if right else "It will cost £1.8 billion. [1]")
+    answer["abstained"] = not shown
+    if score is not None:
+        answer[field] = score
+    return judge(item, answer, True)
+
+
+def test_risk_coverage_traces_precision_from_the_surest_answer_to_the_operating_point(tmp_path):
+    from evals.risk import risk_coverage
+
+    records = [scored(tmp_path, 0.9), scored(tmp_path, 0.8, right=False), scored(tmp_path, 0.7),
+               scored(tmp_path, 0.6, answerable=False),  # an answer to an unanswerable question is wrong
+               scored(tmp_path, 0.2, shown=False), scored(tmp_path, None, shown=False, answerable=False)]
+    rc = risk_coverage(records)
+    assert rc["score"] == "probability"
+    assert rc["operating_point"] == {"coverage": round(4 / 6, 4), "precision": 0.5, "answered": 4, "right": 2,
+                                     "questions": 6}
+    assert [(s["threshold"], s["coverage"], s["precision"]) for s in rc["curve"]] == [
+        (0.9, round(1 / 6, 4), 1.0), (0.8, round(2 / 6, 4), 0.5), (0.7, 0.5, round(2 / 3, 4)), (0.6, round(4 / 6, 4), 0.5)]
+    assert rc["curve"][-1]["coverage"] == rc["operating_point"]["coverage"]
+    assert 0 < rc["area"] < rc["operating_point"]["coverage"]
+
+
+def test_risk_coverage_ties_are_one_step_and_any_score_field_can_be_read(tmp_path):
+    from evals.risk import risk_coverage
+
+    records = [scored(tmp_path, 2.0, field="confidence"), scored(tmp_path, 2.0, right=False, field="confidence")]
+    assert risk_coverage(records, ["probability"])["curve"] == []  # not the field asked for: no curve
+    rc = risk_coverage(records, ["probability", "confidence"])
+    assert rc["score"] == "confidence" and len(rc["curve"]) == 1 and rc["curve"][0]["precision"] == 0.5
+
+
+def test_risk_coverage_without_scores_keeps_the_operating_point_and_draws_no_curve(tmp_path):
+    from evals.risk import risk_coverage
+
+    rc = risk_coverage([scored(tmp_path, None), scored(tmp_path, None, right=False)])
+    assert rc["curve"] == [] and rc["area"] is None and rc["score"] is None
+    assert rc["operating_point"]["precision"] == 0.5 and rc["operating_point"]["coverage"] == 1.0
+
+
+def test_risk_coverage_png_marks_each_configuration(tmp_path):
+    pytest.importorskip("matplotlib")
+    from evals.risk import plot, risk_coverage
+
+    rc = risk_coverage([scored(tmp_path, 0.9), scored(tmp_path, 0.4, right=False)])
+    path = plot({"new": rc, "old": risk_coverage([scored(tmp_path, None)])}, "external (dev)", tmp_path / "rc.png")
+    assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_has_a_risk_coverage_curve_per_corpus(tmp_path, capsys):
+    gold = write_gold(tmp_path / "tiny.jsonl")
+    out = tmp_path / "out"
+    assert main(["--gold", str(gold), "--corpus", str(SEEDS), "--out", str(out), "--embedding-backend", "hashing",
+                 "--no-thresholds"]) == 0
+    rc = json.loads((out / "report.json").read_text())["corpora"]["custom"]["risk_coverage"]
+    assert rc["operating_point"]["questions"] == 3
+    answers = [json.loads(line)["answer"] for line in (out / "answers.jsonl").read_text().splitlines()]
+    assert rc["operating_point"]["answered"] == sum(not a["abstained"] for a in answers)
+    if rc["score"] is not None:  # the answers carry a score: the curve ends at the operating point
+        assert rc["curve"][-1]["coverage"] == rc["operating_point"]["coverage"]
+    assert "risk-coverage: answered" in capsys.readouterr().out
+    assert "## Risk-coverage" in (out / "report.md").read_text()
+    if rc["png"]:
+        assert (out / rc["png"]).is_file()

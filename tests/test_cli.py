@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -58,3 +59,85 @@ def test_regression_a_busy_port_is_reported_at_once_before_the_engine_loads(tmp_
                                 env={**os.environ, "NEWSRAG_DATA_DIR": str(tmp_path / "data")})
     assert result.stdout.split() == ["engine", "not", "loaded", "2"], result.stdout + result.stderr
     assert f"port {port} is in use" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture()
+def seeds_cli(corpus, monkeypatch):
+    """`newsrag ingest` of the seeds in this process (hashing embedder): `main` then runs like the
+    console script, minus the fast exit."""
+    from ui.cli import main
+
+    monkeypatch.setenv("NEWSRAG_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("NEWSRAG_RERANK", "false")
+    assert main(["ingest", "--json"]) == 0
+    return main
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in text, text
+    return lines[0]
+
+
+def test_regression_remove_of_an_unknown_name_exits_2_with_one_line_naming_it(seeds_cli, capsys):
+    """It exited 1 (kept for bugs) with an ingest report: 'files seen 1: added 0 ... skipped 1'."""
+    capsys.readouterr()
+    assert seeds_cli(["remove", "nothing.txt"]) == 2
+    out, err = capsys.readouterr()
+    line = one_line(err)
+    assert not out and "nothing.txt" in line and "`newsrag list`" in line and "files seen" not in line
+    assert seeds_cli(["remove", "nothing.txt", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert not err and "nothing.txt" in json.loads(out)["error"]
+
+
+def test_remove_of_a_known_name_still_reports_it_and_a_mixed_list_removes_the_known_one(seeds_cli, capsys):
+    listed = [row["source"] for row in _listed(seeds_cli, capsys)]
+    assert seeds_cli(["remove", listed[0]]) == 0
+    assert "removed 1" in capsys.readouterr().out
+    assert seeds_cli(["remove", listed[1], "nothing.txt"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "nothing.txt" in line and listed[1] not in line and "removed the other 1" in line
+    assert [row["source"] for row in _listed(seeds_cli, capsys)] == listed[2:]
+
+
+def _listed(main, capsys) -> list[dict]:
+    capsys.readouterr()
+    assert main(["list", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["ask"], "question"),
+    (["serve", "--port", "abc"], "'abc'"),
+    (["nonsense"], "'nonsense'"),
+    (["ask", "q", "--retriever", "foo"], "'foo'"),
+])
+def test_regression_a_wrong_command_line_is_one_line_and_exit_2(argv, named, capsys):
+    """argparse put its whole usage block above the line saying what was wrong."""
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    line = one_line(capsys.readouterr().err)
+    assert stopped.value.code == 2 and named in line and "--help`" in line
+
+
+def test_a_bare_newsrag_shows_its_commands_and_exits_2(capsys):
+    from ui.cli import main
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "ask" in err and "ingest" in err and "Traceback" not in err
+
+
+def test_regression_an_unusable_data_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    """A data folder that could not be created was 'internal error (FileNotFoundError ...)', exit 1."""
+    from ui.cli import main
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    for argv in (["--data-dir", str(a_file), "list"], ["--data-dir", str(a_file / "data"), "ingest"]):
+        assert main(argv) == 2
+        line = one_line(capsys.readouterr().err)
+        assert str(a_file) in line and "--data-dir" in line

@@ -15,7 +15,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 @contextmanager
@@ -32,10 +32,11 @@ def _gc_paused():
             gc.enable()
 
 
-def _assistant(args: argparse.Namespace, *, answering: bool = False):
+def _assistant(args: argparse.Namespace, *, answering: bool = False, writes: bool = False):
     """The Assistant for this command, built by the engine's factory. For commands that answer,
     `rag.factory.preload` starts the models and Chroma loading on threads before the engine
-    imports llama-index: a cold `ask` overlaps them."""
+    imports llama-index: a cold `ask` overlaps them. `writes`: the command writes the index, so
+    its folder must be one it can create and write."""
     with _gc_paused():
         from rag.settings import Settings
 
@@ -45,6 +46,7 @@ def _assistant(args: argparse.Namespace, *, answering: bool = False):
             if value:
                 overrides[name] = value
         settings = Settings(**overrides)
+        _usable_data_dir(Path(settings.data_dir), writes)
         models = None
         if answering:
             from rag.factory import preload
@@ -56,12 +58,30 @@ def _assistant(args: argparse.Namespace, *, answering: bool = False):
         return Assistant(settings, models=models)
 
 
+def _usable_data_dir(folder: Path, writes: bool) -> None:
+    """A data folder that is a file, or one a writing command cannot create or write, is the
+    user's setting to fix, said in one line (it was an internal error deep in the index)."""
+    from rag.errors import InvalidRequest
+
+    fix = "choose another with --data-dir or NEWSRAG_DATA_DIR"
+    if folder.exists() and not folder.is_dir():
+        raise InvalidRequest(f"the data folder {folder} is a file, not a folder; {fix}")
+    if not writes:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidRequest(f"cannot create the data folder {folder} ({exc.strerror}); {fix}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidRequest(f"cannot write in the data folder {folder}; {fix}")
+
+
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
+    assistant = _assistant(args, writes=True)
     report = assistant.ingest(args.paths or None, prune=not args.no_prune, rebuild=args.rebuild,
                               progress=not args.json)
     _print_json(report.to_dict()) if args.json else print(report.summary())
@@ -85,9 +105,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    report = _assistant(args).remove(args.sources)
+    """A known name is removed and reported; an unknown one is the user's error (exit 2, one line),
+    said after the known ones beside it are gone."""
+    from rag.errors import NotFound
+
+    report = _assistant(args, writes=True).remove(list(dict.fromkeys(args.sources)))
+    unknown = [s.path for s in report.skipped]
+    if unknown:
+        removed = f"; removed the other {report.removed}" if report.removed else ""
+        raise NotFound(f"not in the index: {', '.join(unknown)} (see `newsrag list` for the names){removed}")
     _print_json(report.to_dict()) if args.json else print(report.summary())
-    return 0 if report.removed or not report.skipped else 1
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -178,7 +206,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host, port = args.host or serving.host, args.port or serving.port
     sock = claim_port(host, port)
     try:
-        assistant = _assistant(args)
+        assistant = _assistant(args, writes=True)
     except BaseException:
         sock.close()
         raise
@@ -209,7 +237,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from ui.watch import watch
 
     _existing(args.paths)
-    watch(_assistant(args), args.paths)
+    watch(_assistant(args, writes=True), args.paths)
     return 0
 
 
@@ -239,8 +267,16 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
 
 
+class _Parser(argparse.ArgumentParser):
+    """A wrong command line is one line and exit 2, like every other user error (argparse's usage
+    block above it buried the line that says what is wrong)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USER_ERROR_EXIT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsrag", description="Question answering over your news articles.")
+    parser = _Parser(prog="newsrag", description="Question answering over your news articles.")
     parser.add_argument("--data-dir", help="index folder (default NEWSRAG_DATA_DIR or ./data)")
     parser.add_argument("--corpus-dir", help="what `ingest` reads when no path is given (default NEWSRAG_CORPUS_DIR or ./seeds)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +356,9 @@ _FAST_EXIT = frozenset({"ask"})
 def main(argv: list[str] | None = None, *, fast_exit: bool = False) -> int:
     """`fast_exit` is for the console entry point only: it ends the process, so tests leave it off."""
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare `newsrag`: what it can do
+        parser.print_help(sys.stderr)
+        return USER_ERROR_EXIT
     args, extra = parser.parse_known_args(argv)
     as_json = bool(getattr(args, "json", False))
     if args.command in ("evals", "bench"):  # their own options pass through untouched

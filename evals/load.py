@@ -7,6 +7,10 @@ latency to the full answer (p50/p95), failures and 429s.
     newsrag bench --load 16 --seconds 30                      # starts `newsrag serve` on the seeds itself
     newsrag bench --load 1,4,16,64 --seconds 30 --json load.json
     newsrag bench --load 16 --url http://127.0.0.1:7860       # a server that is already running
+    newsrag bench --load 16 --url http://127.0.0.1:7860/v1    # or its base URL, as OpenAI clients take it
+
+Before a run on `--url`, one `GET /v1/models` checks that a newsrag server answers there with this
+key: a wrong URL or key is one line and exit 2, not thousands of failures in the server's log.
 
 Each client is its own `OpenAI` client (its own connection pool), asking the plain questions of the
 seeds' dev gold set in turn; every other request is streamed (stream=True, read to its end), so half
@@ -44,6 +48,7 @@ SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "evals" / "gold" / "dev" / "seeds.jsonl"
 MODEL = "newsrag"
 FAILURE_KINDS = ("server_error", "unexpected_status", "connection", "timeout", "malformed_stream")
+PREFLIGHT_TIMEOUT_S = 10.0  # the one request that checks `--url` before a run
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,44 @@ def summarize(outcomes: list[Outcome], clients: int, seconds: float, elapsed: fl
     }
 
 
+# ------------------------------------------------------------------------------------ the URL
+class Unreachable(Exception):
+    """`--url` names no newsrag server this key can use: the one line to say instead of a run."""
+
+
+def server_root(url: str) -> str:
+    """`http://HOST:PORT`, from it or from the base URL OpenAI clients take (`.../v1`, `.../v1/`)."""
+    from urllib.parse import urlsplit
+
+    root = url.strip().rstrip("/")
+    if root.endswith("/v1"):
+        root = root[: -len("/v1")]
+    parts = urlsplit(root)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Unreachable(f"--url must look like http://HOST:PORT or http://HOST:PORT/v1, not '{url}'")
+    return root
+
+
+def check_server(root: str, api_key: str, timeout: float) -> None:
+    """One `GET /v1/models`: a newsrag server answers there and takes this key, or Unreachable."""
+    import urllib.error
+
+    models = root + "/v1/models"
+    request = urllib.request.Request(models, headers={"Authorization": f"Bearer {api_key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            listed = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            raise Unreachable(f"{root} refused the key: pass --api-key or set NEWSRAG_API_KEY") from None
+        raise Unreachable(f"{models} answered {exc.code}: is this a newsrag server (`newsrag serve`)?") from None
+    except (OSError, ValueError) as exc:  # refused, unresolvable, timed out, not JSON
+        reason = getattr(exc, "reason", None) or exc
+        raise Unreachable(f"nothing usable answers at {root} ({reason}): start `newsrag serve` or check --url") from None
+    if MODEL not in {m.get("id") for m in listed.get("data", []) if isinstance(m, dict)}:
+        raise Unreachable(f"{models} does not list the model '{MODEL}': is this a newsrag server?")
+
+
 def drive(url: str, api_key: str, clients: int, seconds: float, questions: list[str],
           timeout: float) -> dict[str, Any]:
     """`clients` clients at once for `seconds`; requests in flight at the deadline are waited for."""
@@ -286,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--load", type=client_counts, required=True, metavar="CLIENTS",
                         help="concurrent clients, or a curve: 1,4,16,64 (one run per count, in order)")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long each run holds its clients")
-    parser.add_argument("--url", help="a running server, e.g. http://127.0.0.1:7860 (default: start one on --corpus)")
+    parser.add_argument("--url", help="a running server, http://127.0.0.1:7860 or http://127.0.0.1:7860/v1 "
+                                      "(default: start one on --corpus)")
     parser.add_argument("--api-key", default=os.environ.get("NEWSRAG_API_KEY") or "unused",
                         help="the server's key (default NEWSRAG_API_KEY)")
     parser.add_argument("--data-dir", type=Path, help="serve this existing index (default: ingest --corpus into a temp dir)")
@@ -311,7 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result: dict[str, Any] = {"url": args.url, "cores": os.cpu_count()}
     if args.url:
-        result["runs"] = run_levels(args.url, args.api_key, args.load, args.seconds, args.timeout)
+        try:
+            root = server_root(args.url)
+            check_server(root, args.api_key, min(args.timeout, PREFLIGHT_TIMEOUT_S))
+        except Unreachable as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 2
+        result["runs"] = run_levels(root, args.api_key, args.load, args.seconds, args.timeout)
     else:
         result["server_limits"] = server_limits()
         with tempfile.TemporaryDirectory(prefix="newsrag-load-") as work, \

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from evals.load import ask_once, drive, plain_questions, started_server
+from evals.load import ask_once, drive, plain_questions, server_root, started_server
 from rag.assistant import Assistant
 from tests.servers import serving
 from ui.server import create_app
@@ -149,6 +149,59 @@ def test_bench_load_refuses_bad_counts_as_a_usage_error():
 
     for bad in (["--load", "0"], ["--load", "1,x"], ["--load=4", "--seconds", "0"]):
         assert exit_code(bad) == 2, bad
+
+
+@pytest.mark.parametrize("given", ["http://127.0.0.1:8", "http://127.0.0.1:8/", "http://127.0.0.1:8/v1", "http://127.0.0.1:8/v1/"])
+def test_the_server_url_is_taken_with_or_without_the_v1_base_path(given):
+    assert server_root(given) == "http://127.0.0.1:8"
+
+
+def test_regression_bench_load_on_the_v1_base_url_is_served(settings, tmp_path, capsys):
+    """`--url http://HOST:PORT/v1` (what every OpenAI client takes) asked /v1/v1/...: 0 answered,
+    thousands of 404s, each a line in the server's log."""
+    from evals.bench import main
+
+    assistant = Assistant(settings.model_copy(update={"rerank": False}))
+    assistant.ingest(progress=False)
+    with serving(create_app(assistant)) as url:
+        for given in (url + "/v1", url + "/v1/", url + "/"):
+            out = tmp_path / "load.json"
+            assert main(["--load", "2", "--seconds", "1", "--url", given, "--json", str(out)]) == 0, given
+            run = json.loads(out.read_text())["runs"][0]
+            assert run["failures"] == 0 and run["completed"] > 0, (given, run)
+    log = capsys.readouterr().err.splitlines()
+    assert log and not [line for line in log if " 404 " in line]  # the server never saw a wrong path
+
+
+def one_line_refusal(argv: list[str], capsys) -> str:
+    from evals.bench import main
+
+    started = time.monotonic()
+    assert main(["--load", "4", "--seconds", "30", *argv]) == 2
+    assert time.monotonic() - started < 15  # at once, not after a 30 s run of failures
+    out, err = capsys.readouterr()
+    lines = [line for line in err.splitlines() if not line.startswith("GET /v1/")]  # the in-process server's log
+    assert len(lines) == 1 and lines[0].startswith("bench: ") and not out and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_regression_a_url_that_answers_nothing_fails_fast_in_one_line(capsys):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # bound but not listening: connections are refused
+        line = one_line_refusal(["--url", f"http://127.0.0.1:{port}/v1"], capsys)
+    assert f"127.0.0.1:{port}" in line and "newsrag serve" in line
+    assert "--url" in one_line_refusal(["--url", "127.0.0.1:7860"], capsys)
+
+
+def test_a_server_that_is_not_newsrag_or_refuses_the_key_is_one_line(settings, capsys):
+    from fastapi import FastAPI
+
+    with serving(FastAPI()) as url:
+        assert "404" in one_line_refusal(["--url", url], capsys)
+    keyed = Assistant(settings.model_copy(update={"rerank": False, "api_key": "right"}))
+    with serving(create_app(keyed)) as url:
+        assert "--api-key" in one_line_refusal(["--url", url, "--api-key", "wrong"], capsys)
 
 
 # ------------------------------------------------------------------------------------ a real server

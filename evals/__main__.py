@@ -16,6 +16,7 @@ from evals.corpora import CorpusError, prepare
 from evals.metrics import Record, by_kind, check_thresholds, flatten, judge, summarize
 from evals.risk import SCORE_FIELDS, plot, risk_coverage
 from evals.scoring import GoldFileError, GoldItem, load_gold
+from rag.progress import Bar, progress_bar
 
 HERE = Path(__file__).resolve().parent
 GOLD_DIR = HERE / "gold"
@@ -83,7 +84,13 @@ def _unsupported(item: GoldItem, missing: set[str]) -> dict[str, Any]:
             "error": f"Assistant.ask does not accept {', '.join(sorted(missing))}"}
 
 
-def evaluate(assistant, items: list[GoldItem], mode: str) -> list[Record]:
+def on_terminal() -> bool:
+    """Progress is drawn only for a person watching: quiet when output goes to a log (CI) or a pipe."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def evaluate(assistant, items: list[GoldItem], mode: str, progress: Bar | None = None) -> list[Record]:
+    """Every item asked and judged; `progress` (a bar) advances one per question."""
     texts = {d["source"]: assistant.article(d["source"])["text"] for d in assistant.documents()}
     accepted = set(inspect.signature(assistant.ask).parameters)
     assistant.ask("warm up", mode="extractive")  # latency is measured warm
@@ -98,10 +105,12 @@ def evaluate(assistant, items: list[GoldItem], mode: str) -> list[Record]:
         else:
             answer = assistant.ask(item.question, history=item.history_dicts(), mode=mode, **kwargs).to_dict()
         records.append(judge(item, answer, quotes_valid(answer, texts), max_stories))
+        if progress is not None:
+            progress.update(1)
     return records
 
 
-def build_assistant(args: argparse.Namespace, folder: Path, data_dir: Path, overrides: dict[str, Any]):
+def build_assistant(args: argparse.Namespace, folder: Path, data_dir: Path, overrides: dict[str, Any], progress: bool = False):
     from rag.assistant import Assistant
     from rag.settings import Settings
 
@@ -112,7 +121,7 @@ def build_assistant(args: argparse.Namespace, folder: Path, data_dir: Path, over
     if args.embedding_backend:
         settings["embedding_backend"] = args.embedding_backend
     assistant = Assistant(Settings(**settings))
-    assistant.ingest(progress=False)
+    assistant.ingest(progress=progress)  # ingest draws its bar only on a terminal
     return assistant
 
 
@@ -217,9 +226,14 @@ def run_variant(
     embedding = None
     for name, items in sets.items():
         data_dir = (args.data_dir or workdir / "data") / name
-        assistant = build_assistant(args, corpus_folder(name, args, workdir), data_dir, overrides)
+        show = on_terminal()
+        assistant = build_assistant(args, corpus_folder(name, args, workdir), data_dir, overrides, progress=show)
         embedding = assistant.embedder.name
-        records = evaluate(assistant, items, args.mode)
+        bar = progress_bar(len(items), show, desc=f"{args.split if not args.gold else 'gold'}/{name}", unit="q")
+        try:
+            records = evaluate(assistant, items, args.mode, bar)
+        finally:
+            bar.close()
         for r in records:
             r.corpus = name
         results[name] = res = corpus_result(name, records, args, thresholds, gated_run)

@@ -29,6 +29,7 @@ from rag.index.layout import IndexPaths, write_lock
 from rag.index import ArticleStore, ChunkCollection, DocEntry, Manifest, VectorStore, prune_segments
 from rag.index.checkpoints import Checkpoints
 from rag.index.keyword import refresh_keyword
+from rag.progress import progress_bar
 from rag.sources import Article, Found, ReadOptions, SkipFile, discover, read_article
 from rag.types import IngestReport, NewsragError, Progress, Skipped
 
@@ -236,7 +237,7 @@ class Ingester:
     # ------------------------------------------------------------------ writing
     def _embed_and_commit(self, changed: list[tuple[Article, str, str]], work: _Work, save: bool) -> None:
         """Skip reasons name files as discovery does: relative to the folder they were found in."""
-        bar = _progress(sum(len(a.text) for a, _, _ in changed), self.progress)
+        bar = progress_bar(sum(len(a.text) for a, _, _ in changed), self.progress, desc="ingesting", unit="char", unit_scale=True)
         checkpoint = Checkpoints(self.checkpoint_share)
         done = 0
         for i in range(0, len(changed), self.batch_docs):
@@ -372,18 +373,3 @@ def _prune(manifest_path: Path, targets: list[Path], work: _Work) -> None:
     work.manifest.save(manifest_path)
     work.collection.delete([cid for doc in gone for cid in doc.chunk_ids])
     work.report.removed += len(gone)
-
-
-class _NoBar:
-    def update(self, n: int) -> None: ...
-
-    def close(self) -> None: ...
-
-
-def _progress(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="char", unit_scale=True, desc="ingesting", file=sys.stderr)
-

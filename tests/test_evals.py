@@ -547,3 +547,19 @@ def test_report_has_a_risk_coverage_curve_per_corpus(tmp_path, capsys):
     assert "## Risk-coverage" in (out / "report.md").read_text()
     if rc["png"]:
         assert (out / rc["png"]).is_file()
+
+
+def test_long_runs_show_progress_on_a_terminal_and_stay_quiet_in_logs(tmp_path, capsys, monkeypatch):
+    """Issue #34: `newsrag evals --split dev` printed nothing for six of its eight minutes. On a
+    terminal a bar names the corpus, counts the questions done and estimates the time left; in a
+    log (CI, a pipe) nothing is drawn."""
+    import evals.__main__ as harness
+
+    gold = write_gold(tmp_path / "tiny.jsonl")
+    run = ["--gold", str(gold), "--corpus", str(SEEDS), "--embedding-backend", "hashing", "--no-thresholds"]
+    assert main(run + ["--out", str(tmp_path / "quiet")]) == 0
+    assert "3/3" not in capsys.readouterr().err  # capsys is no terminal: quiet
+    monkeypatch.setattr(harness, "on_terminal", lambda: True)
+    assert main(run + ["--out", str(tmp_path / "shown")]) == 0
+    err = capsys.readouterr().err
+    assert "gold/custom" in err and "3/3" in err and "<" in err  # corpus, questions done, elapsed<left

@@ -227,9 +227,12 @@ def run_variant(
     for name, items in sets.items():
         data_dir = (args.data_dir or workdir / "data") / name
         show = on_terminal()
+        label = f"{args.split if not args.gold else 'gold'}/{name}"
+        if show:  # loading the models and ingesting come before the first question
+            print(f"{label}: loading the models and ingesting the corpus, then {len(items)} questions", file=sys.stderr, flush=True)
         assistant = build_assistant(args, corpus_folder(name, args, workdir), data_dir, overrides, progress=show)
         embedding = assistant.embedder.name
-        bar = progress_bar(len(items), show, desc=f"{args.split if not args.gold else 'gold'}/{name}", unit="q")
+        bar = progress_bar(len(items), show, desc=label, unit="q")
         try:
             records = evaluate(assistant, items, args.mode, bar)
         finally:

@@ -111,7 +111,8 @@ def plot(curves: dict[str, dict[str, Any]], title: str, path: Path) -> Path | No
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="share of questions answered (coverage)",
            ylabel="precision of the answers shown", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=7)
+    if ax.get_legend_handles_labels()[0]:  # nothing answered: an empty frame, no legend
+        ax.legend(loc="lower left", fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     p.add_argument("--split", choices=["dev", "test"], default="test",
                    help="gold split: tune on dev; test gates CI and is never tuned on (default test)")
+    p.add_argument("--only", metavar="CORPUS[,CORPUS]", help="run only these corpora of the split (e.g. external)")
     p.add_argument("--gold", nargs="+", type=Path, help="your own gold JSONL files instead of a split")
     p.add_argument("--corpus", type=Path, help="the articles --gold is about (default: the seed articles)")
     p.add_argument("--out", type=Path, default=Path(".evals/latest"), help="report folder")
@@ -61,6 +62,13 @@ def gold_sets(args: argparse.Namespace) -> dict[str, list[GoldItem]]:
     files = sorted((GOLD_DIR / args.split).glob("*.jsonl"))
     if not files:
         raise GoldFileError(GOLD_DIR / args.split, None, "no gold files in this split")
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {path.stem for path in files}
+        if unknown:
+            raise GoldFileError(GOLD_DIR / args.split, None, f"no corpus named {', '.join(sorted(unknown))} in this split "
+                                f"(one of {', '.join(path.stem for path in files)})")
+        files = [path for path in files if path.stem in wanted]
     return {path.stem: load_gold(path) for path in files}
 
 

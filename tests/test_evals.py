@@ -563,3 +563,15 @@ def test_long_runs_show_progress_on_a_terminal_and_stay_quiet_in_logs(tmp_path, 
     assert main(run + ["--out", str(tmp_path / "shown")]) == 0
     err = capsys.readouterr().err
     assert "gold/custom" in err and "3/3" in err and "<" in err  # corpus, questions done, elapsed<left
+
+
+def test_only_runs_the_named_corpora_and_an_unknown_name_is_a_clear_error(capsys):
+    import argparse
+
+    from evals.__main__ import gold_sets
+
+    sets = gold_sets(argparse.Namespace(gold=None, split="dev", only="external,dated"))
+    assert set(sets) == {"external", "dated"} and len(sets["external"]) == 550
+    assert main(["--split", "dev", "--only", "externals", "--embedding-backend", "hashing"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no corpus named externals" in err and len(err.splitlines()) == 1

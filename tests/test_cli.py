@@ -141,3 +141,18 @@ def test_regression_an_unusable_data_folder_is_one_line_and_exit_2(tmp_path, cap
         assert main(argv) == 2
         line = one_line(capsys.readouterr().err)
         assert str(a_file) in line and "--data-dir" in line
+
+
+# The page, the HTTP API, MCP and the watcher: seconds of imports a one-shot question never uses.
+SERVER_STACK = ("gradio", "fastapi", "starlette", "uvicorn", "mcp", "openai", "watchdog", "ui.server", "ui.app")
+
+
+def test_regression_a_cold_ask_imports_no_server_page_or_mcp_stack(cli_env):
+    """Cold `newsrag ask` was 5.6-6.2 s, ~4 s of it start-up (issue #34 item 10): whichever code path
+    pulls one of these in, `-X importtime` lists it."""
+    ask = subprocess.run([sys.executable, "-X", "importtime", "-m", "ui.cli", "ask", "How many nations pledged troops?"],
+                         env=cli_env, capture_output=True, text=True, timeout=300)
+    assert ask.returncode == 0 and "[1]" in ask.stdout, ask.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in ask.stderr.splitlines() if line.startswith("import time:")}
+    assert {"chromadb", "llama_index.core", "rag.assistant"} <= imported  # the probe sees the engine
+    assert not imported & set(SERVER_STACK), sorted(imported & set(SERVER_STACK))

@@ -160,7 +160,8 @@ def test_cli_ingest_json_and_status(settings, corpus, tmp_path):
     assert bad.returncode == 2 and "no such file or folder" in json.loads(bad.stdout)["error"]
     assert "no-such-folder" in json.loads(bad.stdout)["error"]
     wrong = run("remove", "nope.txt", "--json")
-    assert wrong.returncode == 1 and "not in the index" in wrong.stdout and "Traceback" not in wrong.stderr
+    # An unknown name is the user's error (#34 item 6): exit 2, the name in one JSON error.
+    assert wrong.returncode == 2 and "nope.txt" in json.loads(wrong.stdout)["error"] and "Traceback" not in wrong.stderr
 
 
 CRASH_SCRIPT = textwrap.dedent(

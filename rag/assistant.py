@@ -7,6 +7,7 @@ room that owns it: the live index (reads), the collection service (writes), the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -162,9 +163,12 @@ class Assistant:
         doc_filter: DocFilter | None = None, rerank: bool = True,
     ) -> list["RetrievedPassage"]:
         """The best passages for `query` within the filters (`sources` by name, `since`/`until`
-        ISO dates, inclusive), committed only, one copy per wire story, reranked when configured."""
+        ISO dates, inclusive), committed only, one copy per wire story, reranked when configured;
+        each titled as its article is shown (a chunk holds the title the models read)."""
         flt = doc_filter or DocFilter.build(sources, since, until)
-        return self._parts.live.retrieve(query, mode, top_k, doc_filter=flt, rerank=rerank)
+        passages = self._parts.live.retrieve(query, mode, top_k, doc_filter=flt, rerank=rerank)
+        docs = self.manifest().docs
+        return [replace(p, title=docs[p.source].title) if p.source in docs else p for p in passages]
 
     # ------------------------------------------------------------------ answering
     def ask(

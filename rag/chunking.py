@@ -162,7 +162,7 @@ class Chunker:
                 Chunk(
                     id=chunk_id(article.source, start, piece),
                     source=article.source,
-                    title=article.title,
+                    title=article.context_title,  # what the models read; the shown title is the manifest's
                     text=piece,
                     start=start,
                     end=end,

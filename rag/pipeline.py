@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator
 
 from rag.answering.answerability import Kind
@@ -22,7 +23,7 @@ from rag.filters import DocFilter
 from rag.live_index import EMPTY_INDEX
 from rag.request import AskRequest
 from rag.settings import Settings
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Passage
 
 if TYPE_CHECKING:
     from rag.answering.briefing import Briefer
@@ -71,7 +72,7 @@ class AnswerPipeline:
         yield Answer(
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
-            related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
+            related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice, direct=composed.direct, time_range=_range_dict(flt) if flt.dated else None,
             timings=timings,
             revision=composed.revision,
@@ -93,7 +94,7 @@ class AnswerPipeline:
         yield Answer(
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
-            related=composed.related, retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
+            related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice, time_range=_range_dict(flt) if flt.dated else None,
             kind="briefing" if not composed.abstained else "fact",
             items=composed.items,
@@ -125,7 +126,8 @@ class AnswerPipeline:
         return (flt.narrow(asked.scope.since, asked.scope.until) if asked.scope else flt), asked
 
     def _with_copies(self, citations: list[Citation]) -> list[Citation]:
-        """Each citation names the other copies of its wire story (`also_in`) and its article's date."""
+        """Each citation names the other copies of its wire story (`also_in`), its article's date
+        and its article's title as shown (a chunk holds the title the models read)."""
         copies = self.live.wire_copies()
         docs = self.live.manifest().docs
         for citation in citations:
@@ -134,7 +136,14 @@ class AnswerPipeline:
             doc = docs.get(citation.source)
             if doc is not None and not citation.published:
                 citation.published = doc.published
+            if doc is not None:
+                citation.title = doc.title
         return citations
+
+    def _titled(self, related: list[Passage]) -> list[Passage]:
+        """Related passages with their article's title as shown."""
+        docs = self.live.manifest().docs
+        return [replace(p, title=docs[p.source].title) if p.source in docs else p for p in related]
 
 
 def _timings(started: float, retrieved: float, finished: float) -> dict[str, float]:

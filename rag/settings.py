@@ -101,6 +101,11 @@ class ReadingSettings(_Group):
     title_max_chars: int = Field(
         160, ge=10, description="A headline (or byline, or date line) is at most this many characters."
     )
+    derived_title_chars: int = Field(
+        45, ge=10,
+        description="A file with no headline whose name does not read as words ('001_b3a78f4a.txt') is titled by its "
+        "lead's first words, cut at a word within this many characters and marked ' (first words)'; shown, never evidence.",
+    )
     date_window_chars: int = Field(
         300, ge=0, description="An undated page's publication date is looked for in this many first characters."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from rag.chunking import Chunker
 from rag.settings import Settings
 from rag.sources import (
-    Article, Found, NewsArticleReader, ReadOptions, SkipFile, discover, read_article, readable_stem,
+    DERIVED_MARK, Article, Found, NewsArticleReader, ReadOptions, SkipFile, derived_title, discover, is_derived_title,
+    read_article, readable_stem, reads_as_words,
 )
 from rag.types import Skipped
 
@@ -146,10 +148,62 @@ def test_seed_with_headline_and_repeated_title():
     assert article.title not in evidence(article) and "comments posted here" not in evidence(article)
 
 
-def test_seed_opening_with_a_paragraph_is_titled_by_its_file_name():
+def test_seed_opening_with_a_paragraph_is_titled_by_its_first_words_not_its_hash():
+    """Regression (#34 item 1): three seeds were titled '001 b3a78f4a513db0c2'. A file with neither
+    headline nor a file name of words is titled by its lead's first words, marked as made up; the
+    lead stays evidence (no line became a heading) and the models still read the file name's words."""
     article = read(SEEDS / "001_b3a78f4a513db0c2.txt")
-    assert article.title == "001 b3a78f4a513db0c2"
+    assert article.title == "French President Emmanuel Macron on March 11… (first words)"
+    assert is_derived_title(article.title) and article.headings == ()
     assert evidence(article).startswith("French President Emmanuel Macron on March 11")
+    assert article.context_title == "001 b3a78f4a513db0c2"
+
+
+HASH_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{12,}(?![0-9A-Za-z])")
+
+
+def test_no_seed_is_titled_by_a_hash():
+    titles = [read(path).title for path in sorted(SEEDS.glob("*.txt"))]
+    assert not [t for t in titles if HASH_LIKE.search(t)], titles
+    derived = [t for t in titles if is_derived_title(t)]
+    assert len(derived) == 3 and all(len(t) <= 60 for t in derived), derived  # `newsrag list` shows 60 characters
+
+
+def test_newsrag_list_on_the_seeds_shows_no_hash_like_title(corpus, monkeypatch, capsys):
+    """Regression (#34 item 1), as a newcomer runs it: `newsrag list` after ingesting the seeds."""
+    from ui.cli import main
+
+    monkeypatch.setenv("NEWSRAG_EMBEDDING_BACKEND", "hashing")
+    assert main(["ingest", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["list"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("00")]
+    assert len(rows) == 5
+    for row in rows:
+        source, title = row.split()[0], row.split(None, 3)[3]
+        assert not HASH_LIKE.search(title), row  # the file name is beside it, in its own column
+        assert HASH_LIKE.search(source)
+    assert sum("(first words)" in row for row in rows) == 3
+
+
+@pytest.mark.parametrize("stem, words", [
+    ("2025-03 council vote", True), ("note 7", True), ("a", True), ("my story final", True),
+    ("001 b3a78f4a513db0c2", False), ("IMG 0001", False), ("rtqa-20200103 3", False), ("", False),
+])
+def test_a_file_name_reads_as_words_or_not(stem, words):
+    assert reads_as_words(stem) is words
+
+
+def test_a_derived_title_is_cut_at_a_word_and_marked(tmp_path):
+    lead = "The Riverton council voted on Tuesday to rebuild the harbour bridge after a long debate."
+    assert derived_title(lead, 30) == "The Riverton council voted on…" + DERIVED_MARK
+    assert derived_title("Bridge closed today.", 30) == "Bridge closed today" + DERIVED_MARK
+    path = write(tmp_path, "0a1b2c3d4e5f6a7b.txt", lead + "\n" + BODY)
+    assert read(path).title == "The Riverton council voted on Tuesday to…" + DERIVED_MARK
+    wide = ReadOptions.from_settings(Settings(derived_title_chars=60))
+    assert read(path, options=wide).title == "The Riverton council voted on Tuesday to rebuild the harbour…" + DERIVED_MARK
+    assert all(read(path).title[:-len(DERIVED_MARK)].rstrip("…") not in article_heading
+               for article_heading in heading_texts(read(path)))
 
 
 def test_chunks_never_contain_headings_and_stay_verbatim():

@@ -433,3 +433,22 @@ def test_filters_reach_the_assistant(client):
 def ask_filtered(client, question: str, sources=None, since=None, until=None):
     job = client.submit(question, [], sources, since, until, api_name="/ask")
     return job.result(timeout=60), job.outputs()
+
+
+# ------------------------------------------------------------------------------------ #34: titles
+def test_titles_made_from_the_lead_show_as_such_everywhere_with_the_file_name(assistant):
+    """Regression (#34 item 1): cards, search results (MCP) and briefings named three seeds
+    '004 b7c3ddf9127e697c'. Now the lead's first words, marked, with the file name beside them;
+    the quote stays verbatim from the body."""
+    from ui import render
+
+    answer = assistant.ask(REASSURANCE)
+    cited = next(c for c in answer.citations if c.source == CITED_FILE)
+    assert cited.title == "In a recent development, French President… (first words)"
+    text = assistant.article(CITED_FILE)["text"]
+    assert text[cited.start:cited.end] == cited.quote and "(first words)" not in text
+    panel = render.sources_panel(answer, assistant.article_for_chunk)
+    assert 'class="nr-derived"' in panel and CITED_FILE in panel and "b7c3ddf9127e697c</span></div>" not in panel
+    hits = assistant.retrieve("reassurance force troops")
+    assert hits and all("b7c3ddf9127e697c" not in h.title and "b3a78f4a513db0c2" not in h.title for h in hits)
+    assert not any(d["title"].startswith(("001 ", "002 ", "004 ")) for d in assistant.documents())

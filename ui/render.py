@@ -11,6 +11,7 @@ import html
 import re
 from typing import Any, Iterable
 
+from rag.sources.article import DERIVED_MARK, is_derived_title
 from rag.types import Answer, Citation
 from ui.web_dates import human_date, time_range_text
 
@@ -28,6 +29,17 @@ def _inert(escaped: str) -> str:
 def esc(text: Any) -> str:
     """Escape for HTML text and attribute contexts."""
     return _inert(html.escape("" if text is None else str(text), quote=True))
+
+
+def title_html(title: str | None, source: str | None = None) -> str:
+    """A title, escaped. One we made from a headline-less file's first words says so, set apart,
+    with the file name beside it when `source` is given (a card shows the name on its own line)."""
+    title = title or ""
+    if not is_derived_title(title):
+        return esc(title)
+    named = f' <span class="nr-file">{esc(source)}</span>' if source else ""
+    return (f'{esc(title[: -len(DERIVED_MARK)])} <span class="nr-derived" title="The file has no headline: '
+            f'these are its first words, not a title it gives.">{esc(DERIVED_MARK.strip())}</span>{named}')
 
 
 def chat_text(text: str) -> str:
@@ -75,7 +87,7 @@ def briefing_timeline(answer: Answer, turn: int) -> str:
         stamp = f'<time datetime="{esc(item.published)}">{esc(when)}</time>' if item.published else f"<time>{esc(when)}</time>"
         also = f' <span class="nr-tl-also">(also in {esc(", ".join(item.also_in))})</span>' if item.also_in else ""
         body = " ".join(linked_text(f"{s.text} [{s.marker}]", markers, turn) for s in item.sentences)
-        entries.append(f'<li class="nr-tl-item">{stamp} <strong class="nr-tl-title">{esc(item.title)}</strong>{also}'
+        entries.append(f'<li class="nr-tl-item">{stamp} <strong class="nr-tl-title">{title_html(item.title, item.source)}</strong>{also}'
                        f'<div class="nr-tl-body">{body}</div></li>')
     return (f'<div class="nr-timeline">{chat_text(head[0]) if head else ""}<ol class="nr-tl">{"".join(entries)}</ol>'
             + "".join(f"<em>{chat_text(line)}</em>" for line in tail) + "</div>")
@@ -168,7 +180,7 @@ def source_card(c: Citation, passage: str, turn: int) -> str:
     return (
         f'<div class="nr-card" id="{card_id(turn, c.marker)}" data-marker="{int(c.marker)}">'
         f'<div class="nr-card-head"><span class="nr-marker">[{int(c.marker)}]</span> '
-        f'<span class="nr-title">{esc(c.title)}</span></div>'
+        f'<span class="nr-title">{title_html(c.title)}</span></div>'
         f'<div class="nr-meta"><span class="nr-file">{esc(c.source)}</span>{published}</div>'
         f'<blockquote class="nr-para">{passage}</blockquote>'
         f"{also_in_line(c.also_in)}"
@@ -210,7 +222,7 @@ def related_panel(answer: Answer | None) -> str:
         return ""
     cards = [
         f'<div class="nr-card nr-card-related">'
-        f'<div class="nr-card-head"><span class="nr-title">{esc(p.title)}</span></div>'
+        f'<div class="nr-card-head"><span class="nr-title">{title_html(p.title)}</span></div>'
         f'<div class="nr-file">{esc(p.source)}</div>'
         f'<blockquote class="nr-para">{esc(shorten(p.text, RELATED_MAX_CHARS))}</blockquote>'
         f'<button type="button" class="nr-open" data-cid="{esc(p.chunk_id)}">Open full article</button>'
@@ -247,7 +259,7 @@ def article_view(article: dict[str, Any] | None, spans: Iterable[tuple[int, int]
     origin = f' · original: <span class="nr-url">{esc(url)}</span>' if url else ""
     return (
         '<div class="nr-panel nr-article"><div class="nr-kicker">Full article</div>'
-        f'<h3 class="nr-h">{esc(article.get("title"))}</h3>'
+        f'<h3 class="nr-h">{title_html(article.get("title"))}</h3>'
         f'<div class="nr-file">{esc(article.get("source"))}{origin}</div>'
         # A blank line between the article's lines makes its paragraphs readable (pre-wrap keeps them).
         f'<div class="nr-article-text">{highlighted(article.get("text") or "", spans).replace(chr(10), chr(10) * 2)}</div>'
@@ -282,6 +294,7 @@ PANEL_CSS = """
 .nr-meta .nr-file { margin: 0; }
 .nr-also { font-size: 0.85rem; margin: 0 0 0.4rem; }
 .nr-card:target { outline: 2px solid var(--color-accent); }
+.nr-derived { font-weight: normal; font-size: 0.8em; color: var(--body-text-color-subdued); }
 .nr-para { margin: 0.3rem 0 0.5rem; padding: 0 0 0 0.6rem; border-left: 3px solid var(--border-color-primary);
   white-space: pre-wrap; }
 mark { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }

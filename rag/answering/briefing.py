@@ -25,6 +25,7 @@ from rag.answering.timeq import format_date
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.filters import DocFilter
 from rag.settings import BriefingSettings, Settings
+from rag.sources import is_derived_title
 from rag.types import BriefingItem, Citation, ItemSentence
 
 if TYPE_CHECKING:
@@ -166,6 +167,11 @@ class Briefer:
         return out
 
 
+def _named(item: BriefingItem) -> str:
+    """Its title, with the file name beside a title made from the lead (the file had none)."""
+    return f"{item.title} [{item.source}]" if is_derived_title(item.title) else item.title
+
+
 def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:
     """Dated bullets, in the items' order; what the CLI prints and an API client reads."""
     count = f"{len(items)} {'story' if len(items) == 1 else 'stories'}"
@@ -175,7 +181,7 @@ def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:
         when = format_date(dt.date.fromisoformat(item.published)) if item.published else "undated"
         body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
         also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
-        lines.append(f"- {when} · {item.title}{also}: {body}")
+        lines.append(f"- {when} · {_named(item)}{also}: {body}")
     if more > 0:
         lines.append(f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates.")
     return "\n".join(lines)

@@ -5,7 +5,9 @@ Public API: `discover` -> `Found`/`Skipped`; `read_article` -> `Article` or `Ski
 `article.text[start:end]` inside one of `article.blocks`; `article.headings` are never evidence.
 """
 
-from rag.sources.article import Article, ReadOptions, read_article, readable_stem
+from rag.sources.article import (
+    DERIVED_MARK, Article, ReadOptions, derived_title, is_derived_title, read_article, readable_stem, reads_as_words,
+)
 from rag.sources.dates import find_explicit_date, html_date, normalize_date, text_date
 from rag.sources.decode import decode, looks_binary
 from rag.sources.discover import SUPPORTED_SUFFIXES, Found, discover, relative_name
@@ -14,7 +16,7 @@ from rag.sources.layout import Layout, layout
 from rag.sources.reader import NewsArticleReader
 
 __all__ = [
-    "Article", "Found", "Layout", "NewsArticleReader", "ReadOptions", "SUPPORTED_SUFFIXES", "SkipFile",
+    "DERIVED_MARK", "Article", "Found", "Layout", "NewsArticleReader", "ReadOptions", "SUPPORTED_SUFFIXES", "SkipFile",
     "decode", "discover", "find_explicit_date", "html_date", "layout", "looks_binary", "normalize_date",
-    "read_article", "readable_stem", "relative_name", "text_date",
+    "derived_title", "is_derived_title", "read_article", "readable_stem", "reads_as_words", "relative_name", "text_date",
 ]

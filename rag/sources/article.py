@@ -41,11 +41,12 @@ class ReadOptions:
     title_max_chars: int = field(default_factory=lambda: _default("title_max_chars"))
     date_window_chars: int = field(default_factory=lambda: _default("date_window_chars"))
     date_window_lines: int = field(default_factory=lambda: _default("date_window_lines"))
+    derived_title_chars: int = field(default_factory=lambda: _default("derived_title_chars"))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ReadOptions":
         return cls(settings.title_max_words, settings.title_max_chars,
-                   settings.date_window_chars, settings.date_window_lines)
+                   settings.date_window_chars, settings.date_window_lines, settings.derived_title_chars)
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,43 @@ class Article:
     kind: str = "txt"  # "txt" | "md" | "html" | "pdf"
     headings: tuple[tuple[int, int], ...] = ()  # title, heading, byline and date lines (not evidence)
 
+    @property
+    def context_title(self) -> str:
+        """The title the models read before each chunk: the shown one, except a title made from the
+        lead (it would repeat the lead as if it were a headline), for which they read the file
+        name's words, as they always have."""
+        return readable_stem(Path(self.source)) if is_derived_title(self.title) else self.title
+
+
+# Ends a title we made from the lead's first words: the file had none, and these words are no headline.
+DERIVED_MARK = " (first words)"
+
 
 def readable_stem(path: Path) -> str:
     """'2025-03_council_vote.txt' -> '2025-03 council vote': the title of a headline-less file."""
     words = re.split(r"[_\s]+|(?<!\d)-+|-+(?!\d)", path.stem)
     return " ".join(w for w in words if w) or path.name
+
+
+def reads_as_words(stem: str) -> bool:
+    """Whether a file name says something: most of its letters and digits are in words of letters
+    ('2025-03 council vote', 'note 7'), not in hashes or counters ('001 b3a78f4a513db0c2', 'IMG 0001')."""
+    tokens = re.findall(r"[^\W_]+", stem)
+    in_words = sum(len(t) for t in tokens if t.isalpha())
+    return in_words * 2 >= sum(len(t) for t in tokens) > 0
+
+
+def derived_title(lead: str, max_chars: int) -> str:
+    """A title for a file with neither headline nor readable name: its lead's first words, cut at a
+    word within `max_chars`, then DERIVED_MARK. Only ever shown: never evidence, never quoted."""
+    line = " ".join(_CONTROL.sub("", lead.split("\n", 1)[0]).split())
+    if len(line) > max_chars:
+        line = line[: max_chars + 1].rsplit(" ", 1)[0].rstrip(" ,;:—–-") + "…"
+    return f"{line.rstrip(' .,;:')}{DERIVED_MARK}"
+
+
+def is_derived_title(title: str) -> bool:
+    return title.endswith(DERIVED_MARK)
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -138,10 +171,15 @@ def _formatted(kind: str, found: _Found) -> _Found:
     return found
 
 
-def _title(found: _Found, lay: Layout, path: Path, max_chars: int) -> str:
-    title = found.title_hint or (lay.headline and _title_text(lay.headline)) or found.meta_title or readable_stem(path)
-    if len(title) > max_chars:  # e.g. a Markdown heading that is a whole paragraph
-        title = title[:max_chars].rsplit(" ", 1)[0] + "…"
+def _title(found: _Found, lay: Layout, path: Path, text: str, options: ReadOptions) -> str:
+    """The title the file states; else its name when that reads as words; else its lead's first words."""
+    title = found.title_hint or (lay.headline and _title_text(lay.headline)) or found.meta_title
+    if not title:
+        title = readable_stem(path)
+        if not reads_as_words(title):
+            return derived_title(text[lay.blocks[0][0]:lay.blocks[0][1]], options.derived_title_chars)
+    if len(title) > options.title_max_chars:  # e.g. a Markdown heading that is a whole paragraph
+        title = title[:options.title_max_chars].rsplit(" ", 1)[0] + "…"
     return title
 
 
@@ -169,7 +207,7 @@ def read_article(path: Path, source: str, max_bytes: int, options: ReadOptions |
         source=source,
         text=text,
         blocks=lay.blocks,
-        title=_title(found, lay, path, options.title_max_chars),
+        title=_title(found, lay, path, text, options),
         url=found.url or lay.url,
         content_hash=hashlib.sha256(raw).hexdigest(),
         encoding=found.encoding,

@@ -98,8 +98,13 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- running the models
 def open_session(model: Path, threads: int) -> Any:
-    """One onnxruntime session; its `run` is thread-safe, so one session serves every caller."""
+    """One onnxruntime session; its `run` is thread-safe, so one session serves every caller.
+
+    The model runs in the form whose integer products are exact on this CPU (`numerics`), so it
+    gives the same numbers on every machine."""
     import onnxruntime as ort
+
+    from rag.models.numerics import model_for_this_cpu
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
@@ -107,7 +112,8 @@ def open_session(model: Path, threads: int) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # warnings about unused initialisers are noise to a user
     try:
-        return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        source = model_for_this_cpu(model)
+        return ort.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for damaged files
         raise NewsragError(f"cannot load ONNX model {model}: {str(exc).splitlines()[0]}") from exc
 

@@ -3,7 +3,8 @@
 The examples are read from README.md itself, so the test follows the text:
 - a `# … → text` comment promises that the command (or the `print`) on its line shows `text`;
 - a ```console block promises each output line it shows, in order;
-in both, `…` stands for words left out and a run of spaces counts as one.
+in both, the promise is a whole line of the output, `…` standing for words left out and a run of
+spaces counting as one.
 
 Commands run in document order in a scratch folder holding the repository's seeds and example
 corpus, with their own data folder. `newsrag serve` runs in the background on a free port (the
@@ -99,10 +100,9 @@ def examples_in(text: str) -> list[Example]:
 
 
 def shows(promise: str, output: str) -> bool:
-    """Some line of `output` holds the promise's pieces (split at `…`) in order."""
-    pieces = [re.escape(" ".join(p.split())) for p in promise.split("…") if p.strip()]
-    pattern = re.compile(".*?".join(pieces))
-    return any(pattern.search(" ".join(line.split())) for line in output.splitlines())
+    """Some line of `output` is the promise, each `…` in it standing for any text."""
+    pattern = re.compile(".*".join(re.escape(" ".join(piece.split())) for piece in promise.split("…")))
+    return any(pattern.fullmatch(" ".join(line.split())) for line in output.splitlines())
 
 
 def shows_in_order(promises: list[str], output: str) -> list[str]:

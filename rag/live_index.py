@@ -261,16 +261,26 @@ class LiveIndex:
 
     def lead_passages(self, sources: list[str]) -> dict[str, RetrievedPassage]:
         """Each article's first chunk (where its lead is), by source; unknown sources are left out."""
-        from llama_index.core.schema import NodeWithScore, TextNode
-
         manifest = self.manifest()
         ids = [manifest.docs[s].chunk_ids[0] for s in sources if s in manifest.docs and manifest.docs[s].chunk_ids]
+        return {p.source: p for p in self._stored(ids, manifest)}
+
+    def article_passages(self, source: str) -> list[RetrievedPassage]:
+        """Every chunk of one article, in order ([] for an unknown source)."""
+        manifest = self.manifest()
+        doc = manifest.docs.get(source)
+        return self._stored(list(doc.chunk_ids), manifest) if doc is not None else []
+
+    def _stored(self, ids: list[str], manifest: Manifest) -> list[RetrievedPassage]:
+        """The stored chunks of these ids, in that order (ids the store lacks are left out)."""
+        from llama_index.core.schema import NodeWithScore, TextNode
+
         if not ids:
-            return {}
+            return []
         rows = {r["id"]: r for r in self.chunk_collection(manifest).get(ids)}
         hits = [NodeWithScore(node=TextNode(id_=cid, text=rows[cid]["text"], metadata=rows[cid]["metadata"]), score=0.0)
                 for cid in ids if cid in rows]
-        return {p.source: p for p in self._passages(hits, manifest, rows)}
+        return self._passages(hits, manifest, rows)
 
     def _passages(
         self, hits: list["NodeWithScore"], manifest: Manifest, rows: dict[str, dict[str, Any]] | None = None,

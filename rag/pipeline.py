@@ -12,9 +12,10 @@ import datetime as dt
 import re
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from rag.answering.answerability import Kind
+from rag.answering.eventdates import UndatedAsk, undated_ask
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose, compose_read
 from rag.answering.question import Question
 from rag.errors import IndexUnavailable
@@ -47,6 +48,10 @@ class AnswerPipeline:
         if not self.live.manifest().docs:
             raise IndexUnavailable(EMPTY_INDEX)
         flt, asked = self._scope(request)
+        undated = self._undated(flt, asked)
+        if undated is not None and undated.topic is not None and self.briefer is not None:
+            yield from self._briefing(request, flt, asked, started, lambda: self.briefer.event_dated(undated, flt))
+            return
         if asked.open is not None and self.briefer is not None:
             yield from self._briefing(request, flt, asked, started)
             return
@@ -73,19 +78,24 @@ class AnswerPipeline:
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
             related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
-            notice=notice, direct=composed.direct, time_range=_range_dict(flt) if flt.dated else None,
-            timings=timings,
+            notice=notice or (undated.notice if undated is not None else ""), direct=composed.direct,
+            time_range=_range_dict(flt) if flt.dated else None, timings=timings,
             revision=composed.revision,
         )
 
-    def _briefing(self, request: AskRequest, flt: DocFilter, asked: Question, started: float) -> Iterator[str | Answer]:
-        """An open question: a dated briefing, streamed a story at a time."""
-        composed, passages = self.briefer.run(asked, flt)
+    def _briefing(
+        self, request: AskRequest, flt: DocFilter, asked: Question, started: float,
+        event_dated: Callable[[], tuple[Composed, list[RetrievedPassage]]] | None = None,
+    ) -> Iterator[str | Answer]:
+        """An open question: a dated briefing, streamed a story at a time. `event_dated`: over
+        undated articles, the briefing by the dates their text gives (never summarised by an LLM,
+        which would blur event dates into publication dates)."""
+        composed, passages = event_dated() if event_dated is not None else self.briefer.run(asked, flt)
         retrieved = time.perf_counter()
         notice = ""
         if composed.abstained:
-            yield NOT_IN_CORPUS
-        elif request.mode == "llm":
+            yield composed.text or NOT_IN_CORPUS
+        elif request.mode == "llm" and event_dated is None:
             from rag.answering.llm_briefing import summarise_briefing
 
             composed, notice = yield from summarise_briefing(self.settings, self.embedder, asked.standalone, composed)
@@ -95,7 +105,7 @@ class AnswerPipeline:
             question=request.question, standalone_question=asked.query, text=composed.text,
             citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
             related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
-            notice=notice, time_range=_range_dict(flt) if flt.dated else None,
+            notice=notice, time_range=_range_dict(flt) if flt.dated and event_dated is None else None,
             kind="briefing" if not composed.abstained else "fact",
             items=composed.items,
             timings=_timings(started, retrieved, time.perf_counter()),
@@ -124,6 +134,13 @@ class AnswerPipeline:
         earliest, latest = dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])
         asked = Question.analyse(request.question, history, self.settings.answer.reference_date or latest, (earliest, latest))
         return (flt.narrow(asked.scope.since, asked.scope.until) if asked.scope else flt), asked
+
+    def _undated(self, flt: DocFilter, asked: Question) -> UndatedAsk | None:
+        """A date question (a filter, or a period asked for) over articles in scope that all lack a
+        publication date: no date can filter them (rag.answering.eventdates)."""
+        docs = self.live.manifest().docs.values()
+        published = [d.published for d in docs if flt.sources is None or d.source in flt.sources]
+        return undated_ask(asked.text, flt.since, flt.until, published, self.settings.answer.reference_date or dt.date.today())
 
     def _with_copies(self, citations: list[Citation]) -> list[Citation]:
         """Each citation names the other copies of its wire story (`also_in`), its article's date

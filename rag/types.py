@@ -96,10 +96,14 @@ class BriefingItem:
     sentences: list[ItemSentence]
     also_in: list[str] = field(default_factory=list)  # the other copies of its wire story
     url: str | None = None
+    # A date the article's text gives for what the item reports ('11 March'), when it is listed by
+    # that (its article has no publication date): an event date, never a publication date.
+    event_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"published": self.published, "source": self.source, "title": self.title, "url": self.url,
-                "sentences": [s.to_dict() for s in self.sentences], "also_in": list(self.also_in)}
+                "sentences": [s.to_dict() for s in self.sentences], "also_in": list(self.also_in),
+                "event_date": self.event_date}
 
 
 @dataclass
@@ -125,6 +129,11 @@ class Answer:
     # "fact" (a lookup) or "briefing" (an open question: one dated item per story, in `items`).
     kind: str = "fact"
     items: list[BriefingItem] = field(default_factory=list)
+    # How likely a lookup's answer is right: the answer calibrator's probability (0-1), and its word
+    # for it, "likely" (sure enough for a bold answer) or "unsure"; None for briefings, abstentions
+    # and answers without the reader.
+    probability: float | None = None
+    certainty: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +147,8 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "items": [i.to_dict() for i in self.items],
             "abstained": self.abstained,
+            "probability": self.probability,
+            "certainty": self.certainty,
             "mode": self.mode,
             "related": [p.to_dict() for p in self.related],
             "retrieved_sources": list(self.retrieved_sources),

@@ -180,3 +180,62 @@ def test_verification_accepts_the_cited_article_s_own_date_and_no_other():
     left = numbers(_without_own_date(claim, "2025-02-20"))
     assert "20" not in left and {"21", "2025"} <= left  # its own date only; another date still needs a source
     assert numbers(_without_own_date(claim, None)) == numbers(claim)
+
+
+# ------------------------------------------------------------------ undated articles (#34 item 2)
+UNDATED = "These 5 articles have no publication date, so I can't filter by date."
+
+
+def test_a_period_question_on_undated_articles_says_so_and_answers_from_the_dates_their_text_gives(assistant):
+    """Regression (#34 item 2): 'What happened in March 2025?' on the seeds said 'The corpus does
+    not say', though a seed says 'on March 11'; nothing said the articles carry no dates."""
+    answer = assistant.ask("What happened in March 2025?")
+    assert not answer.abstained and answer.kind == "briefing" and answer.time_range is None
+    assert answer.text.startswith(UNDATED) and "event dates, not publication dates" in answer.text
+    (item,) = answer.items
+    assert item.source == "001_b3a78f4a513db0c2.txt" and item.published is None and item.event_date == "11 March"
+    assert "- 11 March (event date) · " in answer.text
+    assert all("March 11" in c.quote for c in answer.citations) and len(answer.citations) == 2
+    assert _verbatim(assistant, answer)
+
+
+def test_undated_articles_a_period_they_give_no_date_in_and_an_explicit_filter(assistant):
+    april = assistant.ask("What happened in April 2025?")
+    assert april.abstained and april.text.startswith(UNDATED) and "no date in April 2025" in april.text
+    # The API's since on a lookup: still no answer (no article is dated), but now it says why.
+    filtered = assistant.ask("How many nations pledged troops to the reassurance force?", since="2025-03-01")
+    assert filtered.abstained and filtered.notice == UNDATED
+    # ... and on a period question, the dates the text gives.
+    since = assistant.ask("What happened?", since="2025-03-01", until="2025-03-31")
+    assert since.kind == "briefing" and [i.event_date for i in since.items] == ["11 March"]
+
+
+def test_a_time_phrase_in_a_lookup_over_undated_articles_changes_nothing(assistant):
+    """'in March' in a lookup tells the time of the event: no notice, answered as before."""
+    plain = assistant.ask("Who called on military leaders to develop a credible plan?")
+    timed = assistant.ask("Who called on military leaders in March to develop a credible plan?")
+    assert "publication date" not in timed.text + timed.notice and timed.abstained == plain.abstained
+
+
+def test_dated_articles_are_filtered_by_publication_date_as_before(tmp_path):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    dated = Assistant(Settings(data_dir=tmp_path / "dated", corpus_dir=DATED, embedding_backend="hashing", rerank=False))
+    dated.ingest(progress=False)
+    answer = dated.ask("What happened in February 2025?")
+    assert answer.kind == "briefing" and answer.time_range == {"since": "2025-02-01", "until": "2025-02-28"}
+    assert "publication date" not in answer.text + answer.notice
+    assert answer.items and all(i.published and i.event_date is None for i in answer.items)
+
+
+def test_the_page_labels_an_event_date_as_such():
+    from rag.types import Answer, BriefingItem, Citation, ItemSentence
+    from ui import render
+
+    cite = Citation(1, "001_x.txt", "Macron on March 11… (first words)", "c1", "Macron on March 11 called.", 0, 26, 1.0)
+    item = BriefingItem("001_x.txt", cite.title, None, [ItemSentence(cite.quote, 1)], event_date="11 March")
+    text = f"{UNDATED} Going by ...:\n- 11 March (event date) · {cite.title} [001_x.txt]: {cite.quote} [1]"
+    html = render.answer_message(Answer("q", text, [cite], False, "extractive", kind="briefing", items=[item]), turn=1)
+    assert "11 March <span class=\"nr-event-label\">(event date)</span>" in html and UNDATED.replace("'", "'") in html
+    assert "undated" not in html.split("</ol>")[0].split("<ol")[1] and "001_x.txt" in html

@@ -97,3 +97,55 @@ def test_resolve_day_formats_and_needs_a_date() -> None:
     assert resolve_day("The authority said on Monday that costs rose.", TUE) == "Monday 24 March 2025"
     assert resolve_day("The authority said on Monday that costs rose.", None) is None
     assert resolve_day("No day here.", TUE) is None
+
+
+# ------------------------------------------------------------------ event dates (#34 item 2)
+@pytest.mark.parametrize(("sentence", "labels"), [
+    ("French President Emmanuel Macron on March 11 called on military leaders", ["11 March"]),
+    ("Talks began in early March 2025 and ended by April.", ["March 2025", "April"]),
+    ("On Wednesday, 5 March, the council met; works start in mid-May", ["5 March", "May"]),
+    ("The index rose on 2025-03-12.", ["12 March 2025"]),
+    ("RIVERTON, March 11, 2025 — The ferry was suspended.", []),  # a dateline dates the article
+    ("March organisers said all 5 may vote.", []),  # a month name alone, and 'may' the verb
+    ("It happened on 31 April and 2025-13-45.", []),  # no such days
+])
+def test_stated_dates_are_the_dates_a_sentence_gives(sentence: str, labels: list[str]) -> None:
+    from rag.answering.eventdates import stated_dates
+
+    assert [found.label() for found in stated_dates(sentence)] == labels
+
+
+def test_a_stated_date_without_a_year_falls_only_in_a_period_within_one_year() -> None:
+    from rag.answering.eventdates import stated_dates
+
+    (march_11,) = stated_dates("on March 11")
+    assert march_11.within(d("2025-03-01"), d("2025-03-31"))
+    assert not march_11.within(d("2025-04-01"), d("2025-04-30"))
+    assert not march_11.within(d("2024-06-01"), None)  # 'since June 2024': which March 11?
+    (dated,) = stated_dates("on 11 March 2024")
+    assert not dated.within(d("2025-03-01"), d("2025-03-31"))
+    assert dated.within(d("2025-03-01"), d("2025-03-31"), any_year=True)  # 'in March': no year was asked
+
+
+@pytest.mark.parametrize(("question", "since", "until", "published", "expect"), [
+    ("What happened in March 2025?", None, None, [None, None], ("2025-03-01", "2025-03-31", "", False)),
+    ("What happened in March?", None, None, [None], ("2025-03-01", "2025-03-31", "", True)),
+    ("What is happening with Macron in March 2025?", None, None, [None], ("2025-03-01", "2025-03-31", "Macron", False)),
+    ("How many nations pledged troops?", "2025-03-01", None, [None], ("2025-03-01", None, None, False)),
+    ("What happened?", "2025-03-01", "2025-03-31", [None], ("2025-03-01", "2025-03-31", "", False)),
+    ("How many minutes did violence last on January 6, 2021?", None, None, [None], None),  # the event's time
+    ("What happened in March 2025?", None, None, [None, "2025-03-02"], None),  # a dated article: a filter works
+    ("What happened to the shares?", None, None, [None], None),  # no date asked
+])
+def test_a_date_question_over_undated_articles(question, since, until, published, expect) -> None:
+    from rag.answering.eventdates import undated_ask
+
+    day = lambda text: d(text) if text else None  # noqa: E731
+    found = undated_ask(question, day(since), day(until), published, d("2025-12-01"))
+    if expect is None:
+        assert found is None
+        return
+    got = (found.since and found.since.isoformat(), found.until and found.until.isoformat(), found.topic, found.any_year)
+    assert got == expect and found.articles == len(published)
+    assert found.notice == (f"These {len(published)} articles have no publication date, so I can't filter by date."
+                            if len(published) > 1 else "This article has no publication date, so I can't filter by date.")

@@ -12,7 +12,7 @@ import re
 from typing import Any, Iterable
 
 from rag.sources.article import DERIVED_MARK, is_derived_title
-from rag.types import Answer, Citation
+from rag.types import Answer, BriefingItem, Citation
 from ui.web_dates import human_date, time_range_text
 
 PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
@@ -83,14 +83,21 @@ def briefing_timeline(answer: Answer, turn: int) -> str:
     head, tail = lines[:1], [line for line in lines[1:] if not line.startswith("- ")]
     entries = []
     for item in answer.items:
-        when = human_date(item.published) if item.published else "undated"
-        stamp = f'<time datetime="{esc(item.published)}">{esc(when)}</time>' if item.published else f"<time>{esc(when)}</time>"
         also = f' <span class="nr-tl-also">(also in {esc(", ".join(item.also_in))})</span>' if item.also_in else ""
         body = " ".join(linked_text(f"{s.text} [{s.marker}]", markers, turn) for s in item.sentences)
-        entries.append(f'<li class="nr-tl-item">{stamp} <strong class="nr-tl-title">{title_html(item.title, item.source)}</strong>{also}'
-                       f'<div class="nr-tl-body">{body}</div></li>')
+        entries.append(f'<li class="nr-tl-item">{_stamp(item)} <strong class="nr-tl-title">{title_html(item.title, item.source)}'
+                       f'</strong>{also}<div class="nr-tl-body">{body}</div></li>')
     return (f'<div class="nr-timeline">{chat_text(head[0]) if head else ""}<ol class="nr-tl">{"".join(entries)}</ol>'
             + "".join(f"<em>{chat_text(line)}</em>" for line in tail) + "</div>")
+
+
+def _stamp(item: BriefingItem) -> str:
+    """Its publication date; else the date its text gives, labelled an event date; else 'undated'."""
+    if item.published:
+        return f'<time datetime="{esc(item.published)}">{esc(human_date(item.published))}</time>'
+    if item.event_date:
+        return f'<time class="nr-event">{esc(item.event_date)} <span class="nr-event-label">(event date)</span></time>'
+    return "<time>undated</time>"
 
 
 def answer_message(answer: Answer, turn: int) -> str:
@@ -294,7 +301,7 @@ PANEL_CSS = """
 .nr-meta .nr-file { margin: 0; }
 .nr-also { font-size: 0.85rem; margin: 0 0 0.4rem; }
 .nr-card:target { outline: 2px solid var(--color-accent); }
-.nr-derived { font-weight: normal; font-size: 0.8em; color: var(--body-text-color-subdued); }
+.nr-derived, .nr-event-label { font-weight: normal; font-size: 0.8em; color: var(--body-text-color-subdued); }
 .nr-para { margin: 0.3rem 0 0.5rem; padding: 0 0 0 0.6rem; border-left: 3px solid var(--border-color-primary);
   white-space: pre-wrap; }
 mark { background: #fde68a; color: #111; padding: 0 1px; border-radius: 2px; }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from rag.answering.eventdates import StatedDate, UndatedAsk, dates_within
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, related_passages
 from rag.answering.question import Question
 from rag.answering.sentences import citation
@@ -84,6 +85,59 @@ class Briefer:
         items, cited = self._items(shown, topic)
         text = _text(items, len(stories) - len(shown), asked.open.newest_first)
         return Composed(text, cited, False, [], kind="briefing", items=items), passages
+
+    def event_dated(self, ask: UndatedAsk, flt: DocFilter) -> tuple[Composed, list[RetrievedPassage]]:
+        """A date question over undated articles, answered from the dates their text gives: one
+        item per story whose sentences date something in the period, in the order of those dates,
+        each labelled an event date. Says first that no publication date can filter them."""
+        passages: list[RetrievedPassage] = []
+        sources = sorted(s for s in self.live.manifest().docs if flt.sources is None or s in flt.sources)
+        if ask.topic:
+            passages = self.live.retrieve(ask.topic, top_k=self.policy.candidates, doc_filter=DocFilter(flt.sources),
+                                          per_article=True)
+            sources = [p.source for p in passages if not self.policy.reranked or p.score >= self.policy.min_logit]
+        dated = self._event_stories(sources, ask)
+        shown = dated[: self.policy.max_stories]
+        items, cited = self._event_items(shown, ask)
+        if not items:
+            return Composed(f"{ask.notice} Their text gives no date in {ask.period} either, so the corpus does not say.",
+                            [], True, []), passages
+        return Composed(_event_text(items, len(dated) - len(shown), ask), cited, False, [], kind="briefing",
+                        items=items), passages
+
+    def _event_stories(self, sources: list[str], ask: UndatedAsk) -> list[tuple[StatedDate, str]]:
+        """(its first date in the period, source) per story whose text dates something in it,
+        earliest first; one copy of a wire story. Read from the article text: no model runs."""
+        docs, groups, found = self.live.manifest().docs, set(), []
+        for source in sources:
+            doc = docs.get(source)
+            if doc is None or (doc.group and doc.group in groups):
+                continue
+            dates = dates_within(self.live.article(source).get("text") or "", ask)
+            if dates:
+                groups.add(doc.group)
+                found.append((min(dates, key=lambda d: d.key(_year(ask))), source))
+        return sorted(found, key=lambda pair: (pair[0].key(_year(ask)), pair[1]))
+
+    def _event_items(self, stories: list[tuple[StatedDate, str]], ask: UndatedAsk) -> tuple[list[BriefingItem], list[Citation]]:
+        copies, docs = self.live.wire_copies(), self.live.manifest().docs
+        items: list[BriefingItem] = []
+        cited: list[Citation] = []
+        for _, source in stories:
+            sentences = [s for s in self.evidence.cut(self.live.article_passages(source))
+                         if dates_within(s.text, ask)][: self.policy.sentences]
+            if not sentences:  # the date was in a heading or boilerplate, not in the evidence
+                continue
+            first = min((d for s in sentences for d in dates_within(s.text, ask)),
+                        key=lambda d: d.key(_year(ask)))
+            marks = []
+            for sent in sentences:
+                cited.append(citation(len(cited) + 1, sent))
+                marks.append(ItemSentence(sent.text.strip(), len(cited)))
+            doc = docs[source]
+            items.append(BriefingItem(source=source, title=doc.title, published=None, sentences=marks,
+                                      also_in=list(copies.get(source, [])), url=doc.url, event_date=first.label()))
+        return items, cited
 
     def _in_period(self, flt: DocFilter) -> list[_Story]:
         """Every article the filter admits, one per wire group (its earliest copy), in date order."""
@@ -167,9 +221,28 @@ class Briefer:
         return out
 
 
+def _year(ask: UndatedAsk) -> int:
+    """The year a date without one is read in (it matched only a period inside one year)."""
+    return (ask.since or ask.until or dt.date.min).year
+
+
 def _named(item: BriefingItem) -> str:
     """Its title, with the file name beside a title made from the lead (the file had none)."""
     return f"{item.title} [{item.source}]" if is_derived_title(item.title) else item.title
+
+
+def _event_text(items: list[BriefingItem], more: int, ask: UndatedAsk) -> str:
+    """The notice, then one bullet per story under its event date."""
+    count = f"{len(items)} {'story' if len(items) == 1 else 'stories'}"
+    lines = [f"{ask.notice} Going by the dates their text gives (event dates, not publication dates), "
+             f"{count} {'tells' if len(items) == 1 else 'tell'} of {ask.period}:"]
+    for item in items:
+        body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
+        also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
+        lines.append(f"- {item.event_date} (event date) · {_named(item)}{also}: {body}")
+    if more > 0:
+        lines.append(f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates.")
+    return "\n".join(lines)
 
 
 def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:

@@ -22,13 +22,13 @@ from rag.answering.timeq import (
 )
 from rag.lexicon import DAYNUM, MONTH_NAMES, MONTHS, WEEKDAY, WEEKDAYS, YEAR, day_of_month, longest_first
 
-__all__ = ["format_day", "resolve_day_reference", "resolve_day"]
+__all__ = ["DATELINE_END", "EXPLICIT_DAY", "MONTH", "format_day", "resolve_day_reference", "resolve_day"]
 
 _FLAGS = re.IGNORECASE
 # Month names as written in edited text (capitalised), so "all 5 may vote" names no day.
 _ABBR = (m.capitalize() for m in MONTHS if m.capitalize() not in MONTH_NAMES)
 MONTH = rf"(?:(?:{longest_first(MONTH_NAMES)})\b|(?:{longest_first(_ABBR)})\b\.?)"
-_EXPLICIT = re.compile(
+EXPLICIT_DAY = re.compile(
     rf"(?:\b(?i:{WEEKDAY}),?\s+)?(?:\b(?P<iso>\d{{4}}-\d\d-\d\d)\b"
     rf"|\b(?P<d1>{DAYNUM})\s+(?:of\s+)?(?P<m1>{MONTH})(?:,?\s+(?P<y1>{YEAR}))?"
     rf"|\b(?P<m2>{MONTH})\s+(?P<d2>{DAYNUM})(?:,?\s+(?P<y2>{YEAR}))?)",
@@ -74,7 +74,7 @@ def resolve_day_reference(sentence: str, published: dt.date) -> tuple[str, dt.da
 
     Returns (the phrase as written, the date), or None when the sentence names no single day.
     """
-    for match in _EXPLICIT.finditer(sentence):
+    for match in EXPLICIT_DAY.finditer(sentence):
         if DATELINE_END.match(sentence, match.end()):
             continue
         day = _explicit(match, published)

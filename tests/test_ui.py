@@ -315,7 +315,7 @@ def test_examples_are_whole_questions_built_from_the_collection():
         {"source": "a.txt", "title": "Tusk and Macron Discuss Ukraine, Focusing on Troop Security Guarantee"},
         {"source": "c.md", "title": "Harvest festival opens in Zorbland", "published": "2025-02-14"},
     ]
-    texts = {"c.md": "The festival opened on Friday. Anna Kowal, the organiser, said 3,000 came.",
+    texts = {"c.md": "The Zorbland festival opened on Friday. Anna Kowal, the organiser, said 3,000 came.",
              "a.txt": "He said nothing. Donald Tusk said Poland would help.", "004_b7c3ddf9127e697c.txt": ""}
     asked = []
 
@@ -326,7 +326,7 @@ def test_examples_are_whole_questions_built_from_the_collection():
     questions = example_questions(docs, texts.__getitem__, limit=4, max_chars=57, answers=answers)
     assert questions[0] == "What's the latest on Zorbland?"  # the newest story, by a whole name (not the cut title)
     assert "What did Donald Tusk say?" in questions and "What did Anna Kowal say?" not in questions
-    assert asked == ["What did Anna Kowal say?", "What did Donald Tusk say?"]  # lookups are checked first
+    assert asked[:2] == ["What did Anna Kowal say?", "What did Donald Tusk say?"]  # lookups are checked first
     assert "What happened in February 2025?" in questions
     assert not any("b7c3" in q or q.startswith("What did He") for q in questions)
     assert all(len(q) <= 57 for q in questions)
@@ -452,3 +452,20 @@ def test_titles_made_from_the_lead_show_as_such_everywhere_with_the_file_name(as
     hits = assistant.retrieve("reassurance force troops")
     assert hits and all("b7c3ddf9127e697c" not in h.title and "b3a78f4a513db0c2" not in h.title for h in hits)
     assert not any(d["title"].startswith(("001 ", "002 ", "004 ")) for d in assistant.documents())
+
+
+def test_example_questions_on_the_undated_seeds_ask_what_they_answer():
+    """Regression (#34 item 1): on the seeds the only example was 'What's the latest on Troop
+    Security Guarantee?' (a capitalised headline's words, and 'latest' of undated stories)."""
+    from rag.examples import example_questions
+    from rag.sources import read_article
+    from tests.conftest import SEEDS
+
+    articles = [read_article(p, p.name, 10**7) for p in sorted(SEEDS.glob("*.txt"))]
+    docs = [{"source": a.source, "title": a.title, "published": a.published} for a in articles]
+    texts = {a.source: a.text for a in articles}
+    questions = example_questions(docs, texts.__getitem__, limit=4, max_chars=57, answers=lambda q: True)
+    assert questions[0] == "What's happening with Emmanuel Macron?"  # what every seed is about
+    assert "What happened in March?" in questions  # answered from the dates the text gives (#34 item 2)
+    assert not any("latest" in q or "Troop Security Guarantee" in q or "first words" in q for q in questions)
+    assert len(questions) == 4 and all(len(q) <= 57 for q in questions)

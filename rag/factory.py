@@ -99,13 +99,7 @@ def _reading(settings: Settings, reranker: "CrossEncoder | None", reader: "Reade
     reader = reader or make_reader(settings)
     if reader is None or reranker is None:
         return None
-    a = settings.answer
-    return PassageReader(reader, reranker, ReadingPolicy(
-        passages=a.reader_passages, relevance_weight=a.reader_relevance_weight, min_confidence=a.reader_min_confidence,
-        direct_max_margin=a.reader_direct_max_margin, direct_max_words=a.reader_direct_max_words,
-        direct_min_relevance=a.reader_direct_min_relevance, type_mismatch_penalty=a.reader_type_mismatch_penalty,
-        missing_name_penalty=a.reader_missing_name_penalty,
-    ))
+    return PassageReader(reader, reranker, ReadingPolicy.from_settings(settings.answer))
 
 
 def preload(settings: Settings) -> Models:

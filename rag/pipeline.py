@@ -80,7 +80,7 @@ class AnswerPipeline:
             related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice or (undated.notice if undated is not None else ""), direct=composed.direct,
             time_range=_range_dict(flt) if flt.dated else None, timings=timings,
-            revision=composed.revision,
+            revision=composed.revision, probability=composed.probability, certainty=composed.certainty,
         )
 
     def _briefing(

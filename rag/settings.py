@@ -223,38 +223,20 @@ class AnswerSettings(_Group):
     reader_max_tokens: int = Field(384, ge=64, le=512, description="Word pieces per reader window (the length it was trained with).")
     reader_stride: int = Field(128, ge=16, le=256, description="Word pieces shared by consecutive windows of a longer passage.")
     reader_max_answer_tokens: int = Field(30, ge=1, le=64, description="Longest answer span in word pieces.")
-    reader_relevance_weight: float = Field(
-        0.25, ge=0,
-        description="Confidence = -(reader's no-answer margin) + this x the cross-encoder logit of the cited sentence under "
-        "its headline. Dev: 0.25 and 0.5 alike; 0.25 abstains better.",
+    reader_calibrator: Path | None = Field(
+        None, description="The answer-or-abstain model's weights.json (written by `python -m evals.calibrate`, trained on the dev "
+        "splits); default: the one shipped in rag/answering/calibrator.",
     )
-    reader_min_confidence: float = Field(
-        3.5, description="Below this confidence the passages do not answer and the assistant says so. Dev (105 questions): "
-        "3 answers more and abstains less, 4 the reverse.",
+    reader_min_probability: float | None = Field(
+        None, ge=0, le=1,
+        description="An answer is shown only when the calibrator's probability that it is right is at least this; below it "
+        "the assistant says the corpus does not say. Empty: the calibrator's operating point (chosen on dev for a stated "
+        "precision of the answers shown; see rag/answering/calibrator/README.md).",
     )
-    reader_type_mismatch_penalty: float = Field(
-        6.0, ge=0,
-        description="Confidence taken from a span that is not the kind of thing asked for (no number for 'how many', "
-        "a per cent for 'how much did it take', a year for 'on what date', no new name for 'who'/'which', another "
-        "role's title in front of the name). Dev (2026-12-04, 125 lookups): 6-10 alike and best, 3 and 4.5 catch fewer "
-        "near-misses; 6 with reader_min_confidence 3.5 loses no answer.",
-    )
-    reader_missing_name_penalty: float = Field(
-        6.0, ge=0,
-        description="Confidence taken from a span when a name or figure the question uses is in neither the cited "
-        "sentence's headline, chunk nor paragraph (a near-miss: the ferry's weekday passengers for the rail line's). "
-        "Dev (2026-12-05): 6 turned two answered near-misses into right abstentions and one wrong bold answer "
-        "into none, and lost no answer.",
-    )
-    reader_direct_max_margin: float = Field(
-        -8.0, description="The span is shown as the bold direct answer only at or below this no-answer margin (chosen on dev "
-        "for >= 95% right bold answers); above it the cited sentence speaks alone.",
-    )
-    reader_direct_min_relevance: float = Field(
-        -8.0,
-        description="... and only when the cross-encoder's logit of the cited sentence (under its headline) is at least this: "
-        "a bold answer needs both signals. Dev (2026-12-04, 125 questions): the one bold answer below it (-10.8) was wrong, "
-        "every right one was at -6.7 or above; precision 0.968 -> 0.984.",
+    reader_direct_min_probability: float | None = Field(
+        None, ge=0, le=1,
+        description="... and its span is shown as the bold direct answer only at or above this probability. Empty: the "
+        "calibrator's operating point for bold answers.",
     )
     reader_direct_max_words: int = Field(6, ge=1, le=30, description="A longer span is a clause, never shown as the direct answer.")
     max_answer_sentences: int = Field(3, ge=1, le=6, description="Evidence sentences per answer.")

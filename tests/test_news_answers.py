@@ -15,6 +15,7 @@ from test_postprocess import chunk
 
 from rag.answering import nodes as N
 from rag.answering.answerability import Kind
+from rag.answering.calibrator import Signals
 from rag.answering.direct import direct_answer, when_answer
 from rag.answering.extractive import Policy, answering_sentences, compose
 from rag.answering.question import Question
@@ -27,6 +28,11 @@ OLD = chunk("old", "The Vale Line rail link will cost £1.8 billion, the Riverto
             source="announced.html", published="2025-02-03")
 NEW = chunk("new", "Its estimated price has risen to £2.1 billion, the Vale Line transport authority for Riverton and Kellford said.",
             start=0, source="revised.md", published="2025-03-25")
+
+
+def signals(reader: float, relevance: float) -> Signals:
+    """A sure reading's signals: the kind asked for, its names near, no rival answer."""
+    return Signals(reader=reader, relevance=relevance, fits=1.0, names=1.0, agree=0.0, gap=20.0, rank=1.0, retrieval=1.0, words=2.0)
 
 
 def sentences(question: str, chunks: list[NodeWithScore]) -> list[EvidenceSentence]:
@@ -112,7 +118,8 @@ def test_regression_a_newer_budget_amount_the_reader_found_no_answer_in_displace
     scored = sentences(question, [pool, budget])
     lead = next(s for s in scored if s.source == "pool.html")
     at = lead.start + lead.text.index("£2.4 million")
-    reading = Reading(lead, at, at + len("£2.4 million"), "£2.4 million", margin=-10.0, relevance=lead.score, confidence=12.0)
+    reading = Reading(lead, at, at + len("£2.4 million"), "£2.4 million", margin=-10.0, relevance=lead.score,
+                      signals=signals(10.0, lead.score), probability=0.9)
     policy = Policy.from_settings(Settings(answer_min_logit=-10.0), reranked=True)
 
     def answer(unanswered):
@@ -121,6 +128,50 @@ def test_regression_a_newer_budget_amount_the_reader_found_no_answer_in_displace
     assert answer(frozenset()).citations[0].source == "budget.md"  # the story words alone let it through
     fixed = answer(frozenset({"budget.md"}))
     assert fixed.citations[0].source == "pool.html" and fixed.revision is None and fixed.direct == "£2.4 million"
+
+
+def _titled(node: NodeWithScore, title: str) -> NodeWithScore:
+    node.node.metadata["title"] = title
+    return node
+
+
+TRAM_Q = "How much will the tram extension cost?"
+TRAM_OLD = _titled(chunk("t1", "The tram extension will cost €40 million, the council said.", source="approved.md",
+                         published="2025-03-03"), "Kellford tram extension approved")
+# The newer sentence names its tram only in the headline: the cross-encoder scores it low alone,
+# and the reader may doubt it.
+TRAM_NEW = _titled(chunk("t2", "Its cost has risen to €48 million, council officials said on Tuesday.", start=0,
+                         source="rises.md", published="2025-04-22"), "Kellford tram extension over budget")
+
+
+def _tram_readings(doubt: float) -> "Reading":
+    from rag.answering.reading import Reading
+
+    scored = sentences(TRAM_Q, [TRAM_OLD, TRAM_NEW])
+    old, new = (next(s for s in scored if s.source == src) for src in ("approved.md", "rises.md"))
+    at_old, at_new = old.start + old.text.index("€40 million"), new.start + new.text.index("€48 million")
+    rival = Reading(new, at_new, at_new + 11, "€48 million", margin=-2.0, relevance=7.1, signals=signals(2.0, 7.1),
+                    probability=doubt)
+    return Reading(old, at_old, at_old + 11, "€40 million", margin=-12.0, relevance=8.6, signals=signals(12.0, 8.6),
+                   probability=0.95, others=(rival,)), scored
+
+
+@pytest.mark.parametrize("doubt", [0.05, 0.9])
+def test_regression_a_revised_cost_the_reader_doubted_came_second_with_no_revision_note(doubt):
+    """'How much will the tram extension cost?' gave the older €40 million in bold and quoted the
+    newer 'has risen to €48 million' second, with no revision note: the newer sentence names its
+    tram only in its headline (so it was no answering sentence) and the reader doubted it (so its
+    article counted as one with no answer). Newest first is a news rule: whatever the reader's
+    doubt, a newer figure whose headline and sentence name all the question asks about revises."""
+    from rag.answering.extractive import compose_read
+
+    reading, scored = _tram_readings(doubt)
+    policy = Policy.from_settings(Settings(), reranked=True)
+    unanswered = frozenset({"rises.md"}) if doubt < 0.5 else frozenset()
+    answer = compose_read(Question.analyse(TRAM_Q), reading, scored, policy, lambda r: r.span, unanswered)
+    assert [c.source for c in answer.citations] == ["rises.md", "approved.md"]
+    assert answer.direct == "€48 million"
+    assert answer.revision == "€48 million (22 April 2025) [1]; earlier reported as €40 million (3 March 2025) [2]"
 
 
 def test_near_identical_sentences_with_different_figures_are_not_merged_as_one_fact():
@@ -233,6 +284,7 @@ def test_regression_did_the_nasdaq_close_higher_quoted_the_market_in_general():
     policy = Policy.from_settings(Settings(), reranked=True)
     without = compose(conv, [general, nasdaq], policy)
     assert "Nasdaq" not in without.text and without.direct is None  # 0.5 is below the answer bar alone
-    reading = Reading(nasdaq, nasdaq.start, nasdaq.start + 4, "0.9%", margin=-4.6, relevance=7.8, confidence=6.5)
+    reading = Reading(nasdaq, nasdaq.start, nasdaq.start + 4, "0.9%", margin=-4.6, relevance=7.8, signals=signals(4.6, 7.8),
+                      probability=0.7)
     answer = compose(conv, [general, nasdaq], policy, reading)
     assert answer.text.startswith("The Dow Jones closed 1% higher") and answer.direct == "Yes"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.answering.calibrator import FEATURES, Calibrator
 from rag.answering.question import Question
-from rag.answering.reading import PassageReader, ReadingPolicy
+from rag.answering.reading import PassageReader as _PassageReader
+from rag.answering.reading import ReadingPolicy, same_answer
 from rag.evidence import RetrievedPassage
 from rag.models.reader import Span
 
@@ -41,8 +43,37 @@ class FakeRelevance:
         return np.full(len(passages), self.logit, dtype=np.float32)
 
 
-POLICY = ReadingPolicy(passages=4, relevance_weight=0.25, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
-                       type_mismatch_penalty=6.0, missing_name_penalty=6.0)
+POLICY = ReadingPolicy(passages=4, direct_max_words=6)
+
+
+def _sigmoid(z: float) -> float:
+    import math
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def calibrator(reader: float = 1.0, relevance: float = 0.25, fits: float = 6.0, names: float = 6.0,
+               answer_at: float = 3.5, direct_at: float = 9.0) -> Calibrator:
+    """A calibrator with plain weights, so each test's arithmetic is its own: p = sigmoid(score -
+    answer_at), score = reader + 0.25 relevance - 6 for a span not of the kind asked - 6 for
+    missing names (the hand-set sum the learned model replaced); bold from score 9."""
+    coef = {"reader": reader, "relevance": relevance, "fits": fits, "names": names}
+    n = len(FEATURES)
+    return Calibrator(FEATURES, (0.0,) * n, (1.0,) * n, tuple(coef.get(f, 0.0) for f in FEATURES), -fits - names,
+                      0.5, _sigmoid(direct_at - answer_at))
+
+
+def PassageReader(reader, relevance, policy, calibrated: Calibrator | None = None) -> _PassageReader:
+    """The reader with the test calibrator unless a test gives another, and the intercept shifted
+    so p = 0.5 sits at score 3.5."""
+    c = calibrated or calibrator()
+    c = Calibrator(c.features, c.mean, c.scale, c.coef, c.intercept - 3.5, c.answer_at, c.direct_at)
+    return _PassageReader(reader, relevance, policy, c)
+
+
+def score(reading) -> float:
+    """The test calibrator's score of a reading (its log-odds, plus the 3.5 of the shift)."""
+    import math
+    return math.log(reading.probability / (1.0 - reading.probability)) + 3.5
 
 
 def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cited():
@@ -60,13 +91,12 @@ def test_the_headline_is_read_in_front_and_the_sentence_holding_the_span_is_cite
 
 def test_a_span_the_reader_is_unsure_of_is_no_answer():
     reading = PassageReader(FakeReader("April", margin=-2.0), FakeRelevance(1.0), POLICY).run(Question.analyse("When?"), [REPAIRS], [])
-    assert reading is None  # confidence 2 + 0.25 = 2.25 < 3.5
+    assert reading is None  # score 2 + 0.25 = 2.25 < 3.5
 
 
-def test_a_sure_span_with_a_doubtful_reader_margin_is_cited_but_not_bold():
-    policy = ReadingPolicy(passages=4, relevance_weight=1.0, min_confidence=3.5, direct_max_margin=-8.0, direct_max_words=6, direct_min_relevance=-8.0,
-                           type_mismatch_penalty=6.0, missing_name_penalty=6.0)
-    passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), policy)
+def test_an_answer_likely_enough_to_show_but_not_to_bold_is_cited_without_bold():
+    """Score 4 + 0.25 x 6 = 5.5: above the answer's operating point (3.5), below bold's (9)."""
+    passage_reader = PassageReader(FakeReader("April", margin=-4.0), FakeRelevance(6.0), POLICY)
     reading = passage_reader.run(Question.analyse("When does work start on the Kellford bridge?"), [REPAIRS], [])
     assert reading is not None and reading.sentence.text == "Work starts in April."
     assert passage_reader.direct(reading, Question.analyse("When does work start on the Kellford bridge?")) is None
@@ -82,7 +112,8 @@ def test_a_bold_answer_must_be_the_kind_asked_for():
     reading = passage_reader.run(Question.analyse("When do the repairs start?"), [REPAIRS], [])
     assert reading is not None
     assert passage_reader.direct(reading, Question.analyse("When do the repairs start?")) is None
-    assert passage_reader.direct(reading, Question.analyse("What kind of official spoke about the repairs?")) == "the city engineer"
+    official = Question.analyse("What kind of official spoke about the repairs?")
+    assert passage_reader.direct(passage_reader.run(official, [REPAIRS], []), official) == "the city engineer"
     # A "who" wants a name in bold: a description is cited, not shown as the answer.
     assert passage_reader.direct(reading, Question.analyse("Who said what the repairs cost?")) is None
 
@@ -122,7 +153,7 @@ class ScriptedReader:
 
 def test_regression_a_year_was_the_answer_to_which_state():
     """'In which US state ...' read '2005' with a sure margin: a span that is not the kind asked
-    for loses its confidence, so the reader abstains rather than answer with a year."""
+    for loses its `fits` signal, so the reader abstains rather than answer with a year."""
     reader = ScriptedReader({"year": ("2005", -7.0)})
     question = Question.analyse("In which US state will the firm build its plant?")
     assert PassageReader(reader, FakeRelevance(2.5), POLICY).run(question, [SECOND], []) is None
@@ -136,7 +167,9 @@ def test_a_span_of_the_kind_asked_for_beats_a_surer_span_of_another_kind():
         chunk_id="c3", source="move.txt", title="New plant", text="Production moves to Texas next year.",
         start=0, score=0.8, rank=3, spans=((0, 36),), vectors=np.zeros((1, 3), dtype=np.float32))
     readings = PassageReader(reader, FakeRelevance(2.0), POLICY).candidates(Question.analyse("Which state gets the plant?"), [SECOND, third], [])
-    assert [(r.span, r.confidence) for r in readings] == [("Texas", 9.0 + 0.5), ("2005", 12.0 + 0.5 - 6.0)]
+    assert [r.span for r in readings] == ["Texas", "2005"]
+    assert [(r.signals.fits, r.signals.rank, r.signals.agree) for r in readings] == [(1.0, 3.0, 0.0), (0.0, 2.0, 0.0)]
+    assert [score(r) for r in readings] == [pytest.approx(9.0 + 0.5), pytest.approx(12.0 + 0.5 - 6.0)]
 
 
 @pytest.mark.parametrize("question, read_as", [
@@ -209,8 +242,8 @@ def test_a_bold_answer_needs_the_cross_encoder_too():
 
 def test_regression_the_finance_minister_answered_who_is_the_foreign_minister():
     """'Polish Finance Minister Andrzej ...' read as the answer to "Who is Poland's foreign
-    minister?" (margin -6): the title in front names another role, so the reading loses the
-    type-mismatch penalty and the answerer abstains."""
+    minister?" (margin -6): the title in front names another role, so the reading loses its
+    `fits` signal and the answerer abstains."""
     text = "In an interview, Freedonian Finance Minister Ana Kovac said talks were under way."
     passage = RetrievedPassage(chunk_id="c7", source="talks.txt", title="Freedonia talks", text=text, start=0, score=1.0,
                                rank=1, spans=((0, len(text)),), vectors=np.zeros((1, 3), dtype=np.float32))
@@ -246,12 +279,12 @@ def _paragraph_of(sentence) -> str:
 def test_regression_the_ferry_weekday_count_answered_how_many_the_rail_line_carries():
     """'How many passengers a year is the Vale Line expected to carry?' was answered from the
     ferry's weekday count: no name the question uses was near the span. A missing name now costs
-    the reading `missing_name_penalty` of its confidence."""
+    the reading its `names` signal, which the calibrator weighs."""
     question = Question.analyse("How many passengers a year will the Vale Line carry?")
     sure = PassageReader(FakeReader("300", margin=-10.0), FakeRelevance(4.0), POLICY)
     unsure = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY)
     reading = sure.candidates(question, [_ferry_passage()], [], _paragraph_of)[0]
-    assert reading.confidence == pytest.approx(10.0 + 1.0 - 6.0)
+    assert reading.signals.names == 0.0 and score(reading) == pytest.approx(10.0 + 1.0 - 6.0)
     assert unsure.run(question, [_ferry_passage()], [], _paragraph_of) is None  # 7 + 1 - 6 < 3.5
 
 
@@ -261,21 +294,20 @@ def test_a_name_the_chunk_leaves_to_its_paragraph_is_no_missing_name():
     reader = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY)
     without = reader.candidates(question, [_ferry_passage()], [])[0]
     with_paragraph = reader.candidates(question, [_ferry_passage()], [], _paragraph_of)[0]
-    assert without.confidence == pytest.approx(7.0 + 1.0 - 6.0)
-    assert with_paragraph.confidence == pytest.approx(7.0 + 1.0)
+    assert (without.signals.names, with_paragraph.signals.names) == (0.0, 1.0)
 
 
 def test_regression_the_year_of_a_date_filter_was_a_figure_the_passage_had_to_hold():
     """'Which ferry began sailing in March 2025?': the phrase became a publication filter, yet
     '2025' stayed a figure the passage must hold; no article text says its own year, so every
-    reading lost `missing_name_penalty` and the question abstained."""
+    reading lost its `names` signal and the question abstained."""
     import datetime as dt
     question = Question.analyse("How many passengers does the ferry carry, in March 2025?",
                                 now=dt.date(2025, 4, 20), dated=(dt.date(2025, 1, 1), dt.date(2025, 4, 20)))
     assert question.scope is not None and question.figures == frozenset()
     reading = PassageReader(FakeReader("300", margin=-7.0), FakeRelevance(4.0), POLICY).candidates(
         question, [_ferry_passage()], [], _paragraph_of)[0]
-    assert reading.confidence == pytest.approx(7.0 + 1.0)
+    assert reading.signals.names == 1.0
     # A year that is no filter ('in 1997' over 2025 articles) is still a figure the passage must hold.
     old = Question.analyse("How many passengers did the ferry carry in 1997?",
                            now=dt.date(2025, 4, 20), dated=(dt.date(2025, 1, 1), dt.date(2025, 4, 20)))
@@ -319,14 +351,14 @@ def test_the_articles_the_reader_read_and_found_no_answer_in_are_told():
 
 def test_regression_a_follow_up_read_in_its_own_words_was_answered_from_another_story():
     """"And who directed it?" after a question on the Marsh Vale ferry: a span from a story that
-    names no ferry of the Marsh Vale loses `missing_name_penalty`, as for a question naming it."""
+    names no ferry of the Marsh Vale loses its `names` signal, as for a question naming it."""
     history = [{"role": "user", "content": "When will the Marsh Vale Council ferry resume?"},
                {"role": "assistant", "content": "In April. [1]"}]
     question = Question.analyse("And how many passengers does it carry?", history)
     assert question.read_as == "And how many passengers does it carry?"
     reading = PassageReader(FakeReader("4.7 million euros", margin=-10.0), FakeRelevance(4.0), POLICY).candidates(
         question, [REPAIRS], [])[0]
-    assert reading.confidence == pytest.approx(10.0 + 1.0 - 6.0)
+    assert reading.signals.names == 0.0
 
 
 def test_regression_the_reader_took_the_share_of_another_population_from_a_comparison():
@@ -341,3 +373,58 @@ def test_regression_the_reader_took_the_share_of_another_population_from_a_compa
     assert reader.direct(men, Question.analyse("What percentage of men on the ferries work part-time?")) == "18%"
     women = reader.run(Question.analyse("What percentage of women on the ferries work part-time?"), [passage], [])
     assert women.span == "35%"
+
+
+def test_passages_that_agree_on_the_answer_are_counted_and_the_runner_up_gap_is_the_readers():
+    """'Texas' read in two passages agrees once with the other; each leads the '2005' reading by
+    its reader score over 2005's, and 2005 trails the surer Texas."""
+    reader = ScriptedReader({"year": ("2005", -5.0), "state": ("Texas", -9.0)})
+    third = RetrievedPassage(
+        chunk_id="c3", source="move.txt", title="New plant", text="Production moves to Texas next year.",
+        start=0, score=0.8, rank=3, spans=((0, 36),), vectors=np.zeros((1, 3), dtype=np.float32))
+    both = RetrievedPassage(
+        chunk_id="c4", source="texas.txt", title="Plant site", text="Texas won the plant, officials said.",
+        start=0, score=0.7, rank=4, spans=((0, 36),), vectors=np.zeros((1, 3), dtype=np.float32))
+    readings = PassageReader(reader, FakeRelevance(2.0), POLICY).candidates(
+        Question.analyse("Which state gets the plant?"), [SECOND, third, both], [])
+    by_source = {r.sentence.source: r.signals for r in readings}
+    assert by_source["move.txt"].agree == 1.0 and by_source["texas.txt"].agree == 1.0
+    assert by_source["chips.txt"].agree == 0.0
+    assert by_source["move.txt"].gap == pytest.approx(9.0 - 5.0) and by_source["chips.txt"].gap == pytest.approx(5.0 - 9.0)
+
+
+def test_a_lone_reading_leads_by_the_clip():
+    from rag.answering.calibrator import CLIP
+    reading = PassageReader(FakeReader("April", margin=-9.0), FakeRelevance(1.0), POLICY).candidates(
+        Question.analyse("When does work start on the Kellford bridge?"), [REPAIRS], [])[0]
+    assert reading.signals.gap == CLIP and reading.signals.agree == 0.0 and reading.signals.words == 1.0
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("SpongeBob SquarePants", "SpongeBob", True), ("Texas.", "texas", True), ("the Pentagon", "Pentagon", True),
+    ("2005", "20050", False), ("Thomas Jefferson", "John Adams", False), ("", "x", False),
+])
+def test_same_answer_is_one_span_holding_the_other_by_whole_words(a, b, same):
+    assert same_answer(a, b) is same
+
+
+def test_the_shipped_calibrator_loads_and_a_surer_reader_is_likelier():
+    shipped = Calibrator.load()
+    assert 0.0 < shipped.answer_at <= shipped.direct_at < 1.0
+    reader = FakeReader("April", margin=-4.0)
+    question = Question.analyse("When does work start on the Kellford bridge?")
+    unsure = _PassageReader(reader, FakeRelevance(1.0), POLICY, shipped).candidates(question, [REPAIRS], [])[0]
+    sure = _PassageReader(FakeReader("April", margin=-12.0), FakeRelevance(1.0), POLICY, shipped).candidates(question, [REPAIRS], [])[0]
+    assert sure.probability > unsure.probability
+
+
+@pytest.mark.parametrize("content", [None, "{", '{"model": {}}',
+                                     '{"model": {"features": ["luck"], "mean": [0], "scale": [1], "coef": [1], "intercept": 0},'
+                                     ' "operating_points": {"answer": {"probability": 0.5}, "direct": {"probability": 0.9}}}'])
+def test_a_missing_or_broken_weights_file_is_a_typed_error(tmp_path, content):
+    from rag.errors import NotConfigured
+    path = tmp_path / "weights.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(NotConfigured, match="weights"):
+        Calibrator.load(path)

@@ -107,3 +107,41 @@ def test_recency_tiebreak() -> None:
     exact = recency_tiebreak(items, key_score=lambda i: i[1], key_date=lambda i: i[2], epsilon=0.0)
     assert [i[0] for i in exact] == ["old", "undated", "new", "mid", "low"]  # only exact ties reorder
     assert recency_tiebreak([], key_score=float, key_date=lambda i: None, epsilon=eps) == []
+
+
+TRAM_ARTICLES = {
+    "tram-approved.md": "---\ntitle: Kellford tram extension approved\ndate: 2025-03-03\n---\n"
+    "Kellford council approved the tram extension to Riverside on Monday. The tram extension will cost €40 million, "
+    "the council said. Work is due to start in the autumn and the line should open in 2027.\n",
+    "tram-cost-rises.md": "---\ntitle: Kellford tram extension over budget\ndate: 2025-04-22\n---\n"
+    "The Kellford tram extension is running over budget. Its cost has risen to €48 million, council officials told a "
+    "meeting on Tuesday, blaming higher steel prices. The opening date of 2027 is unchanged.\n",
+    "pool.md": "---\ntitle: Riverton pool reopens\ndate: 2025-01-10\n---\nThe Riverton swimming pool reopened on Saturday. "
+    "The Riverton swimming pool refurbishment, paid for by Marsh Vale Council, cost £2.4 million.\n",
+    "budget.md": "---\ntitle: Marsh Vale Council sets its budget\ndate: 2025-01-29\n---\nMarsh Vale Council budget for "
+    "Riverton includes £1.2 million for swimming lessons and flood defences. Council tax will rise by 3%.\n",
+}
+
+
+@pytest.mark.slow
+def test_regression_the_tram_extension_cost_is_newest_first_with_and_without_the_older_article(tmp_path, onnx_embedder):
+    """'How much will the tram extension cost?' gave the older €40 million in bold, the newer
+    'has risen to €48 million' second and no revision note; with --since after the first article
+    it said 'the corpus does not say'. The real models on invented articles: the newer figure
+    leads both times, with the revision note when both are in scope; a council budget for the
+    pool's town is still no revision of the pool's cost."""
+    from rag.assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in TRAM_ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=onnx_embedder)
+    assistant.ingest(progress=False)
+    both = assistant.ask("How much will the tram extension cost?")
+    assert both.citations[0].source == "tram-cost-rises.md" and "€48 million" in both.text.split("[1]")[0]
+    assert both.revision is not None and both.revision.startswith("€48 million (22 April 2025)")
+    later = assistant.ask("How much will the tram extension cost?", since="2025-04-01")
+    assert not later.abstained and later.citations[0].source == "tram-cost-rises.md"
+    pool = assistant.ask("How much did the Riverton swimming pool refurbishment cost?")
+    assert pool.citations[0].source == "pool.md" and pool.revision is None

@@ -86,6 +86,15 @@ class Composed:
     revision: str | None = None
     kind: str = "fact"  # or "briefing", with its stories in `items`
     items: list[BriefingItem] = field(default_factory=list)
+    probability: float | None = None  # the calibrator's, when the reader's reading decided the answer
+    certainty: str | None = None  # "likely" or "unsure"
+
+
+def _calibrated(composed: Composed, reading: Reading | None) -> Composed:
+    """The answer with the probability of the reading it stands on (none for an abstention)."""
+    if reading is None or composed.abstained:
+        return composed
+    return replace(composed, probability=round(reading.probability, 4), certainty="likely" if reading.likely else "unsure")
 
 
 def answering_sentences(question: Question, sentences: list[EvidenceSentence], policy: Policy) -> list[EvidenceSentence]:
@@ -131,8 +140,8 @@ def compose(question: Question, sentences: list[EvidenceSentence], policy: Polic
         return Composed(NOT_IN_CORPUS, [], True, related_passages(sentences))
     best = passing[0]
     if question.kind is Kind.YES_NO:
-        return _yes_no(question, best, passing, policy)
-    return _with_support(question, best, passing[1:], policy, lambda lead: _rule_direct(question, lead, policy))
+        return _calibrated(_yes_no(question, best, passing, policy), reading)
+    return _calibrated(_with_support(question, best, passing[1:], policy, lambda lead: _rule_direct(question, lead, policy)), reading)
 
 
 def compose_read(question: Question, reading: Reading | None, sentences: list[EvidenceSentence], policy: Policy,
@@ -146,8 +155,11 @@ def compose_read(question: Question, reading: Reading | None, sentences: list[Ev
     lead = _read_sentence(reading)
     rest = [s for s in answering_sentences(question, sentences, policy) if s.key != lead.key]
     # A revised figure can put a newer article's sentence first: its own figure is then the answer.
-    return _with_support(question, lead, rest, policy,
-                         lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy), unanswered)
+    # The sentences the reader read a span in are candidates too, ranked by their relevance under
+    # their headline: 'Its cost has risen to €48 million' names its tram only in the headline.
+    return _calibrated(_with_support(question, lead, rest, policy,
+                                     lambda first: direct(reading) if first is lead else _rule_direct(question, first, policy),
+                                     unanswered, [_read_sentence(r) for r in reading.others]), reading)
 
 
 def _read_sentence(reading: Reading) -> EvidenceSentence:
@@ -183,10 +195,14 @@ def _rule_direct(question: Question, lead: EvidenceSentence, policy: Policy) -> 
 
 
 def _with_support(question: Question, best: EvidenceSentence, rest: list[EvidenceSentence], policy: Policy,
-                  direct: Callable[[EvidenceSentence], str | None], unanswered: frozenset[str] = frozenset()) -> Composed:
-    """`best` leads, with close sentences that add a fact; a revised figure puts the newest first."""
+                  direct: Callable[[EvidenceSentence], str | None], unanswered: frozenset[str] = frozenset(),
+                  read: list[EvidenceSentence] | None = None) -> Composed:
+    """`best` leads, with close sentences that add a fact; a revised figure puts the newest first.
+    `read`: further sentences the reader found a span in, checked for a revised figure only."""
     passing = [best, *rest]
-    revision = _revision(question, best, passing[: policy.revision_candidates], policy.revision_shared_words, unanswered)
+    known = {s.key for s in passing}
+    candidates = passing[: policy.revision_candidates] + [s for s in read or [] if s.key not in known]
+    revision = _revision(question, best, candidates, policy.revision_shared_words, unanswered)
     if revision is not None:
         newest = revision[0]
         passing = [newest] + [s for s in passing if s is not newest]
@@ -234,20 +250,26 @@ def _revision(
     articles of different dates, or None. Only a figure the best sentence disagrees with, in a
     sentence of the same story, counts, so an unrelated amount does not displace the answer. Words
     of a town's stories ('Riverton', 'Marsh Vale Council') can make a budget's '£1.2 million for
-    flood defences' look like the library renovation's cost revised; the reader, having read the
-    budget for the question and found no answer there (`unanswered`), tells them apart. A newer
-    figure needs it; an earlier one is only mentioned after the answer."""
+    flood defences' look like the library renovation's cost revised; a newer figure of the same
+    story needs the reader to have found it a likely answer. Whatever the reader's doubt, a figure
+    whose headline, chunk and sentence name every word the question asks about, as the answer's do,
+    is the same quantity ('Kellford tram extension over budget ... Its cost has risen to €48
+    million'); the budget names no pool refurbishment. An earlier figure is only mentioned after
+    the answer."""
     mine = _claim(best)
     if mine.published is None:
         return None
     topic = _story_words(best) - question.stems
+    asked = bool(question.stems) and question.stems <= _context_stems(best)
 
     def revises(s: EvidenceSentence) -> bool:
         theirs = _claim(s)
-        if conflicting_figures(mine, theirs) is None or len(topic & _story_words(s)) < shared_words:
+        if conflicting_figures(mine, theirs) is None:
             return False
+        if asked and question.stems <= _context_stems(s):
+            return True
         newer = theirs.published is not None and theirs.published > mine.published
-        return not (newer and s.source in unanswered)
+        return len(topic & _story_words(s)) >= shared_words and not (newer and s.source in unanswered)
 
     rivals = {id(s): s for s in candidates if s is not best and revises(s)}
     if not rivals:
@@ -259,6 +281,11 @@ def _revision(
         return None
     back = {id(claim): key for key, claim in claims.items()}
     return by_claim[back[id(pair[0])]], by_claim[back[id(pair[1])]]
+
+
+def _context_stems(sent: EvidenceSentence) -> set[str]:
+    """The content stems of a sentence's headline, chunk and itself: what it is about."""
+    return stems(f"{sent.title} {sent.context} {sent.text}")
 
 
 def _story_words(sent: EvidenceSentence) -> set[str]:

@@ -2,30 +2,36 @@
 
 Each of the top passages is read with its article's headline in front (the subject a sentence
 leaves out is often only there), in one batched reader call; headlines are read, never quoted.
-Every passage gives its best span; the cited sentence is the passage sentence that holds it. A
-span is trusted on three signals together, because the reader alone tells "about something else"
-well and "a plausible wrong answer" poorly: its no-answer margin (how much surer it is of the span
-than of "no answer"), the cross-encoder's relevance of the cited sentence under its headline, and
-whether the span is the kind of thing asked for (`span_fits`: a number for "how many", a name for
-"which"; `role_agrees`: the title in front of a name is the role asked about), and whether the
-names and figures the question uses are in the sentence's surroundings (headline, chunk, paragraph): 300
-passengers "on a weekday" in the ferry story does not answer how many the Vale Line will carry.
-`confidence = -margin + relevance_weight * relevance - type_mismatch_penalty - missing_name_penalty`
-(each penalty only when its check fails); below `min_confidence` nothing answers.
+Every passage gives its best span; the cited sentence is the passage sentence that holds it. The
+reader alone tells "about something else" well and "a plausible wrong answer" poorly, so a span is
+judged on the signals together (`Signals`): its no-answer margin, the cross-encoder's relevance of
+the cited sentence under its headline, whether the span is the kind of thing asked for
+(`span_fits`: a number for "how many", a name for "which"; `role_agrees`: the title in front of a
+name is the role asked about), whether the names and figures the question uses are near the
+sentence (headline, chunk, paragraph: 300 passengers "on a weekday" in the ferry story does not
+answer how many the Vale Line will carry), how many passages agree on the span, its lead over the
+runner-up answer, and the passage's retrieval rank and score. A calibrator learned on dev
+(`rag/answering/calibrator`) turns them into the probability that the answer is right; below its
+operating point nothing answers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 import numpy as np
 
 from rag.answering.answerability import Kind, asked_share_instead, counted_agrees, names_covered, role_agrees, span_fits
+from rag.answering.calibrator import CLIP, Calibrator, Signals
 from rag.answering.direct import duration_answer, when_answer
 from rag.answering.question import Question
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.models.reader import Span
+
+if TYPE_CHECKING:
+    from rag.settings import AnswerSettings
 
 
 class SpanReader(Protocol):
@@ -39,13 +45,15 @@ class Relevance(Protocol):
 @dataclass(frozen=True)
 class ReadingPolicy:
     passages: int  # top passages the reader reads
-    relevance_weight: float  # weight of the cross-encoder logit beside the reader's margin
-    min_confidence: float  # below it the passages do not answer the question
-    direct_max_margin: float  # the span is shown as the direct answer only below this margin
-    direct_max_words: int  # ... and only when it is this short (a long span is a clause, not an answer)
-    direct_min_relevance: float  # ... and only when the cross-encoder does not find its sentence off the point
-    type_mismatch_penalty: float  # confidence taken from a span that is not the kind asked for
-    missing_name_penalty: float  # ... from a span whose surroundings lack a name the question uses
+    direct_max_words: int  # a longer span is a clause, never the direct answer
+    min_probability: float | None = None  # below it nothing answers (None: the calibrator's operating point)
+    direct_min_probability: float | None = None  # ... and the span is in bold only at or above this
+    calibrator: Path | None = None  # its weights.json (None: the shipped one)
+
+    @classmethod
+    def from_settings(cls, a: "AnswerSettings") -> "ReadingPolicy":
+        return cls(passages=a.reader_passages, direct_max_words=a.reader_direct_max_words, min_probability=a.reader_min_probability,
+                   direct_min_probability=a.reader_direct_min_probability, calibrator=a.reader_calibrator)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,10 @@ class Reading:
     span: str
     margin: float
     relevance: float
-    confidence: float
+    signals: Signals
+    probability: float = 0.0  # that an answer led by this reading is right (the calibrator's)
+    likely: bool = False  # sure enough for a bold answer (the calibrator's operating point)
+    others: tuple["Reading", ...] = ()  # the trusted reading's rivals from other articles (revised figures)
 
 
 def _context(passage: RetrievedPassage) -> tuple[str, int]:
@@ -109,14 +120,17 @@ def _no_paragraph(sentence: EvidenceSentence) -> str:
 
 
 class PassageReader:
-    """`run(question, passages, sentences)` → the best `Reading`, or None when none is confident."""
+    """`run(question, passages, sentences)` → the best `Reading`, or None when none is likely enough."""
 
-    def __init__(self, reader: SpanReader, relevance: Relevance, policy: ReadingPolicy) -> None:
+    def __init__(self, reader: SpanReader, relevance: Relevance, policy: ReadingPolicy, calibrator: Calibrator | None = None) -> None:
         self.reader, self.relevance, self.policy = reader, relevance, policy
+        self.calibrator = calibrator or Calibrator.load(policy.calibrator)
+        self.answer_at = self.calibrator.answer_at if policy.min_probability is None else policy.min_probability
+        self.direct_at = self.calibrator.direct_at if policy.direct_min_probability is None else policy.direct_min_probability
 
     def candidates(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
                    paragraph: Paragraph = _no_paragraph) -> list[Reading]:
-        """One reading per passage that yields a span outside its headline, best first."""
+        """One reading per passage that yields a span outside its headline, likeliest first."""
         top = passages[: self.policy.passages]
         if not top:
             return []
@@ -131,9 +145,11 @@ class PassageReader:
         if not found:
             return []
         logits = self.relevance.score(question.query, [f"{p.title}. {s.text}" if p.title else s.text for _, p, s, _ in found])
-        readings = [self._reading(question, span, passage, sentence, offset, float(logit), paragraph)
-                    for (span, passage, sentence, offset), logit in zip(found, logits)]
-        return sorted(readings, key=lambda r: -r.confidence)
+        readings = _with_agreement([self._reading(question, span, passage, sentence, offset, float(logit), paragraph)
+                                    for (span, passage, sentence, offset), logit in zip(found, logits)])
+        probabilities = [self.calibrator.probability(r.signals) for r in readings]
+        readings = [replace(r, probability=p, likely=p >= self.direct_at) for r, p in zip(readings, probabilities)]
+        return sorted(readings, key=lambda r: -r.probability)
 
     def _reading(self, question: Question, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence,
                  offset: int, logit: float, paragraph: Paragraph) -> Reading:
@@ -141,20 +157,19 @@ class PassageReader:
         moved = _to_asked_share(question, sentence, start, text)
         if moved is not None:
             start, text = moved
-        confidence = -span.margin + self.policy.relevance_weight * logit
-        if not _fits(question, text, sentence, start):
-            confidence -= self.policy.type_mismatch_penalty
         # The paragraph is a read of the stored article: only when the chunk lacks a name.
         # The reader reads a follow-up's own words; the topic it leans on must still be near.
         nearby, subject = f"{sentence.title} {sentence.context}", question.subject_names
-        if not names_covered(question, nearby, names=subject) and not names_covered(
-                question, f"{nearby} {paragraph(sentence)}", names=subject):
-            confidence -= self.policy.missing_name_penalty
-        return Reading(sentence, start, start + len(text), text, span.margin, logit, confidence)
+        names = names_covered(question, nearby, names=subject) or names_covered(
+            question, f"{nearby} {paragraph(sentence)}", names=subject)
+        signals = Signals(reader=-span.margin, relevance=logit, fits=float(_fits(question, text, sentence, start)),
+                          names=float(names), agree=0.0, gap=0.0, rank=float(passage.rank), retrieval=float(passage.score),
+                          words=float(len(text.split())))
+        return Reading(sentence, start, start + len(text), text, span.margin, logit, signals)
 
     def best(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
              paragraph: Paragraph = _no_paragraph) -> Reading | None:
-        """The most confident reading, however unsure: a yes/no question takes its sentence as a
+        """The likeliest reading, however unsure: a yes/no question takes its sentence as a
         candidate, not its span as the answer."""
         readings = self.candidates(question, passages, sentences, paragraph)
         return readings[0] if readings else None
@@ -165,21 +180,23 @@ class PassageReader:
 
     def answer(self, question: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence],
                paragraph: Paragraph = _no_paragraph) -> tuple[Reading | None, frozenset[str]]:
-        """(the trusted reading or None, the articles read that gave no confident span): what the
+        """(the trusted reading or None, the articles read that gave no likely span): what the
         reader found nothing in is no answer, nor a revision of one."""
         readings = self.candidates(question, passages, sentences, paragraph)
-        answered = {r.sentence.source for r in readings if r.confidence >= self.policy.min_confidence}
+        answered = {r.sentence.source for r in readings if r.probability >= self.answer_at}
         unanswered = frozenset(p.source for p in passages[: self.policy.passages]) - answered
-        best = readings[0] if readings and readings[0].confidence >= self.policy.min_confidence else None
+        best = readings[0] if readings and readings[0].probability >= self.answer_at else None
+        if best is not None:
+            best = replace(best, others=tuple(r for r in readings[1:] if r.sentence.source != best.sentence.source))
         return best, unanswered
 
     def direct(self, reading: Reading, question: Question) -> str | None:
-        """The span, verbatim, when the reader is sure of it and it is the kind of thing asked for
-        (`span_fits`: a "how many" wants a number, a "which" a name; a day a "when" span names is
-        resolved against the article's date); otherwise None, and the cited sentence speaks alone."""
+        """The span, verbatim, when the answer is likely enough for bold and the span is the kind
+        of thing asked for (`span_fits`: a "how many" wants a number, a "which" a name; a day a
+        "when" span names is resolved against the article's date); otherwise None, and the cited
+        sentence speaks alone."""
         span = reading.span.strip()
-        if (reading.margin > self.policy.direct_max_margin or reading.relevance < self.policy.direct_min_relevance
-                or not span or len(span.split()) > self.policy.direct_max_words):
+        if reading.probability < self.direct_at or not span or len(span.split()) > self.policy.direct_max_words:
             return None
         if not _fits(question, span, reading.sentence, reading.start):  # judged against the question asked here
             return None  # 'offshore wind company' does not answer "Which company" in bold
@@ -188,3 +205,28 @@ class PassageReader:
         if question.kind is Kind.DATE:
             return when_answer(span, reading.sentence.published_on)
         return span if question.kind is not Kind.YES_NO else None
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Two spans give one answer when one holds the other, case and punctuation aside
+    ('SpongeBob SquarePants' and 'SpongeBob')."""
+    fa, fb = _fold(a), _fold(b)
+    return bool(fa and fb) and (f" {fa} " in f" {fb} " or f" {fb} " in f" {fa} ")
+
+
+def _fold(text: str) -> str:
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
+
+
+def _with_agreement(readings: list[Reading]) -> list[Reading]:
+    """Each reading with how many other passages give its answer and its reader lead over the best
+    reading that gives another (a lone answer leads by the clip)."""
+    out = []
+    for r in readings:
+        others = [o for o in readings if o is not r]
+        agree = sum(1 for o in others if same_answer(r.span, o.span))
+        rivals = [o.signals.reader for o in others if not same_answer(r.span, o.span)]
+        gap = r.signals.reader - max(rivals) if rivals else CLIP
+        out.append(replace(r, signals=replace(r.signals, agree=float(agree), gap=gap)))
+    return out
+

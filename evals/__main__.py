@@ -30,6 +30,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-rerank": {"rerank": False},
     "reader": {"reader": True},
     "no-reader": {"reader": False},  # the rule-based answerer the reader replaced, for comparison
+    # Answer-or-abstain decisions: the learned calibrator, the hand-set sum it replaced, and every
+    # reading answered (the risk-coverage curve past the operating point).
+    "calibrated": {"reader_calibrator": None},
+    "hand-set": {"reader_calibrator": str(HERE / "decisions" / "hand-set.json")},
+    "answer-all": {"reader_min_probability": 0.0},
 }
 
 

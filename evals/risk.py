@@ -5,8 +5,10 @@ answer shown to a question the corpus cannot answer is wrong), and the answer's 
 `Answer` dict carries that says how sure it is: the calibrator's probability, a confidence). Sorting
 the answers shown by score and keeping the top k traces the precision of the answers shown against
 the share of questions answered, from the surest answer to the run's own decision, its operating
-point. The decision's threshold moved down would answer more; to trace that part, run with a lower
-one (each `--compare` configuration is a curve of its own, drawn side by side).
+point. An answer shown without a score (a rule decided it: a yes/no) is shown at every threshold,
+so the curve starts from those. The decision's threshold moved down would answer more; to trace
+that part, run with a lower one (`--compare default,answer-all`: each configuration is a curve of
+its own, drawn side by side).
 """
 
 from __future__ import annotations
@@ -55,25 +57,29 @@ def points(records: list[Record], fields: Iterable[str] = SCORE_FIELDS) -> tuple
 
 
 def curve(pts: list[Point], score_field: str | None = None) -> dict[str, Any]:
-    """The operating point (the run's decision) and, when every answer shown has a score, the curve
-    up to it: one step per distinct score, surest first, with the score as the step's threshold."""
+    """The operating point (the run's decision) and, when answers carry a score, the curve up to it:
+    one step per distinct score, surest first, with the score as the step's threshold; answers
+    shown without a score are in every step."""
     n = len(pts)
     shown = [p for p in pts if p.shown]
     right = sum(p.right for p in shown)
+    unscored = [p for p in shown if p.score is None]
     operating = {"coverage": _share(len(shown), n), "precision": _share(right, len(shown)),
                  "answered": len(shown), "right": right, "questions": n}
-    result: dict[str, Any] = {"score": score_field, "operating_point": operating, "curve": [], "area": None}
-    if not shown or any(p.score is None for p in shown):
+    result: dict[str, Any] = {"score": score_field, "operating_point": operating, "curve": [], "area": None,
+                              "shown_without_score": len(unscored)}
+    if len(unscored) == len(shown):
         return result
-    steps, k, hits = [], 0, 0
-    ordered = sorted(shown, key=lambda p: -p.score)  # type: ignore[operator]
+    k, hits = len(unscored), sum(p.right for p in unscored)
+    steps = [{"threshold": None, "coverage": _share(k, n), "precision": _share(hits, k)}] if k else []
+    ordered = sorted((p for p in shown if p.score is not None), key=lambda p: -p.score)  # type: ignore[operator]
     for i, p in enumerate(ordered):
         k, hits = k + 1, hits + p.right
         if i + 1 == len(ordered) or ordered[i + 1].score != p.score:  # ties are one step
             steps.append({"threshold": round(p.score, 6), "coverage": _share(k, n), "precision": _share(hits, k)})  # type: ignore[arg-type]
     result["curve"] = steps
     # Area under precision over coverage, up to the operating point: higher is better at equal coverage.
-    result["area"] = round(sum(s["precision"] * (s["coverage"] - prev) for s, prev in
+    result["area"] = round(sum((s["precision"] or 0.0) * (s["coverage"] - prev) for s, prev in
                                zip(steps, [0.0] + [s["coverage"] for s in steps])), 4)
     return result
 

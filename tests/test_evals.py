@@ -515,6 +515,18 @@ def test_risk_coverage_ties_are_one_step_and_any_score_field_can_be_read(tmp_pat
     assert rc["score"] == "confidence" and len(rc["curve"]) == 1 and rc["curve"][0]["precision"] == 0.5
 
 
+def test_risk_coverage_counts_answers_shown_without_a_score_at_every_threshold(tmp_path):
+    """A yes/no decided by rules carries no probability: no threshold withholds it, so the curve starts
+    from it instead of being dropped (or dropping the curve)."""
+    from evals.risk import risk_coverage
+
+    rc = risk_coverage([scored(tmp_path, None, right=False), scored(tmp_path, 0.9), scored(tmp_path, 0.5, shown=False)])
+    assert rc["shown_without_score"] == 1
+    assert [(s["threshold"], s["coverage"], s["precision"]) for s in rc["curve"]] == [
+        (None, round(1 / 3, 4), 0.0), (0.9, round(2 / 3, 4), 0.5)]
+    assert rc["operating_point"]["coverage"] == rc["curve"][-1]["coverage"]
+
+
 def test_risk_coverage_without_scores_keeps_the_operating_point_and_draws_no_curve(tmp_path):
     from evals.risk import risk_coverage
 
@@ -575,3 +587,24 @@ def test_only_runs_the_named_corpora_and_an_unknown_name_is_a_clear_error(capsys
     assert main(["--split", "dev", "--only", "externals", "--embedding-backend", "hashing"]) == 2
     err = capsys.readouterr().err.strip()
     assert "no corpus named externals" in err and len(err.splitlines()) == 1
+
+
+def test_hand_set_decision_answers_exactly_where_the_old_sum_reached_its_threshold():
+    """`--compare calibrated,hand-set` sets the old decision beside the new: the file must say
+    -margin + 0.25 x relevance - 6 (span unfit) - 6 (names missing) >= 3.5, as a probability >= 0.5."""
+    from rag.answering.calibrator import Calibrator, Signals
+
+    from evals.__main__ import VARIANTS
+
+    old = Calibrator.load(Path(VARIANTS["hand-set"]["reader_calibrator"]))
+
+    def answers(reader, relevance, fits, names):
+        signals = Signals(reader=reader, relevance=relevance, fits=fits, names=names, agree=3, gap=9, rank=4,
+                          retrieval=0.2, words=2)
+        return old.probability(signals) >= old.answer_at
+
+    for reader, relevance, fits, names in [(3.5, 0, 1, 1), (1.5, 8, 1, 1), (9.5, 0, 0, 1), (15.5, 0, 0, 0), (-8.5, -4, 1, 1)]:
+        total = reader + 0.25 * relevance - 6 * (1 - fits) - 6 * (1 - names)
+        assert answers(reader, relevance, fits, names) == (total >= 3.5)
+        assert answers(reader - 0.01, relevance, fits, names) == (total - 0.01 >= 3.5)
+    assert old.direct_at > 1 - 1e-9  # its two-threshold bold rule is no probability: no bold answer

@@ -131,10 +131,24 @@ def wait_for_text(page, selector: str, *texts: str) -> None:
     )
 
 
+EXAMPLES = "#nr-chat button.example"
+
+
+def above_the_fold(page, locator) -> bool:
+    """Whether every element of the locator is inside the window as first shown, not scrolled to."""
+    height = page.viewport_size["height"]
+    boxes = [locator.nth(i).bounding_box() for i in range(locator.count())]
+    return bool(boxes) and all(b is not None and b["y"] >= 0 and b["y"] + b["height"] <= height for b in boxes)
+
+
 def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
-    # The page shows the mode and the corpus, and example questions made from the indexed titles.
-    wait_for_text(page, "#nr-status", "Mode:", "extractive")
-    wait_for_text(page, "#nr-examples", "Example questions", "What's the latest on")
+    # The page says what a reader cares about: the articles, their dates, the mode (#34 item 8: it
+    # read "retriever hybrid · embeddings onnx:...").
+    wait_for_text(page, "#nr-status", "6 articles", "none with a publication date", "Mode:", "extractive")
+    assert "retriever" not in page.locator("#nr-status").inner_text()
+    # Example questions made from the articles, in the empty chat above the fold (they were below it).
+    wait_for_text(page, "#nr-chat", "What's happening with Emmanuel Macron?", "What happened in March?")
+    assert above_the_fold(page, page.locator(EXAMPLES))
     assert page.locator("#nr-empty").count() == 0 or not page.locator("#nr-empty").is_visible()
     assert page.evaluate("getComputedStyle(document.querySelector('#nr-question textarea')).fontFamily").startswith("system-ui")
 
@@ -156,6 +170,8 @@ def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
     assert "26" in card.locator("mark").inner_text()
     assert page.locator("#nr-related .nr-card").count() == 0
 
+    # The chat has no floating label to sit over its scrolled text (#34 item 8).
+    assert page.locator("#nr-chat label, #nr-chat [data-testid='block-label']").count() == 0
     # A [n] marker in the answer is a link to its source card.
     link = page.locator('#nr-chat a[href^="#nr-src-"]').first
     target = link.get_attribute("href")
@@ -217,7 +233,7 @@ def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
 
     # The uploaded article is cited, and shows up among the examples.
     page.get_by_role("tab", name="Ask").click()
-    wait_for_text(page, "#nr-examples", "What's the latest on Zorbland orchard harvest?")  # the newest story, whole
+    wait_for_text(page, "#nr-chat", "What's the latest on Zorbland orchard harvest?")  # the newest story, whole
     ask(page, PLUMS)
     wait_for_text(page, "#nr-chat", "312", "[1]")
     wait_for_text(page, "#nr-sources", "orchard.md", "published 14 February 2025")
@@ -248,3 +264,50 @@ def test_ask_read_sources_open_article(page, corpus: Path, tmp_path: Path):
 
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.outside_requests == []  # type: ignore[attr-defined]
+
+
+def test_an_example_asks_and_two_quotes_of_one_article_share_a_card(page):
+    """#34 items 8, 1, 2 on the page: clicking an example asks it (it only filled the box); the
+    undated seeds say so and answer from the dates their text gives, labelled as event dates; the
+    two sentences of one article are one card with both quotes (they were two near-identical
+    cards); a title made from the lead is marked, its file name beside it."""
+    wait_for_text(page, "#nr-chat", "What happened in March?")
+    shot(page, "9-examples-above-the-fold")
+    page.locator(EXAMPLES, has_text="What happened in March?").click()
+    wait_for_text(page, "#nr-chat", "What happened in March?", "no publication date, so I can't filter by date")
+    wait_for_text(page, "#nr-chat", "11 March (event date)", "(first words)", "001_b3a78f4a513db0c2.txt")
+    assert page.locator("#nr-question textarea").input_value() == ""  # asked, not left in the box
+    wait_for_text(page, "#nr-sources", "001_b3a78f4a513db0c2.txt")
+    cards = page.locator("#nr-sources .nr-card")
+    assert cards.count() == 1 and cards.first.locator("mark").count() == 2
+    assert all("March 11" in cards.first.locator("mark").nth(i).inner_text() for i in range(2))
+    assert cards.first.locator(".nr-derived").inner_text() == "(first words)"
+    shot(page, "10-example-asked-event-dates-one-card")
+    # The examples live in the chat: redrawing them when the collection changes keeps the conversation.
+    page.get_by_role("tab", name="Corpus").click()
+    page.locator("#nr-reindex").click()
+    page.wait_for_function("() => (document.querySelector('#nr-report textarea')?.value || '').includes('unchanged')")
+    page.get_by_role("tab", name="Ask").click()
+    wait_for_text(page, "#nr-chat", "11 March (event date)")
+    assert page.locator(EXAMPLES).count() == 0
+
+
+def test_a_narrow_screen_shows_the_whole_placeholder_and_no_label_over_the_chat(page):
+    """#34 item 8: on a phone the question box's placeholder was cut off, and the chat's
+    'Conversation' label sat over its scrolled text."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_for_text(page, "#nr-chat", "What happened in March?")
+    fits = page.locator("#nr-question textarea").evaluate("""(t) => {
+        const cs = getComputedStyle(t); const c = document.createElement('canvas').getContext('2d');
+        c.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        return [c.measureText(t.placeholder).width, t.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)]; }""")
+    assert fits[0] <= fits[1], fits
+    shot(page, "11-narrow-empty")
+    ask(page, REASSURANCE)
+    wait_for_text(page, "#nr-chat", "26 nations", "[1]")
+    ask(page, "What did Macron say about the reassurance force?")
+    page.wait_for_function("""() => { const chat = document.querySelector('#nr-chat').innerText;
+        return chat.includes('What did Macron say') && !chat.includes('Searching the articles'); }""")
+    page.locator("#nr-chat .bubble-wrap").first.evaluate("e => e.scrollTop = 120")
+    assert page.locator("#nr-chat label, #nr-chat [data-testid='block-label']").count() == 0
+    shot(page, "12-narrow-scrolled")

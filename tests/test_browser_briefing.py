@@ -28,7 +28,7 @@ def app_url(tmp_path):
 
 
 def test_a_briefing_is_a_dated_timeline_whose_markers_open_the_sources(page):
-    wait_for_text(page, "#nr-examples", "Example questions", "What happened in April 2025?")
+    wait_for_text(page, "#nr-chat", "What happened in April 2025?")  # an example, in the empty chat
     ask(page, "What happened in February 2025?")
     wait_for_text(page, "#nr-chat", "5 stories, oldest first", "27 February 2025")
     # The streamed lines come first; the timeline replaces them when the answer is final.

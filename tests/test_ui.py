@@ -194,7 +194,7 @@ def test_rendering_escapes_article_text():
     for fragment in (panel, render.chat_text(answer.text), render.article_view({"title": "<t>", "source": "s", "url": "http://evil.example/", "text": EVIL}, [(0, 9)])):
         assert "<script" not in fragment and "<img" not in fragment and "<a " not in fragment
         assert "<i>" not in fragment and "<b>" not in fragment
-    assert "&lt;script&gt;" in panel and "<mark>17 bridges &lt;img" in panel
+    assert "&lt;script&gt;" in panel and 'data-marker="1">17 bridges &lt;img' in panel
     assert 'data-cid="cid&quot;&gt;&lt;x"' in panel
     assert "Before." not in panel and "After." not in panel  # only the quote's own paragraph
 
@@ -285,7 +285,7 @@ def test_page_follows_the_collection(assistant):
     signature, _, rows, remove_pick, filter_pick, examples, empty = page
     assert {r[0] for r in rows} >= {CITED_FILE} and all(len(r) == 5 for r in rows)
     assert remove_pick.value == [CITED_FILE] and filter_pick.value == [CITED_FILE]  # stale picks dropped
-    assert examples.raw_samples and all(s[0].endswith(("?", ".")) and len(s[0]) <= 57 for s in examples.raw_samples)
+    assert examples.examples and all(e["text"].endswith(("?", ".")) and len(e["text"]) <= 57 for e in examples.examples)
     assert empty.visible is False
     assert all(v == gr_skip() for v in col.refresh_if_changed(signature))  # nothing changed: nothing redrawn
 
@@ -295,7 +295,7 @@ def test_page_follows_the_collection(assistant):
     assert col.refresh_if_changed(signature)[0] != signature
     assistant.remove([d["source"] for d in assistant.documents()])  # as another process could
     page = col.refresh_if_changed(signature)
-    assert page[0] != signature and page[2] == [] and page[5].visible is False and page[6].visible is True
+    assert page[0] != signature and page[2] == [] and page[5].examples is None and page[6].visible is True
     assert "newsrag ingest PATH" in EMPTY_INDEX and "upload" in EMPTY_INDEX.lower()
 
 
@@ -435,7 +435,7 @@ def ask_filtered(client, question: str, sources=None, since=None, until=None):
     return job.result(timeout=60), job.outputs()
 
 
-# ------------------------------------------------------------------------------------ #34: titles
+# ------------------------------------------------------------------------------------ #34: titles, cards, status
 def test_titles_made_from_the_lead_show_as_such_everywhere_with_the_file_name(assistant):
     """Regression (#34 item 1): cards, search results (MCP) and briefings named three seeds
     '004 b7c3ddf9127e697c'. Now the lead's first words, marked, with the file name beside them;
@@ -452,6 +452,41 @@ def test_titles_made_from_the_lead_show_as_such_everywhere_with_the_file_name(as
     hits = assistant.retrieve("reassurance force troops")
     assert hits and all("b7c3ddf9127e697c" not in h.title and "b3a78f4a513db0c2" not in h.title for h in hits)
     assert not any(d["title"].startswith(("001 ", "002 ", "004 ")) for d in assistant.documents())
+
+
+def test_two_quotes_from_one_article_make_one_card():
+    """Regression (#34 item 8): two sentences of one article were two near-identical cards."""
+    from ui import render
+
+    text = "Headline\nFirst quoted sentence here. Something between. Second quoted sentence here.\nLast paragraph quoted.\n"
+    quotes = ["First quoted sentence here.", "Second quoted sentence here.", "Last paragraph quoted."]
+    citations = [Citation(i + 1, "a.txt", "Headline", "cid", q, text.index(q), text.index(q) + len(q), 1.0)
+                 for i, q in enumerate(quotes)]
+    citations.append(Citation(4, "b.txt", "Other", "cid2", "Other.", 0, 6, 1.0))
+    answer = Answer("Q?", "A [1] [2] [3] [4]", citations, False, "extractive")
+    panel = render.sources_panel(answer, lambda cid: {"text": text if cid == "cid" else "Other."}, turn=2)
+    assert panel.count('class="nr-card"') == 2  # a.txt once (three quotes), b.txt once
+    assert panel.count('<blockquote class="nr-para">') == 3  # a.txt: two paragraphs, both quotes of the first in one
+    assert panel.count("Something between.") == 1
+    for marker in (1, 2, 3, 4):
+        assert panel.count(f'id="{render.card_id(2, marker)}"') == 1  # every marker still has its anchor
+    first_card = panel.split('class="nr-card"')[1]
+    assert all(q in first_card for q in quotes) and '<sup class="nr-quote-marker">[2]</sup>' in first_card
+
+
+def test_status_line_says_articles_dates_and_mode_not_internals():
+    """Regression (#34 item 8): the status line read 'retriever hybrid · embeddings onnx:...'."""
+    from ui import render
+
+    status = {"documents": 5, "chunks": 26, "retriever": "hybrid", "embedding_model": "onnx:bge-small-en-v1.5-int8",
+              "mode": "extractive"}
+    undated = render.status_line(status, [{"published": None}] * 5)
+    assert "5 articles</b>, none with a publication date" in undated and "Mode: <b" in undated
+    assert "retriever" not in undated and "onnx" not in undated and "chunks" not in undated
+    dated = render.status_line({**status, "documents": 3}, [{"published": "2025-01-08"}, {"published": "2025-03-24"},
+                                                            {"published": None}])
+    assert "3 articles</b>, 8 January – 24 March 2025 (1 undated)" in dated
+    assert "no generative model" in dated
 
 
 def test_example_questions_on_the_undated_seeds_ask_what_they_answer():

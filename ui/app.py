@@ -34,7 +34,7 @@ import gradio as gr
 from rag.settings import Settings, force_offline
 from ui import conversations, render
 from ui.handlers import Handlers
-from ui.web_corpus import CORPUS_HEADERS, EMPTY_INDEX, REPORT_HEADERS, Collection
+from ui.web_corpus import CORPUS_HEADERS, EMPTY_INDEX, REPORT_HEADERS, Collection, example_messages
 
 if TYPE_CHECKING:  # types only: ui imports no engine internals at run time
     from rag.facade import AssistantAPI
@@ -56,10 +56,12 @@ watch('value', () => {
   if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
 });
 """
+CHAT_HEIGHT = 420  # px: the question box under it stays in a 720 px-high window
 PAGE_CSS = """
 #nr-header h1 { margin-bottom: 0; }
 #nr-chat { min-height: 420px; }
 #nr-empty { padding: 0.5rem 0.8rem; border-left: 4px solid #d97706; background: rgba(217, 119, 6, 0.08); }
+.nr-tl .nr-derived, .nr-tl .nr-file, .nr-tl .nr-event-label { font-weight: normal; font-size: 0.85em; opacity: 0.75; }
 .nr-tl { list-style: none; margin: 0.4rem 0 0.2rem 0.3rem; padding: 0 0 0 1rem; border-left: 2px solid #93c5fd; }
 .nr-tl-item { position: relative; margin: 0 0 0.7rem 0; }
 .nr-tl-item::before { content: ""; position: absolute; left: -1.42rem; top: 0.35rem; width: 0.7rem; height: 0.7rem;
@@ -131,31 +133,31 @@ def build_app(assistant: AssistantAPI) -> gr.Blocks:
 
 # ------------------------------------------------------------------------------------ layout
 def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
-    """The chat, the question box, the filters and the examples; the source panels beside them."""
+    """The chat (its examples inside while it is empty), the question box, the filters; the source panels beside them."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             page.empty_note = gr.Markdown(EMPTY_INDEX, elem_id="nr-empty", visible=not first["sources"])
+            # No floating label: it sat over the chat's scrolled text (the chat needs no caption).
             page.chatbot = gr.Chatbot(
-                elem_id="nr-chat", label="Conversation", height=460,
+                elem_id="nr-chat", label="Conversation", show_label=False, height=CHAT_HEIGHT,
                 render_markdown=False, sanitize_html=True, allow_tags=False, latex_delimiters=[],
                 buttons=["copy"], feedback_options=None, allow_file_downloads=False,
-                placeholder="Ask about the news articles in the index. Every answer quotes them "
-                "verbatim; the numbers in brackets point to the sources.",
+                placeholder="Ask about the news articles in the index, or try a question below. Every answer "
+                "quotes them verbatim; the numbers in brackets point to the sources.",
+                # In the empty chat, where a newcomer looks first at any window size; a click asks.
+                examples=example_messages(first["examples"]),
             )
+            page.examples = page.chatbot  # what the collection's changes redraw (ui.web_corpus)
             with gr.Row():
                 page.question = gr.Textbox(
                     elem_id="nr-question", show_label=False, scale=5, lines=1, max_lines=4,
-                    placeholder="Ask a question about the articles…", autofocus=True,
+                    placeholder="Ask about the articles…", autofocus=True,  # short: a phone shows it whole
                 )
                 page.send = gr.Button("Send", variant="primary", scale=1, elem_id="nr-send", min_width=80)
             _filters(page, first)
             with gr.Row():
                 page.clear = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
             _conversation_panel(page)
-            page.examples = gr.Dataset(
-                components=[page.question], samples=first["examples"], label="Example questions",
-                elem_id="nr-examples", visible=bool(first["examples"]),
-            )
         with gr.Column(scale=2):
             page.sources = gr.HTML(
                 render.sources_panel(None), elem_id="nr-sources", css_template=render.PANEL_CSS, js_on_load=OPEN_JS,
@@ -217,35 +219,39 @@ def _corpus_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------ events
-def _wire_chat(page: SimpleNamespace, h: Handlers) -> None:
-    """The public API, then the chat: the question shows at once with a pending reply, then the
-    answer streams in."""
+def _wire_chat(page: SimpleNamespace, h: Handlers) -> list[Any]:
+    """The public API, then the chat: the question (typed, or an example clicked) shows at once
+    with a pending reply, then the answer streams in. Returns the events that end with an answer."""
     gr.api(h.ask, api_name="ask", concurrency_id="answer")  # public API (the module docstring)
     gr.api(h.open_citation, api_name="open_citation", queue=False)
     gr.api(h.corpus, api_name="corpus", queue=False)
 
     chat_outputs = _chat_outputs(page)
-    answered = gr.on(
-        [page.question.submit, page.send.click], h.start, [page.question, page.turns], chat_outputs + [page.asked],
-        api_visibility="private", queue=False,
-    ).then(
-        h.respond, [page.asked, page.turns, page.pick_sources, page.since, page.until], chat_outputs,
-        api_visibility="private", show_progress="hidden", concurrency_id="answer",
-    )
+
+    def answer(started: Any) -> Any:
+        return started.then(
+            h.respond, [page.asked, page.turns, page.pick_sources, page.since, page.until], chat_outputs,
+            api_visibility="private", show_progress="hidden", concurrency_id="answer",
+        )
+
+    asked = gr.on([page.question.submit, page.send.click], h.start, [page.question, page.turns],
+                  chat_outputs + [page.asked], api_visibility="private", queue=False)
+    # An example asks at once: it goes to the box, then on as if it had been typed and sent.
+    picked = page.chatbot.example_select(
+        h.example_question, None, page.question, api_visibility="private", queue=False,
+    ).then(h.start, [page.question, page.turns], chat_outputs + [page.asked], api_visibility="private", queue=False)
     page.clear.click(h.clear, None, chat_outputs, api_visibility="private", queue=False)
     page.chatbot.clear(h.clear, None, chat_outputs, api_visibility="private", queue=False)  # its trash icon
     for panel in (page.sources, page.related):
         panel.open_source(h.open_in_page, [page.spans], page.article, api_visibility="private", queue=False)
-    page.examples.click(lambda sample: sample[0] if isinstance(sample, list) else sample, page.examples,
-                        page.question, api_visibility="private", queue=False)
-    return answered
+    return [answer(asked), answer(picked)]
 
 
 def _chat_outputs(page: SimpleNamespace) -> list[Any]:
     return [page.chatbot, page.question, page.sources, page.related, page.article, page.turns, page.spans]
 
 
-def _wire_conversations(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, answered: Any) -> None:
+def _wire_conversations(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, answered: list[Any]) -> None:
     """Each answer saves its conversation in the browser; a reload reopens the newest one."""
     chat = _chat_outputs(page)
     private = {"api_visibility": "private", "queue": False}
@@ -277,8 +283,10 @@ def _wire_conversations(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, ans
             return _export_file({"id": conv_id, "title": conversations.title_of(turns or []), "turns": turns or []}, kind)
         return write
 
-    answered.then(remember, [page.store, page.conv_id, page.turns], [page.store, page.conv_id, page.past], **private)
-    demo.load(restore, [page.store, page.turns], [page.past, page.conv_id, page.chatbot, page.turns], **private)
+    for event in answered:
+        event.then(remember, [page.store, page.conv_id, page.turns], [page.store, page.conv_id, page.past], **private)
+    demo.load(restore, [page.store, page.turns], [page.past, page.conv_id, page.chatbot, page.turns], show_progress="hidden",
+              **private)
     page.open_past.click(open_past, [page.store, page.past], [page.conv_id, *chat], **private)
     page.delete_past.click(delete_past, [page.store, page.past, page.conv_id], [page.store, page.past, page.conv_id], **private)
     page.clear.click(lambda: None, None, page.conv_id, **private)  # the next answer starts a new conversation
@@ -320,4 +328,5 @@ def _wire_collection(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, col: C
         col.refresh_if_changed, [page.index, page.remove_pick, page.pick_sources], page_outputs,
         api_visibility="private", queue=False, show_progress="hidden",
     )
-    demo.load(col.page, None, page_outputs, api_visibility="private", queue=False)
+    # No "Loading…" over the chat (its examples are among the outputs) while the page opens.
+    demo.load(col.page, None, page_outputs, api_visibility="private", queue=False, show_progress="hidden")

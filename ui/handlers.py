@@ -199,6 +199,12 @@ class Handlers:
                     marks.append(span)
         return render.article_view(found, marks)
 
+    @staticmethod
+    def example_question(evt: gr.SelectData) -> str:
+        """The example question clicked in the empty chat."""
+        value = evt.value
+        return str(value.get("text") or "") if isinstance(value, dict) else str(value or "")
+
     def clear(self) -> tuple:
         return _chat_outputs([], sources=render.sources_panel(None))
 

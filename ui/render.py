@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from rag.sources.article import DERIVED_MARK, is_derived_title
 from rag.types import Answer, BriefingItem, Citation
-from ui.web_dates import human_date, time_range_text
+from ui.web_dates import date_range, human_date, time_range_text
 
 PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
 RELATED_MAX_CHARS = 600
@@ -151,7 +151,14 @@ def quote_in_paragraph(text: str, quote: str, start: int, end: int, max_chars: i
     span = locate(text, quote, start, end)
     if span is None:
         return f"<mark>{esc(quote)}</mark>"
-    start, end = span
+    return marked_paragraph(text, [(span[0], span[1], "<mark>")], max_chars)
+
+
+def marked_paragraph(text: str, marks: list[tuple[int, int, str]], max_chars: int = PARAGRAPH_MAX_CHARS) -> str:
+    """The paragraph holding these (start, end, opening <mark> tag) spans of one paragraph, each
+    highlighted, trimmed to about `max_chars` around them without cutting words."""
+    marks = sorted(marks)
+    start, end = marks[0][0], max(e for _, e, _ in marks)
     p_start, p_end = paragraph_bounds(text, start, end)
     room = max(0, max_chars - (end - start)) // 2
     left = max(p_start, start - room)
@@ -163,9 +170,14 @@ def quote_in_paragraph(text: str, quote: str, start: int, end: int, max_chars: i
     if right < p_end:
         space = text.rfind(" ", end, right)
         right = space if space != -1 else right
-    before = ("… " if left > p_start else "") + text[left:start].lstrip()
-    after = text[end:right].rstrip() + (" …" if right < p_end else "")
-    return f"{esc(before)}<mark>{esc(text[start:end])}</mark>{esc(after)}"
+    out, pos = ["… " if left > p_start else "", esc(text[left:start].lstrip())], start
+    for m_start, m_end, tag in marks:
+        if m_start < pos:  # overlapping quotes: the earlier one's mark covers it
+            continue
+        out += [esc(text[pos:m_start]), tag, esc(text[m_start:m_end]), "</mark>"]
+        pos = m_end
+    out += [esc(text[pos:right].rstrip()), " …" if right < p_end else ""]
+    return "".join(out)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -182,24 +194,53 @@ def also_in_line(also_in: list[str]) -> str:
     return f'<div class="nr-also">Also in {n} other article{"s" if n != 1 else ""}: <span class="nr-file">{names}</span></div>'
 
 
-def source_card(c: Citation, passage: str, turn: int) -> str:
+def _quotes(cited: list[Citation], text: str | None, turn: int) -> list[str]:
+    """One block per paragraph the answer quotes from this article, every quote marked; each
+    <mark> carries its marker's anchor. A quote not found (the index changed) is shown alone."""
+    numbered = len(cited) > 1
+    paragraphs: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    blocks: list[tuple[int, str]] = []
+    for c in cited:
+        tag = f'<mark id="{card_id(turn, c.marker)}" data-marker="{int(c.marker)}">'
+        if numbered:
+            tag = f'<sup class="nr-quote-marker">[{int(c.marker)}]</sup>{tag}'
+        span = locate(text, c.quote, c.start, c.end) if text is not None else None
+        if span is None:
+            blocks.append((len(blocks) - 10**9, f"{tag}{esc(c.quote)}</mark>"))
+        else:
+            paragraphs.setdefault(paragraph_bounds(text, *span), []).append((span[0], span[1], tag))  # type: ignore[arg-type]
+    blocks += [(bounds[0], marked_paragraph(text, marks)) for bounds, marks in paragraphs.items()]  # type: ignore[arg-type]
+    return [f'<blockquote class="nr-para">{html_}</blockquote>' for _, html_ in sorted(blocks, key=lambda b: b[0])]
+
+
+def source_card(cited: list[Citation], text: str | None, turn: int) -> str:
+    """One card per article: its title and file, then what the answer quotes from it, each quote
+    in its paragraph (two quotes of one paragraph in one block) under its marker."""
+    c = cited[0]
     published = f' · published {esc(human_date(c.published))}' if c.published else ""
+    markers = " ".join(f'<span class="nr-marker">[{int(x.marker)}]</span>' for x in cited)
     return (
-        f'<div class="nr-card" id="{card_id(turn, c.marker)}" data-marker="{int(c.marker)}">'
-        f'<div class="nr-card-head"><span class="nr-marker">[{int(c.marker)}]</span> '
-        f'<span class="nr-title">{title_html(c.title)}</span></div>'
+        f'<div class="nr-card" data-source="{esc(c.source)}">'
+        f'<div class="nr-card-head">{markers} <span class="nr-title">{title_html(c.title)}</span></div>'
         f'<div class="nr-meta"><span class="nr-file">{esc(c.source)}</span>{published}</div>'
-        f'<blockquote class="nr-para">{passage}</blockquote>'
-        f"{also_in_line(c.also_in)}"
+        f'{"".join(_quotes(cited, text, turn))}{also_in_line(c.also_in)}'
         f'<button type="button" class="nr-open" data-cid="{esc(c.chunk_id)}">Open full article</button>'
         "</div>"
     )
 
 
+def _article_text(c: Citation, article_for_chunk) -> str | None:
+    try:
+        return article_for_chunk(c.chunk_id)["text"]
+    except Exception:  # noqa: BLE001 - the index changed under us: the card still shows the verbatim quotes
+        return None
+
+
 def sources_panel(
     answer: Answer | None, article_for_chunk=None, *, pending: bool = False, failed: bool = False, turn: int = 0
 ) -> str:
-    """Cards for the sources cited by the last answer (and only those)."""
+    """Cards for the sources cited by the last answer (and only those): one per article, however
+    many of its sentences are cited."""
     head = '<div class="nr-panel nr-sources"><h3 class="nr-h">Sources</h3>'
     if pending:
         return head + '<p class="nr-muted nr-pending">Searching the articles…</p></div>'
@@ -212,14 +253,10 @@ def sources_panel(
         )
     if not answer.citations:
         return head + '<p class="nr-muted">This answer cites no source.</p></div>'
-    cards = []
+    by_article: dict[str, list[Citation]] = {}
     for c in answer.citations:
-        try:
-            text = article_for_chunk(c.chunk_id)["text"]
-            passage = quote_in_paragraph(text, c.quote, c.start, c.end)
-        except Exception:  # the index changed under us: still show the verbatim quote
-            passage = f"<mark>{esc(c.quote)}</mark>"
-        cards.append(source_card(c, passage, turn))
+        by_article.setdefault(c.source, []).append(c)
+    cards = [source_card(cited, _article_text(cited[0], article_for_chunk), turn) for cited in by_article.values()]
     return head + "".join(cards) + "</div>"
 
 
@@ -274,12 +311,26 @@ def article_view(article: dict[str, Any] | None, spans: Iterable[tuple[int, int]
     )
 
 
-def status_line(status: dict[str, Any]) -> str:
+MODES = {"extractive": "answers quote the articles, no generative model",
+         "llm": "an LLM writes the answers, every claim checked against the articles"}
+
+
+def status_line(status: dict[str, Any], documents: list[dict[str, Any]] | None = None) -> str:
+    """What a reader cares about: how many articles, the dates they span, how answers are made."""
+    count = int(status.get("documents") or 0)
+    days = sorted(str(d["published"])[:10] for d in documents or [] if d.get("published"))
+    undated = count - len(days) if documents is not None else 0
+    if count and not days and documents is not None:
+        span = ", none with a publication date"
+    elif days:
+        span = f", {date_range(days[0], days[-1])}" + (f" ({undated} undated)" if undated > 0 else "")
+    else:
+        span = ""
+    mode = str(status.get("mode") or "")
     return (
         '<div class="nr-status">'
-        f'Mode: <b class="nr-mode">{esc(status.get("mode"))}</b> · '
-        f'{int(status.get("documents") or 0)} articles, {int(status.get("chunks") or 0)} chunks indexed · '
-        f'retriever {esc(status.get("retriever"))} · embeddings {esc(status.get("embedding_model"))}'
+        f'<b>{count} article{"" if count == 1 else "s"}</b>{esc(span)} · '
+        f'Mode: <b class="nr-mode">{esc(mode)}</b>{esc(f" ({MODES[mode]})" if mode in MODES else "")}'
         "</div>"
     )
 
@@ -300,7 +351,8 @@ PANEL_CSS = """
 .nr-meta { font-size: 0.8rem; color: var(--body-text-color-subdued); margin: 0.15rem 0 0.35rem; }
 .nr-meta .nr-file { margin: 0; }
 .nr-also { font-size: 0.85rem; margin: 0 0 0.4rem; }
-.nr-card:target { outline: 2px solid var(--color-accent); }
+mark:target { outline: 2px solid var(--color-accent); }
+.nr-quote-marker { color: var(--color-accent); font-weight: 600; margin-right: 1px; }
 .nr-derived, .nr-event-label { font-weight: normal; font-size: 0.8em; color: var(--body-text-color-subdued); }
 .nr-para { margin: 0.3rem 0 0.5rem; padding: 0 0 0 0.6rem; border-left: 3px solid var(--border-color-primary);
   white-space: pre-wrap; }

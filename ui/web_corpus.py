@@ -40,6 +40,11 @@ def corpus_rows(documents: list[dict[str, Any]]) -> list[list[Any]]:
     ]
 
 
+def example_messages(examples: list[list[str]]) -> list[dict[str, str]] | None:
+    """The example questions as the empty chat shows them (None: no examples)."""
+    return [{"text": q[0]} for q in examples] or None
+
+
 def upload_rows(report: IngestReport, names: list[str], before: dict[str, str], after: dict[str, str],
                 uploads: Path) -> list[list[str]]:
     """One row per uploaded file: added / updated / unchanged, or skipped with the reason.
@@ -100,14 +105,14 @@ class Collection:
         documents = self.assistant.documents()
         return {
             "signature": self.signature(documents),
-            "status": render.status_line(self.assistant.status()),
+            "status": render.status_line(self.assistant.status(), documents),
             "rows": [row[:-1] + [self.origin_label(row[-1])] for row in corpus_rows(documents)],
             "sources": [d["source"] for d in documents],
             "examples": [[q] for q in self.assistant.examples(self.assistant.settings.ui_example_count, EXAMPLE_MAX_CHARS)],
         }
 
     def page(self, picked_remove: list[str] | None = None, picked_filter: list[str] | None = None) -> tuple:
-        """(signature, status line, corpus table, remove picker, filter picker, examples, empty-index note)."""
+        """(signature, status line, corpus table, remove picker, filter picker, the chat's examples, empty-index note)."""
         snap = self.snapshot()
         sources = snap["sources"]
         return (
@@ -116,7 +121,7 @@ class Collection:
             snap["rows"],
             gr.Dropdown(choices=sources, multiselect=True, value=[s for s in picked_remove or [] if s in sources]),
             gr.Dropdown(choices=sources, multiselect=True, value=[s for s in picked_filter or [] if s in sources]),
-            gr.Dataset(samples=snap["examples"], visible=bool(snap["examples"])),
+            gr.Chatbot(examples=example_messages(snap["examples"])),
             gr.Markdown(visible=not sources),
         )
 

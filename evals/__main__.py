@@ -172,7 +172,7 @@ def table(summary: dict[str, Any], kinds: dict[str, dict[str, Any]]) -> str:
 def write_reports(out: Path, results: dict[str, dict[str, Any]], records: list[Record], config: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, res in results.items():
-        png = plot({config["variant"]: res["risk_coverage"]}, f"{name} ({config['split'] or 'custom'})",
+        png = plot({config["variant"]: res["risk_coverage"]}, f"{name} ({config['split']})" if config["split"] else name,
                    out / "risk-coverage" / f"{name}.png")
         res["risk_coverage"]["png"] = png.relative_to(out).as_posix() if png else None
     overall = {"summary": summarize(records), "by_kind": by_kind(records)}
@@ -286,7 +286,7 @@ def compare_curves(out: Path, split: str | None, curves: dict[str, dict[str, dic
     for name in corpora:
         cells = [curves[v][name]["operating_point"] for v in curves]
         print(f"{name:36}" + "".join(f"{str(c['coverage']) + ' / ' + str(c['precision']):>24}" for c in cells))
-        plot({v: curves[v][name] for v in curves}, f"{name} ({split or 'custom'})", out / "risk-coverage" / f"{name}.png")
+        plot({v: curves[v][name] for v in curves}, f"{name} ({split})" if split else name, out / "risk-coverage" / f"{name}.png")
     print(f"(coverage / precision of the answers shown; side-by-side curves in {out / 'risk-coverage'})")
 
 

@@ -16,6 +16,7 @@ from evals.corpora import CorpusError, prepare
 from evals.metrics import Record, by_kind, check_thresholds, flatten, judge, summarize
 from evals.risk import SCORE_FIELDS, plot, risk_coverage
 from evals.scoring import GoldFileError, GoldItem, load_gold
+from rag.answering.calibrator import HAND_SET, WEIGHTS
 from rag.progress import Bar, progress_bar
 
 HERE = Path(__file__).resolve().parent
@@ -30,10 +31,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-rerank": {"rerank": False},
     "reader": {"reader": True},
     "no-reader": {"reader": False},  # the rule-based answerer the reader replaced, for comparison
-    # Answer-or-abstain decisions: the learned calibrator, the hand-set sum it replaced, and every
-    # reading answered (the risk-coverage curve past the operating point).
-    "calibrated": {"reader_calibrator": None},
-    "hand-set": {"reader_calibrator": str(HERE / "decisions" / "hand-set.json")},
+    # Answer-or-abstain decisions: the learned calibrator (opt-in), the hand-set sum (the default),
+    # and every reading answered (the risk-coverage curve past the operating point).
+    "calibrated": {"reader_calibrator": str(WEIGHTS)},
+    "hand-set": {"reader_calibrator": str(HAND_SET)},
     "answer-all": {"reader_min_probability": 0.0},
 }
 

@@ -224,8 +224,9 @@ class AnswerSettings(_Group):
     reader_stride: int = Field(128, ge=16, le=256, description="Word pieces shared by consecutive windows of a longer passage.")
     reader_max_answer_tokens: int = Field(30, ge=1, le=64, description="Longest answer span in word pieces.")
     reader_calibrator: Path | None = Field(
-        None, description="The answer-or-abstain model's weights.json (written by `python -m evals.calibrate`, trained on the dev "
-        "splits); default: the one shipped in rag/answering/calibrator.",
+        None, description="The answer-or-abstain decision's weights file; default: rag/answering/calibrator/hand-set.json (the "
+        "hand-set sum). The learned model, rag/answering/calibrator/weights.json (written by `python -m evals.calibrate` from the "
+        "dev splits), is opt-in: on in-house dev it does not yet beat the sum.",
     )
     reader_min_probability: float | None = Field(
         None, ge=0, le=1,

@@ -607,4 +607,18 @@ def test_hand_set_decision_answers_exactly_where_the_old_sum_reached_its_thresho
         total = reader + 0.25 * relevance - 6 * (1 - fits) - 6 * (1 - names)
         assert answers(reader, relevance, fits, names) == (total >= 3.5)
         assert answers(reader - 0.01, relevance, fits, names) == (total - 0.01 >= 3.5)
-    assert old.direct_at > 1 - 1e-9  # its two-threshold bold rule is no probability: no bold answer
+    # Its bold rule: margin <= -8 and relevance >= -8, whatever the sum.
+    bold = lambda reader, relevance: old.bold(Signals(reader, relevance, 1, 1, 0, 0, 1, 0, 1), 0.0)  # noqa: E731
+    assert bold(8.0, -8.0) and not bold(7.9, 5.0) and not bold(12.0, -8.1)
+
+
+def test_the_default_decision_is_the_hand_set_one_and_the_learned_model_is_opt_in():
+    """On in-house dev the learned model, at the sum's abstention, answers fewer questions right, so
+    the shipped default stays the hand-set sum; `--compare calibrated,hand-set` shows both."""
+    from rag.answering.calibrator import HAND_SET, WEIGHTS, Calibrator
+    from rag.settings import Settings
+
+    from evals.__main__ import VARIANTS
+
+    assert Settings().answer.reader_calibrator is None and Calibrator.load() == Calibrator.load(HAND_SET)
+    assert VARIANTS["calibrated"]["reader_calibrator"] == str(WEIGHTS) and Calibrator.load(WEIGHTS) != Calibrator.load()

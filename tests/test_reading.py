@@ -408,9 +408,15 @@ def test_same_answer_is_one_span_holding_the_other_by_whole_words(a, b, same):
     assert same_answer(a, b) is same
 
 
-def test_the_shipped_calibrator_loads_and_a_surer_reader_is_likelier():
-    shipped = Calibrator.load()
-    assert 0.0 < shipped.answer_at <= shipped.direct_at < 1.0
+@pytest.mark.parametrize("which", ["learned", "default"])
+def test_the_shipped_calibrators_load_and_a_surer_reader_is_likelier(which):
+    from rag.answering.calibrator import WEIGHTS
+
+    shipped = Calibrator.load(WEIGHTS if which == "learned" else None)
+    if which == "learned":
+        assert 0.0 < shipped.answer_at <= shipped.direct_at < 1.0
+    else:  # the hand-set sum: bold by its two thresholds, not by a probability
+        assert shipped.answer_at == 0.5 and dict(shipped.direct_min) == {"reader": 8.0, "relevance": -8.0}
     reader = FakeReader("April", margin=-4.0)
     question = Question.analyse("When does work start on the Kellford bridge?")
     unsure = _PassageReader(reader, FakeRelevance(1.0), POLICY, shipped).candidates(question, [REPAIRS], [])[0]

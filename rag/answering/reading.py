@@ -148,7 +148,8 @@ class PassageReader:
         readings = _with_agreement([self._reading(question, span, passage, sentence, offset, float(logit), paragraph)
                                     for (span, passage, sentence, offset), logit in zip(found, logits)])
         probabilities = [self.calibrator.probability(r.signals) for r in readings]
-        readings = [replace(r, probability=p, likely=p >= self.direct_at) for r, p in zip(readings, probabilities)]
+        readings = [replace(r, probability=p, likely=self.calibrator.bold(r.signals, p, self.direct_at))
+                    for r, p in zip(readings, probabilities)]
         return sorted(readings, key=lambda r: -r.probability)
 
     def _reading(self, question: Question, span: Span, passage: RetrievedPassage, sentence: EvidenceSentence,
@@ -196,7 +197,7 @@ class PassageReader:
         "when" span names is resolved against the article's date); otherwise None, and the cited
         sentence speaks alone."""
         span = reading.span.strip()
-        if reading.probability < self.direct_at or not span or len(span.split()) > self.policy.direct_max_words:
+        if not reading.likely or not span or len(span.split()) > self.policy.direct_max_words:
             return None
         if not _fits(question, span, reading.sentence, reading.start):  # judged against the question asked here
             return None  # 'offshore wind company' does not answer "Which company" in bold

@@ -236,13 +236,18 @@ def _event_text(items: list[BriefingItem], more: int, ask: UndatedAsk) -> str:
     count = f"{len(items)} {'story' if len(items) == 1 else 'stories'}"
     lines = [f"{ask.notice} Going by the dates their text gives (event dates, not publication dates), "
              f"{count} {'tells' if len(items) == 1 else 'tell'} of {ask.period}:"]
-    for item in items:
-        body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
-        also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
-        lines.append(f"- {item.event_date} (event date) · {_named(item)}{also}: {body}")
-    if more > 0:
-        lines.append(f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates.")
-    return "\n".join(lines)
+    lines += [_bullet(item, f"{item.event_date} (event date)") for item in items]
+    return "\n".join(lines + _more(more))
+
+
+def _bullet(item: BriefingItem, when: str) -> str:
+    body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
+    also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
+    return f"- {when} · {_named(item)}{also}: {body}"
+
+
+def _more(more: int) -> list[str]:
+    return [f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates."] if more > 0 else []
 
 
 def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:
@@ -250,11 +255,6 @@ def _text(items: list[BriefingItem], more: int, newest_first: bool) -> str:
     count = f"{len(items)} {'story' if len(items) == 1 else 'stories'}"
     order = "newest first" if newest_first else "oldest first"
     lines = [f"{count}, {order}:" if len(items) > 1 else f"{count}:"]
-    for item in items:
-        when = format_date(dt.date.fromisoformat(item.published)) if item.published else "undated"
-        body = " ".join(f"{s.text} [{s.marker}]" for s in item.sentences)
-        also = f" (also in {', '.join(item.also_in)})" if item.also_in else ""
-        lines.append(f"- {when} · {_named(item)}{also}: {body}")
-    if more > 0:
-        lines.append(f"{more} more {'story' if more == 1 else 'stories'} matched; ask about one, or narrow the dates.")
-    return "\n".join(lines)
+    lines += [_bullet(item, format_date(dt.date.fromisoformat(item.published)) if item.published else "undated")
+              for item in items]
+    return "\n".join(lines + _more(more))

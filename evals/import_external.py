@@ -1,6 +1,6 @@
 """Copy the RealTimeQA sets of `../shared/external/` into the repository as the `external` corpus.
 
-    python -m evals.import_external /work/shared/external
+    python -m evals.import_external ../shared/external
 
 A fresh clone has no `../shared`, so the passages and the gold live in `evals/`: each split's passages
 in `corpora/external/<split>/`, its gold in `gold/<split>/external.jsonl` (the harness's schema), and

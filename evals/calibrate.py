@@ -294,8 +294,10 @@ def readme(result: dict[str, Any]) -> str:
     ranked = sorted(zip(model["features"], model["coef"]), key=lambda fc: -abs(fc[1]))
     lines = ["# The answer calibrator", "",
              "Written by `python -m evals.calibrate` (do not edit by hand): a logistic regression over the signals of one",
-             "reading, giving the probability that an answer led by it is right. The engine shows an answer at or above",
-             "the answer operating point and its span in bold at or above the direct one (`rag/answering/calibrator`).", "",
+             "reading, giving the probability that an answer led by it is right (`weights.json`). With",
+             "`NEWSRAG_READER_CALIBRATOR` pointing at it, the engine shows an answer at or above the answer operating",
+             "point and its span in bold at or above the direct one; the default decision is `hand-set.json`, the",
+             "hand-set sum, until this model beats it on in-house dev (`python -m evals --compare calibrated,hand-set`).", "",
              f"## Data (dev split only; commit {trained['commit']}, {trained['date']})", ""]
     lines += [f"- `evals/gold/dev/{c}.jsonl`: {n} lookups (yes/no questions are decided by the rules)" for c, n in trained["corpora"].items()]
     lines += [f"- {trained['readings']} readings (one per passage the reader found a span in); a reading is right when its span and",

@@ -73,8 +73,7 @@ class Briefer:
         topic = asked.open.topic
         if topic:
             passages = self.live.retrieve(topic, top_k=self.policy.candidates, doc_filter=flt, per_article=True)
-            stories = [_Story(p.source, p.score, p) for p in passages
-                       if not self.policy.reranked or p.score >= self.policy.min_logit]
+            stories = [_Story(p.source, p.score, p) for p in self.on_topic(passages)]
             if not stories:
                 return Composed(NOT_IN_CORPUS, [], True, related_passages(self.evidence.cut(passages))), passages
         else:
@@ -85,6 +84,10 @@ class Briefer:
         items, cited = self._items(shown, topic)
         text = _text(items, len(stories) - len(shown), asked.open.newest_first)
         return Composed(text, cited, False, [], kind="briefing", items=items), passages
+
+    def on_topic(self, passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
+        """The articles' best chunks that are about the topic (all of them without a cross-encoder)."""
+        return [p for p in passages if not self.policy.reranked or p.score >= self.policy.min_logit]
 
     def event_dated(self, ask: UndatedAsk, flt: DocFilter) -> tuple[Composed, list[RetrievedPassage]]:
         """A date question over undated articles, answered from the dates their text gives: one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from evals.calibrate import figures, fit, operating_point, readme
+from evals.calibrate import compare_models, figures, fit, operating_point, readme
 from rag.answering.calibrator import FEATURES
 
 
@@ -55,3 +55,23 @@ def test_a_model_fitted_on_readings_where_a_surer_reader_is_right_weighs_the_rea
     result["trained_on"] = {"corpora": {"external": 100, "bbc": 100}, "readings": 400, "commit": "abc", "date": "2026-12-07"}
     text = readme(result)
     assert "`reader`" in text and "raises the odds" in text and "evals/gold/dev/external.jsonl" in text
+
+
+def test_models_compares_every_form_at_the_in_house_abstention_the_shipped_decision_keeps():
+    rng = random.Random(5)
+    rows = []
+    for i in range(160):
+        sure = rng.uniform(-5, 15)
+        answerable = i % 4 != 0
+        corpus = "external" if i % 2 else "bbc"
+        row = _row(i, [_reading(sure, answerable and rng.random() < (0.9 if sure > 6 else 0.1))], answerable, corpus)
+        # The shipped decision abstained on every other unanswerable in-house question.
+        row["product"]["correct"] = not answerable and i % 8 == 0
+        rows.append(row)
+    text = compare_models(rows, ["reader", "relevance"])
+    assert "shipped 0.5" in text
+    assert "hand-set sum" in text  # at its own threshold, the reference line
+    for name in ("logistic", "pairwise", "boosted"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(name))
+        assert float(line.split("in-house correctness ")[1].split()[2]) >= 0.5  # abstention reached
+    assert "p >= 0.5:" in text

@@ -43,6 +43,19 @@ class IngestReport:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Corroboration:
+    """Another article that states a cited fact in its own words (not a wire copy of the cited one)."""
+
+    source: str
+    title: str
+    published: str | None  # ISO date of that article, when it states one
+    quote: str  # its sentence, verbatim
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Citation:
     marker: int
@@ -56,6 +69,7 @@ class Citation:
     url: str | None = None
     published: str | None = None  # ISO YYYY-MM-DD of the cited article, when it states one
     also_in: list[str] = field(default_factory=list)  # sources holding a near-identical copy (wire stories)
+    corroborated_by: list[Corroboration] = field(default_factory=list)  # other reports of the same fact
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,11 +113,12 @@ class BriefingItem:
     # A date the article's text gives for what the item reports ('11 March'), when it is listed by
     # that (its article has no publication date): an event date, never a publication date.
     event_date: str | None = None
+    corroborated_by: list[Corroboration] = field(default_factory=list)  # other reports of what it says
 
     def to_dict(self) -> dict[str, Any]:
         return {"published": self.published, "source": self.source, "title": self.title, "url": self.url,
                 "sentences": [s.to_dict() for s in self.sentences], "also_in": list(self.also_in),
-                "event_date": self.event_date}
+                "event_date": self.event_date, "corroborated_by": [c.to_dict() for c in self.corroborated_by]}
 
 
 @dataclass

@@ -91,6 +91,7 @@ class AnswerPipeline:
         undated articles, the briefing by the dates their text gives (never summarised by an LLM,
         which would blur event dates into publication dates)."""
         composed, passages = event_dated() if event_dated is not None else self.briefer.run(asked, flt)
+        coverage = composed.coverage  # an LLM's summary keeps the stories, so their coverage too
         retrieved = time.perf_counter()
         notice = ""
         if composed.abstained:
@@ -109,6 +110,8 @@ class AnswerPipeline:
             kind="briefing" if not composed.abstained else "fact",
             items=composed.items,
             timings=_timings(started, retrieved, time.perf_counter()),
+            topic=asked.open.topic if asked.open is not None and not composed.abstained else None,
+            coverage=None if composed.abstained else coverage,
         )
 
     def compose(self, asked: Question, passages: list[RetrievedPassage], sentences: list[EvidenceSentence]) -> Composed:

@@ -346,6 +346,11 @@ class BriefingSettings(_Group):
     briefing_lead_min_words: int = Field(
         5, ge=1, description="A story's lead is its first sentence of at least this many words (a dateline is no lead)."
     )
+    briefing_coverage_day_span: int = Field(
+        21, ge=1, description="A briefing's coverage counts stories per day when its dated stories span at most this "
+        "many days (three weeks: at most 21 bars, each day readable); over a longer span, per ISO week (per day, most "
+        "bars would be empty and too many to read in one line).",
+    )
 
 
 class LLMSettings(_Group):

@@ -122,6 +122,37 @@ class BriefingItem:
 
 
 @dataclass
+class CoverageBin:
+    """One day (or ISO week) of a briefing's coverage and how many of its stories appeared in it."""
+
+    start: str  # ISO date: the day, or the Monday of the ISO week
+    label: str  # '3 Feb' (a week is labelled by its Monday)
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Coverage:
+    """How many of a briefing's stories (all it found, not only those shown) appeared per day or
+    per ISO week, by publication date: every day or week from the first to the last, empty ones 0."""
+
+    unit: str  # "day" or "week"
+    bins: list[CoverageBin]
+    undated: int  # stories without a publication date, counted apart
+    span: str  # '3–12 February 2025': the first and last publication dates ("" when none is dated)
+
+    @property
+    def stories(self) -> int:
+        return sum(b.count for b in self.bins) + self.undated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "span": self.span, "stories": self.stories,
+                "bins": [b.to_dict() for b in self.bins], "undated": self.undated}
+
+
+@dataclass
 class Answer:
     question: str
     text: str
@@ -149,6 +180,10 @@ class Answer:
     # and answers without the reader.
     probability: float | None = None
     certainty: str | None = None
+    # A briefing's topic ("the rail link"; "" for a period alone, "what happened in March") and how
+    # many of its stories appeared per day or week; None for lookups.
+    topic: str | None = None
+    coverage: Coverage | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +199,8 @@ class Answer:
             "abstained": self.abstained,
             "probability": self.probability,
             "certainty": self.certainty,
+            "topic": self.topic,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
             "mode": self.mode,
             "related": [p.to_dict() for p in self.related],
             "retrieved_sources": list(self.retrieved_sources),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from rag.answering.coverage import count_coverage
 from rag.answering.eventdates import StatedDate, UndatedAsk, dates_within
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, related_passages
 from rag.answering.question import Question
@@ -45,11 +46,13 @@ class BriefingPolicy:
     lead_min_words: int
     duplicate_cosine: float  # a sentence this close to one already said adds nothing
     reranked: bool  # without the cross-encoder there is no relevance to cut on: every candidate is a story
+    coverage_day_span: int  # a coverage over at most this many days counts per day, else per week
 
     @classmethod
     def from_settings(cls, s: BriefingSettings, duplicate_cosine: float, reranked: bool) -> "BriefingPolicy":
         return cls(s.briefing_max_stories, s.briefing_sentences, s.briefing_candidates, s.briefing_min_logit,
-                   s.briefing_mmr_lambda, s.briefing_lead_min_words, duplicate_cosine, reranked)
+                   s.briefing_mmr_lambda, s.briefing_lead_min_words, duplicate_cosine, reranked,
+                   s.briefing_coverage_day_span)
 
     def configured(self, settings: Settings) -> "BriefingPolicy":
         """The same policy under new settings (the models, and so `reranked`, stay)."""
@@ -83,7 +86,9 @@ class Briefer:
         shown = self._ordered(stories[: self.policy.max_stories], asked.open.newest_first)
         items, cited = self._items(shown, topic)
         text = _text(items, len(stories) - len(shown), asked.open.newest_first)
-        return Composed(text, cited, False, [], kind="briefing", items=items), passages
+        docs = self.live.manifest().docs
+        coverage = count_coverage([docs[s.source].published for s in stories], self.policy.coverage_day_span)
+        return Composed(text, cited, False, [], kind="briefing", items=items, coverage=coverage), passages
 
     def on_topic(self, passages: list[RetrievedPassage]) -> list[RetrievedPassage]:
         """The articles' best chunks that are about the topic (all of them without a cross-encoder)."""

@@ -24,7 +24,7 @@ from rag.answering.sentences import citation
 from rag.answering.text import stems
 from rag.evidence import EvidenceSentence
 from rag.settings import Settings
-from rag.types import BriefingItem, Citation, Passage
+from rag.types import BriefingItem, Citation, Coverage, Passage
 
 NOT_IN_CORPUS = "The corpus does not say. I found nothing in the indexed articles that answers this question."
 
@@ -88,6 +88,7 @@ class Composed:
     items: list[BriefingItem] = field(default_factory=list)
     probability: float | None = None  # the calibrator's, when the reader's reading decided the answer
     certainty: str | None = None  # "likely" or "unsure"
+    coverage: Coverage | None = None  # a briefing's stories per day or week (rag.answering.coverage)
 
 
 def _calibrated(composed: Composed, reading: Reading | None) -> Composed:

@@ -1,0 +1,69 @@
+"""A briefing's coverage (#35 item 3): its stories per day or week, counted over every story it
+found, undated ones apart; shown as one line of bars in the CLI and carried by the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answering.coverage import count_coverage
+
+DATED = Path(__file__).resolve().parents[1] / "evals" / "corpora" / "dated"
+
+
+def test_a_short_span_counts_per_day_with_empty_days_at_zero():
+    cov = count_coverage(["2025-02-03", "2025-02-05", "2025-02-05", None], day_span=21)
+    assert cov.unit == "day" and cov.undated == 1 and cov.stories == 4
+    assert [(b.start, b.label, b.count) for b in cov.bins] == [
+        ("2025-02-03", "3 Feb", 1), ("2025-02-04", "4 Feb", 0), ("2025-02-05", "5 Feb", 2)]
+    assert cov.span == "3–5 February 2025"
+
+
+def test_three_weeks_is_the_last_span_counted_per_day_then_iso_weeks():
+    assert count_coverage(["2025-02-03", "2025-02-23"], day_span=21).unit == "day"  # 21 days, 21 bars
+    weekly = count_coverage(["2025-02-05", "2025-02-24", "2025-02-26", "2025-03-02"], day_span=21)
+    assert weekly.unit == "week"
+    # Each bin is an ISO week, named by its Monday; 2 March 2025 is a Sunday, in the week of 24 February.
+    assert [(b.start, b.count) for b in weekly.bins] == [("2025-02-03", 1), ("2025-02-10", 0), ("2025-02-17", 0),
+                                                          ("2025-02-24", 3)]
+    assert weekly.span == "5 February – 2 March 2025"
+
+
+def test_only_undated_stories_have_no_bins_and_no_stories_no_coverage():
+    cov = count_coverage([None, None], day_span=21)
+    assert cov.bins == [] and cov.undated == 2 and cov.stories == 2 and cov.span == ""
+    assert count_coverage([], day_span=21) is None
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    a = Assistant(Settings(data_dir=tmp_path_factory.mktemp("coverage"), corpus_dir=DATED,
+                           embedding_backend="hashing", rerank=False))
+    a.ingest(progress=False)
+    return a
+
+
+def test_a_briefing_counts_every_story_it_found_not_only_those_shown(dated):
+    answer = dated.ask("What happened?")
+    cov = answer.coverage
+    assert answer.kind == "briefing" and answer.topic == "" and "more stories matched" in answer.text
+    # 15 files, one wire story in two outlets: 14 stories, 6 shown; one has no publication date.
+    assert len(answer.items) == 6 and cov.stories == 14 and cov.undated == 1
+    assert cov.unit == "week" and cov.span == "8 January – 16 April 2025"
+    assert sum(b.count for b in cov.bins) == 13
+
+
+def test_a_topic_briefing_carries_its_topic_and_a_lookup_no_coverage(dated):
+    briefing = dated.ask("What is happening with the Vale Line rail link?")
+    assert briefing.topic == "the Vale Line rail link" and briefing.coverage is not None
+    data = briefing.to_dict()
+    assert data["topic"] == "the Vale Line rail link"
+    assert data["coverage"]["stories"] == briefing.coverage.stories
+    assert {"start", "label", "count"} == set(data["coverage"]["bins"][0])
+    lookup = dated.ask("How much will the rail link cost?")
+    assert lookup.kind == "fact" and lookup.coverage is None and lookup.topic is None
+    assert lookup.to_dict()["coverage"] is None

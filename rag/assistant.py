@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rag.index import ChunkCollection, Manifest, VectorStore
     from rag.models.reader import Reader
     from rag.models.reranker import CrossEncoder
+    from rag.topics import Topics
 
 
 class Assistant:
@@ -40,6 +41,7 @@ class Assistant:
         self._parts = build(settings, models)
         self._loading = models.loading
         self._examples: tuple[Any, list[str]] = (None, [])  # (collection state, its example questions)
+        self._followed: "Topics | None" = None
 
     # ------------------------------------------------------------------ configuration and models
     @property
@@ -185,3 +187,30 @@ class Assistant:
         `sources` (document names) and `since`/`until` (ISO dates, inclusive) restrict the evidence."""
         request = AskRequest.build(self.settings.answer, question, history, mode, sources, since, until)
         yield from self._parts.pipeline.stream(request)
+
+    # ------------------------------------------------------------------ followed topics (rag.topics)
+    def _topics(self) -> "Topics":
+        if self._followed is None:
+            from rag.topics import Topics, TopicStore
+
+            parts = self._parts
+            assert parts.pipeline.briefer is not None  # rag.factory always builds one
+            store = TopicStore(Path(parts.settings.index.data_dir), parts.settings.answer.max_question_chars)
+            self._followed = Topics(store, parts.pipeline.briefer)
+        return self._followed
+
+    def follow(self, topic: str) -> dict[str, Any]:
+        """Follow a story: {"topic", "followed_at", "new"}; what the index holds now is seen. Idempotent."""
+        return self._topics().follow(topic)
+
+    def unfollow(self, topic: str) -> dict[str, Any]:
+        return self._topics().unfollow(topic)
+
+    def following(self) -> list[dict[str, Any]]:
+        """[{"topic", "followed_at", "last_digest", "new"}], "new" counting the stories a digest would list."""
+        return self._topics().following()
+
+    def digest(self, topic: str | None = None) -> dict[str, Any]:
+        """{"topics": [{"topic", "items": [BriefingItem.to_dict(), ...]}]}: each followed topic's (or
+        the named one's) stories ingested since its last digest, which are then seen."""
+        return self._topics().digest(topic)

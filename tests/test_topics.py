@@ -1,0 +1,123 @@
+"""Followed topics and digests (#35 item 2): "what is new on this story since I last looked".
+
+On a copy of the dated corpus, with the hashing embedder and the lexical fake cross-encoder (so
+the briefing's relevance cut is real: an article about the flood wall is not about the rail link).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.errors import InvalidRequest, NotFound
+from rag.settings import Settings
+from tests.fakes import FakeCrossEncoder
+
+ROOT = Path(__file__).resolve().parents[1]
+DATED = ROOT / "evals" / "corpora" / "dated"
+FIXTURES = ROOT / "tests" / "data" / "topics"
+NEW_ARTICLE = FIXTURES / "rail-link-approved.md"
+RAIL = "Vale Line rail link"
+
+
+def topic_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus", embedding_backend="hashing", reader=False)
+
+
+@pytest.fixture
+def dated(tmp_path: Path) -> Assistant:
+    shutil.copytree(DATED, tmp_path / "corpus")
+    a = Assistant(topic_settings(tmp_path), reranker=FakeCrossEncoder())
+    a.ingest(progress=False)
+    return a
+
+
+def _sources(digest: dict, topic: str = RAIL) -> list[str]:
+    found = [t for t in digest["topics"] if t["topic"] == topic]
+    assert len(found) == 1, digest
+    return [item["source"] for item in found[0]["items"]]
+
+
+def test_done_when_a_new_rail_link_article_is_the_digest_and_a_second_digest_is_empty(dated, tmp_path):
+    followed = dated.follow(RAIL)
+    assert followed["topic"] == RAIL and followed["new"] == 0 and followed["followed_at"]
+    assert _sources(dated.digest()) == []  # what was there before is seen
+    landed = tmp_path / "corpus" / NEW_ARTICLE.name
+    shutil.copy(NEW_ARTICLE, landed)
+    dated.ingest(progress=False)
+    assert dated.following()[0]["new"] == 1
+    digest = dated.digest()
+    assert _sources(digest) == [NEW_ARTICLE.name]  # not rail-link-announced.html nor the revision
+    item = digest["topics"][0]["items"][0]
+    assert item["published"] == "2025-07-14" and item["title"].startswith("Government approves")
+    text = (tmp_path / "corpus" / NEW_ARTICLE.name).read_text(encoding="utf-8")
+    assert item["sentences"] and all(s["text"] in text for s in item["sentences"])  # verbatim, cited
+    assert _sources(dated.digest()) == []
+    row = dated.following()[0]
+    assert row["new"] == 0 and row["last_digest"]
+
+
+def test_a_new_article_about_something_else_is_not_in_the_digest_and_is_seen_after_it(dated, tmp_path):
+    dated.follow(RAIL)
+    other = tmp_path / "corpus" / "zoo-opens.txt"
+    other.write_text("Riverton zoo opens a penguin house\n\nThe Riverton zoo opened a new penguin house on "
+                     "Saturday, with twelve birds from a sanctuary in Cornwall.\n", encoding="utf-8")
+    dated.ingest(progress=False)
+    assert dated.following()[0]["new"] == 0
+    assert _sources(dated.digest()) == []
+    # Followed after it landed: it is seen; a later topic about the zoo starts from now too.
+    assert dated.follow("Riverton zoo")["new"] == 0
+    assert _sources(dated.digest("riverton  ZOO"), "Riverton zoo") == []
+
+
+def test_a_revision_is_new_an_unchanged_reingest_and_a_rebuild_are_not(dated, tmp_path):
+    dated.follow(RAIL)
+    dated.ingest(progress=False)  # the same files again
+    dated.ingest(rebuild=True, progress=False)
+    assert _sources(dated.digest()) == []
+    revised = tmp_path / "corpus" / "rail-link-cost-revised.md"
+    revised.write_text(revised.read_text(encoding="utf-8").replace(
+        "The business case will be sent to the government in June.",
+        "The business case will be sent to the government in July, a month later than planned."),
+        encoding="utf-8")
+    dated.ingest(progress=False)
+    assert _sources(dated.digest()) == ["rail-link-cost-revised.md"]
+
+
+def test_topics_survive_a_rebuild_and_another_process_sees_them(dated, tmp_path):
+    dated.follow(RAIL)
+    dated.ingest(rebuild=True, progress=False)
+    other = Assistant(topic_settings(tmp_path), reranker=FakeCrossEncoder())  # as the CLI beside a server
+    assert [row["topic"] for row in other.following()] == [RAIL]
+    shutil.copy(NEW_ARTICLE, tmp_path / "corpus" / NEW_ARTICLE.name)
+    other.ingest(progress=False)
+    assert _sources(dated.digest()) == [NEW_ARTICLE.name]
+    assert _sources(other.digest()) == []  # the marks are shared: one digest saw it
+    stored = json.loads((tmp_path / "data" / "topics.json").read_text(encoding="utf-8"))
+    assert list(stored["topics"]) == ["vale line rail link"]
+
+
+def test_topic_names_compare_case_and_space_insensitively_and_follow_is_idempotent(dated):
+    first = dated.follow(RAIL)
+    again = dated.follow("  vale line   RAIL link ")
+    assert again == first
+    assert [row["topic"] for row in dated.following()] == [RAIL]
+    assert dated.unfollow("VALE LINE RAIL LINK") == {"topic": RAIL}
+    assert dated.following() == []
+
+
+@pytest.mark.parametrize("topic", ["", "   ", "x" * 1001])
+def test_an_empty_or_overlong_topic_is_an_invalid_request(dated, topic):
+    with pytest.raises(InvalidRequest):
+        dated.follow(topic)
+
+
+def test_unfollowing_or_digesting_an_unknown_topic_is_not_found(dated):
+    with pytest.raises(NotFound):
+        dated.unfollow("Riverton zoo")
+    with pytest.raises(NotFound):
+        dated.digest("Riverton zoo")

@@ -67,3 +67,42 @@ def test_a_topic_briefing_carries_its_topic_and_a_lookup_no_coverage(dated):
     lookup = dated.ask("How much will the rail link cost?")
     assert lookup.kind == "fact" and lookup.coverage is None and lookup.topic is None
     assert lookup.to_dict()["coverage"] is None
+
+
+def test_the_cli_prints_one_line_of_bars_under_a_briefing(dated):
+    from ui.cli import format_answer
+    from ui.render import coverage_line
+
+    answer = dated.ask("What happened in February 2025?")
+    line = coverage_line(answer.coverage)
+    # 3, 11 (its wire copy of 12 is the same story), 20, 24 and 27 February: two in the week of the 24th.
+    assert line == "coverage (per week, 3–27 February 2025): ▅▅▅█  5 stories"
+    printed = format_answer(answer).split("\n")
+    assert line in printed and printed.index(line) > printed.index(next(p for p in printed if p.startswith("- ")))
+    assert "coverage" not in format_answer(dated.ask("How much will the rail link cost?"))
+
+
+def test_bars_scale_to_the_busiest_bin_and_an_empty_bin_is_the_lowest():
+    from ui.render import coverage_bars, coverage_line
+
+    cov = count_coverage(["2025-02-03"] * 8 + ["2025-02-05"], day_span=21)
+    assert coverage_bars(cov) == "█▁▂"
+    assert coverage_line(count_coverage([None], day_span=21)) == "coverage: 1 story, none with a publication date"
+    assert coverage_line(count_coverage(["2025-02-03", None], day_span=21)).endswith("█  2 stories, 1 undated")
+
+
+def test_the_api_and_mcp_carry_the_counts_and_the_topic(dated):
+    from fastapi.testclient import TestClient
+
+    from ui.mcp_server import _ask
+    from ui.server import create_app
+
+    question = "What is happening with the Vale Line rail link?"
+    expected = dated.ask(question).to_dict()["coverage"]
+    with TestClient(create_app(dated), raise_server_exceptions=False) as http:
+        body = http.post("/v1/chat/completions", json={"model": "newsrag", "messages": [
+            {"role": "user", "content": question}]}).json()
+    assert body["kind"] == "briefing" and body["topic"] == "the Vale Line rail link" and body["coverage"] == expected
+    mcp = _ask(dated, question, None, None, None)
+    assert mcp["coverage"] == expected and mcp["topic"] == "the Vale Line rail link"
+    assert _ask(dated, "How much will the rail link cost?", None, None, None)["coverage"] is None

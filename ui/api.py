@@ -120,6 +120,9 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
         # "briefing": an open question's dated stories, in the order the answer promises.
         "kind": answer.kind,
         "items": [item.to_dict() for item in answer.items],
+        # A briefing's topic (to follow it: POST /v1/topics) and its stories per day or week.
+        "topic": answer.topic,
+        "coverage": answer.coverage.to_dict() if answer.coverage else None,
     }
 
 

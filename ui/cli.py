@@ -143,6 +143,9 @@ def format_answer(answer) -> str:
     if answer.notice:
         lines.append(f"({answer.notice})")
     if answer.kind == "briefing":  # the bullets quote every sentence already: sources only
+        from ui.render import coverage_line
+
+        lines += [coverage_line(answer.coverage)] if answer.coverage else []
         lines += [f"  [{c.marker}] {c.source} (chars {c.start}-{c.end})" for c in answer.citations]
         return "\n".join(lines)
     for c in answer.citations:

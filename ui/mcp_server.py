@@ -77,7 +77,8 @@ def _ask(assistant: Any, question: str, since: str | None, until: str | None,
     for c in cites:
         c["url"] = link(str(c["source"]), c.get("url"))
     return {"text": ans.get("text", ""), "direct": ans.get("direct"), "citations": cites,
-            "abstained": bool(ans.get("abstained")), "kind": ans.get("kind", "fact"), "items": ans.get("items", [])}
+            "abstained": bool(ans.get("abstained")), "kind": ans.get("kind", "fact"), "items": ans.get("items", []),
+            "topic": ans.get("topic"), "coverage": ans.get("coverage")}
 
 
 def build_mcp(assistant: Any) -> MCPServer:

@@ -12,7 +12,7 @@ import re
 from typing import Any, Iterable
 
 from rag.sources.article import DERIVED_MARK, is_derived_title
-from rag.types import Answer, BriefingItem, Citation
+from rag.types import Answer, BriefingItem, Citation, Coverage
 from ui.web_dates import date_range, human_date, time_range_text
 
 PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
@@ -124,6 +124,37 @@ def answer_message(answer: Answer, turn: int) -> str:
     if answer.notice:
         parts.append(f"<em>({chat_text(answer.notice)})</em>")
     return "<br>".join(parts)
+
+
+# ---------------------------------------------------------------------------------------- coverage
+BARS = "▂▃▄▅▆▇█"  # a day or week with stories; "▁" is one with none, so no story is ever flat
+
+
+def coverage_bars(coverage: Coverage) -> str:
+    """One character per day or week, its height the share of the busiest one."""
+    top = max((b.count for b in coverage.bins), default=0)
+    return "".join(BARS[max(0, -(-b.count * len(BARS) // top) - 1)] if b.count else "▁" for b in coverage.bins)
+
+
+def coverage_line(coverage: Coverage | None) -> str:
+    """'coverage (per day, 3–12 February 2025): ▁▃█▁▅  9 stories' (and how many are undated); ""
+    without a coverage."""
+    if coverage is None:
+        return ""
+    count = f"{coverage.stories} {'story' if coverage.stories == 1 else 'stories'}"
+    undated = f", {coverage.undated} undated" if coverage.undated else ""
+    if not coverage.bins:
+        return f"coverage: {count}, none with a publication date"
+    return f"coverage (per {coverage.unit}, {coverage.span}): {coverage_bars(coverage)}  {count}{undated}"
+
+
+def coverage_frame(coverage: Coverage | None) -> Any:
+    """The plot's data: one row per day or week (x its label, in order), or None to hide the plot."""
+    import pandas as pd
+
+    if coverage is None or not coverage.bins:
+        return None
+    return pd.DataFrame({"when": [b.label for b in coverage.bins], "stories": [b.count for b in coverage.bins]})
 
 
 # ---------------------------------------------------------------------------------------- passages

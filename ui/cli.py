@@ -1,4 +1,5 @@
-"""`newsrag` command line: ingest, list, remove, status, ask, chat, serve, evals, bench.
+"""`newsrag` command line: ingest, list, remove, status, ask, chat, follow/following/unfollow/digest,
+serve, evals, bench.
 
 An interface like the web UI: it stands on `rag.Assistant`, built by the engine's factory (for a
 cold `ask`, `rag.factory.preload` opens the models and the vector store on threads first).
@@ -9,6 +10,7 @@ Every error is one line on stderr (with `--json`: `{"error": "..."}` on stdout),
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import json
 import os
@@ -126,6 +128,64 @@ def cmd_status(args: argparse.Namespace) -> int:
         for key, value in status.items():
             print(f"{key:16} {value}")
     return 0
+
+
+def cmd_follow(args: argparse.Namespace) -> int:
+    followed = _assistant(args, writes=True).follow(args.topic)
+    if args.json:
+        _print_json(followed)
+    else:
+        print(f"following \"{followed['topic']}\" (since {followed['followed_at']}); "
+              "`newsrag digest` lists the stories ingested from now on")
+    return 0
+
+
+def cmd_unfollow(args: argparse.Namespace) -> int:
+    gone = _assistant(args, writes=True).unfollow(args.topic)
+    _print_json(gone) if args.json else print(f"no longer following \"{gone['topic']}\"")
+    return 0
+
+
+def cmd_following(args: argparse.Namespace) -> int:
+    rows = _assistant(args).following()
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print('no followed topics: follow one with `newsrag follow "TOPIC"`')
+        return 0
+    width = min(48, max(len(r["topic"]) for r in rows))
+    print(f"{'topic':{width}}  {'new':>4}  {'followed':25}  last digest")
+    for r in rows:
+        print(f"{r['topic']:{width}}  {r['new']:>4}  {r['followed_at']:25}  {r['last_digest'] or 'never'}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    digest = _assistant(args, answering=True, writes=True).digest(args.topic)
+    _print_json(digest) if args.json else print(format_digest(digest))
+    return 0
+
+
+def format_digest(digest: dict[str, Any]) -> str:
+    """Per followed topic a heading, then its new stories as a briefing shows them (dated bullets
+    quoting their sentences with markers, then the source of each marker)."""
+    from rag.answering.timeq import format_date
+
+    if not digest["topics"]:
+        return 'no followed topics: follow one with `newsrag follow "TOPIC"`'
+    lines: list[str] = []
+    for topic in digest["topics"]:
+        items = topic["items"]
+        count = f"{len(items)} new {'story' if len(items) == 1 else 'stories'}" if items else "nothing new"
+        lines.append(f"{topic['topic']}: {count}")
+        for item in items:
+            when = format_date(dt.date.fromisoformat(item["published"])) if item["published"] else "undated"
+            body = " ".join(f"{s['text']} [{s['marker']}]" for s in item["sentences"])
+            also = f" (also in {', '.join(item['also_in'])})" if item["also_in"] else ""
+            lines.append(f"- {when} · {item['title']}{also}: {body}")
+            lines += [f"  [{s['marker']}] {item['source']}" for s in item["sentences"]]
+    return "\n".join(lines)
 
 
 def format_answer(answer) -> str:
@@ -304,6 +364,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is indexed, and with which model")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("follow", help="follow a story: `digest` then lists what is ingested about it from now on")
+    p.add_argument("topic", metavar="TOPIC", help='e.g. "Vale Line rail link" (case and spacing do not matter)')
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_follow)
+
+    p = sub.add_parser("following", help="the followed topics, each with how many new stories it has")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_following)
+
+    p = sub.add_parser("unfollow", help="stop following a topic")
+    p.add_argument("topic", metavar="TOPIC")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_unfollow)
+
+    p = sub.add_parser("digest", help="what is new on each followed topic since its last digest (then marked seen)")
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="only this followed topic")
+    p.add_argument("--json", action="store_true", help='print {"topics": [{"topic", "items"}]}')
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")

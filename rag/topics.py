@@ -164,6 +164,8 @@ class Topics:
 
     def following(self) -> list[dict[str, Any]]:
         """Each topic with the number of new stories about it (the models run only when some article is new)."""
+        if not self.store.path.exists():  # nothing followed yet: no folder or file is made for it
+            return []
         docs = self._docs()
         with self.store.state(docs) as state:
             pending = [(f, state.unseen(f, docs)) for f in state.topics.values()]

@@ -121,3 +121,36 @@ def test_unfollowing_or_digesting_an_unknown_topic_is_not_found(dated):
         dated.unfollow("Riverton zoo")
     with pytest.raises(NotFound):
         dated.digest("Riverton zoo")
+
+
+# ------------------------------------------------------------------ the CLI
+def test_cli_follow_digest_following_unfollow_and_one_line_errors(tmp_path, monkeypatch, capsys):
+    """Through `newsrag` itself: hashing embedder, no cross-encoder (every new article is then a match)."""
+    from ui.cli import main
+
+    shutil.copytree(DATED, tmp_path / "corpus")
+    monkeypatch.setenv("NEWSRAG_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("NEWSRAG_RERANK", "false")
+    assert main(["ingest", "--json"]) == 0
+    assert main(["follow", RAIL, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["digest"]) == 0
+    assert capsys.readouterr().out.strip() == f"{RAIL}: nothing new"
+    shutil.copy(NEW_ARTICLE, tmp_path / "corpus" / NEW_ARTICLE.name)
+    assert main(["ingest", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["following", "--json"]) == 0
+    assert [(r["topic"], r["new"]) for r in json.loads(capsys.readouterr().out)] == [(RAIL, 1)]
+    assert main(["digest"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{RAIL}: 1 new story"
+    assert out[1].startswith("- 14 July 2025 · Government approves Vale Line rail link business case: ")
+    assert out[-1].endswith(NEW_ARTICLE.name)
+    assert main(["digest", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"topics": [{"topic": RAIL, "items": []}]}
+    assert main(["unfollow", "vale line RAIL link"]) == 0
+    assert main(["unfollow", RAIL]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("newsrag: not following")
+    assert main(["follow", "  "]) == 2
+    assert "the topic is empty" in capsys.readouterr().err

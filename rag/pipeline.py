@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from rag.answering.answerability import Kind
+from rag.answering.corroboration import CorroborationPolicy, Corroborator, with_item_lines
 from rag.answering.eventdates import UndatedAsk, undated_ask
 from rag.answering.extractive import NOT_IN_CORPUS, Composed, Policy, compose, compose_read
 from rag.answering.question import Question
@@ -71,12 +72,18 @@ class AnswerPipeline:
         else:
             composed = self.compose(asked, passages, sentences)
             yield from _pieces(composed)
+        cited, corroborating = self._with_copies(composed.citations), time.perf_counter()
+        reported = self._corroborator().lookup(cited, composed.used, sentences) if not composed.abstained else None
+        if reported is not None:
+            composed = replace(composed, text=f"{composed.text}\n{reported}")
+            yield "\n" + reported
         timings = _timings(started, retrieved, time.perf_counter())
+        timings["corroborate_s"] = round(time.perf_counter() - corroborating, 4)  # a share of answer_s
         if model_s is not None:
             timings["llm_s"] = model_s  # the model's share of answer_s (absent when it was not asked)
         yield Answer(
             question=request.question, standalone_question=asked.query, text=composed.text,
-            citations=self._with_copies(composed.citations), abstained=composed.abstained, mode=request.mode,
+            citations=cited, abstained=composed.abstained, mode=request.mode,
             related=self._titled(composed.related), retrieved_sources=list(dict.fromkeys(p.source for p in passages)),
             notice=notice or (undated.notice if undated is not None else ""), direct=composed.direct,
             time_range=_range_dict(flt) if flt.dated else None, timings=timings,
@@ -94,6 +101,9 @@ class AnswerPipeline:
         coverage = composed.coverage  # an LLM's summary keeps the stories, so their coverage too
         retrieved = time.perf_counter()
         notice = ""
+        if not composed.abstained:
+            lines = self._corroborator().briefing(composed.items, self._with_copies(composed.citations), passages)
+            composed = replace(composed, text=with_item_lines(composed.text, composed.items, lines))
         if composed.abstained:
             yield composed.text or NOT_IN_CORPUS
         elif request.mode == "llm" and event_dated is None:
@@ -144,6 +154,9 @@ class AnswerPipeline:
         docs = self.live.manifest().docs.values()
         published = [d.published for d in docs if flt.sources is None or d.source in flt.sources]
         return undated_ask(asked.text, flt.since, flt.until, published, self.settings.answer.reference_date or dt.date.today())
+
+    def _corroborator(self) -> Corroborator:
+        return Corroborator(self.live, self.evidence, CorroborationPolicy.from_settings(self.settings.corroboration))
 
     def _with_copies(self, citations: list[Citation]) -> list[Citation]:
         """Each citation names the other copies of its wire story (`also_in`), its article's date

@@ -353,6 +353,28 @@ class BriefingSettings(_Group):
     )
 
 
+class CorroborationSettings(_Group):
+    """Corroboration: the other articles (not wire copies) that state a cited fact in their own words."""
+
+    corroboration_enabled: bool = Field(True, description="Find, for each cited fact and briefing item, the other articles "
+                                "that state it, and say 'Reported in N articles from M sources; first on ...'.")
+    corroboration_story_cosine: float = Field(
+        0.5, ge=-1, le=1, description="Two sentences are about one story when their sentence vectors are at least "
+        "this close (or they share corroboration_story_words content words beyond their figures).",
+    )
+    corroboration_story_words: int = Field(
+        3, ge=1, description="Content words (stems, figures left out) two sentences of one story share at least.",
+    )
+    corroboration_min_value: float = Field(
+        3, ge=0, description="A count below this ('two men') is too common to show that two reports state the same "
+        "thing; amounts of money and per cents always count.",
+    )
+    corroboration_candidates: int = Field(
+        6, ge=0, le=50, description="Passages retrieved by a lookup's lead sentence itself to look for other reports "
+        "of it (0: only the answer's own passages); one retrieval per answer, no reranking.",
+    )
+
+
 class LLMSettings(_Group):
     """The optional LLM mode (any OpenAI-compatible server)."""
 
@@ -417,7 +439,8 @@ class ServeSettings(_Group):
 
 GROUPS: dict[str, type[_Group]] = {
     "index": IndexSettings, "reading": ReadingSettings, "embedding": EmbeddingSettings,
-    "retrieval": RetrievalSettings, "answer": AnswerSettings, "briefing": BriefingSettings, "llm": LLMSettings,
+    "retrieval": RetrievalSettings, "answer": AnswerSettings, "briefing": BriefingSettings,
+    "corroboration": CorroborationSettings, "llm": LLMSettings,
     "verify": VerifySettings, "serve": ServeSettings,
 }
 # Flat name -> its group: the names every `NEWSRAG_*` variable and flat keyword use.
@@ -466,6 +489,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description=RetrievalSettings.__doc__)
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description=AnswerSettings.__doc__)
     briefing: BriefingSettings = Field(default_factory=BriefingSettings, description=BriefingSettings.__doc__)
+    corroboration: CorroborationSettings = Field(default_factory=CorroborationSettings,
+                                                 description=CorroborationSettings.__doc__)
     llm: LLMSettings = Field(default_factory=LLMSettings, description=LLMSettings.__doc__)
     verify: VerifySettings = Field(default_factory=VerifySettings, description=VerifySettings.__doc__)
     serve: ServeSettings = Field(default_factory=ServeSettings, description=ServeSettings.__doc__)

@@ -1,0 +1,258 @@
+"""Corroboration: the other articles that state a cited fact in their own words.
+
+Two sentences corroborate each other when they are about the same story (their stored sentence
+vectors are close, or they share enough content words beyond their figures) and state the same
+thing: the same figure for the same quantity ('£6.5m' and '£6.5 million', read by
+`rag.answering.recency`), or the same name in the same role ('chief executive Dr Aisha Rahman' and
+'Aisha Rahman, the trust's chief executive'). A different figure for the quantity is a revision
+(newest first, as `recency` tells it), never corroboration. A wire copy (the MinHash groups of the
+index) is the same report printed twice: it stays in `also_in` and corroborates nothing.
+
+The candidates are the sentences the answer already holds (its retrieved passages) and, for the
+lead fact of a lookup, one more retrieval by the cited sentence itself. No model is run beyond
+that retrieval's query embedding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.answering.recency import Claim, conflicting_figures, extract_figures
+from rag.answering.text import fold, names, stems
+from rag.answering.timeq import format_date
+from rag.evidence import EvidenceSentence, RetrievedPassage
+from rag.lexicon import COUNT_GROUPS, ROLE_NOUNS
+from rag.settings import CorroborationSettings
+from rag.sources.outlet import outlet
+from rag.types import BriefingItem, Citation, Corroboration
+
+if TYPE_CHECKING:
+    from rag.answering.sentences import SentenceEvidence
+    from rag.live_index import LiveIndex
+
+_ROLE_WINDOW = 4  # words between a role noun and the name it belongs to ('chief executive Dr Aisha Rahman')
+_COUNT_KEY = {noun: group[0] for group in COUNT_GROUPS for noun in group}  # '12 firms' counts companies too
+
+
+@dataclass(frozen=True)
+class CorroborationPolicy:
+    story_cosine: float
+    story_words: int
+    min_value: float
+    candidates: int
+    enabled: bool
+
+    @classmethod
+    def from_settings(cls, s: CorroborationSettings) -> "CorroborationPolicy":
+        return cls(s.corroboration_story_cosine, s.corroboration_story_words, s.corroboration_min_value,
+                   s.corroboration_candidates, s.corroboration_enabled)
+
+
+# ------------------------------------------------------------------ one pair
+def _quantities(text: str, min_value: float) -> set[tuple[str, float]]:
+    """The sentence's own figures as (quantity, value); counts below `min_value` ('two men') say too
+    little to tell one report from another, amounts of money and per cents always count."""
+    found = set()
+    for f in extract_figures(text):
+        if not f.own:
+            continue
+        key = _COUNT_KEY.get(f.key, f.key)
+        if key not in ("£", "$", "€", "%") and f.value < min_value:
+            continue
+        found.add((key, round(f.value, 6)))
+    return found
+
+
+def _roles(text: str) -> set[tuple[str, str]]:
+    """(surname, role noun) for each name with a role noun within a few words of it."""
+    tokens = re.findall(r"[\w’'.-]+", text)
+    folded = [fold(t).strip(".,’'") for t in tokens]
+    pairs = set()
+    for name in names(text):
+        parts = name.split()
+        surname = fold(parts[-1]).strip(".’'")
+        at = next((i for i in range(len(tokens)) if tokens[i : i + len(parts)] == parts), None)
+        if at is None:
+            continue
+        near = folded[max(0, at - _ROLE_WINDOW) : at] + folded[at + len(parts) : at + len(parts) + _ROLE_WINDOW + 2]
+        pairs |= {(surname, word) for word in near if word in ROLE_NOUNS}
+        pairs |= {(surname, fold(part)) for part in parts if fold(part) in ROLE_NOUNS}  # 'President Bush'
+    return {(surname, role) for surname, role in pairs if surname != role}
+
+
+def _story_stems(text: str) -> set[str]:
+    for figure in extract_figures(text):
+        text = text.replace(figure.text, " ")
+    return {w for w in stems(text) if not any(ch.isdigit() for ch in w)}
+
+
+def same_story(a: EvidenceSentence, b: EvidenceSentence, policy: CorroborationPolicy) -> bool:
+    """About one story: close sentence vectors, or enough shared content words beyond the figures."""
+    if a.vector is not None and b.vector is not None and a.vector.shape == b.vector.shape:
+        if float(np.dot(a.vector, b.vector)) >= policy.story_cosine:
+            return True
+    return len(_story_stems(a.text) & _story_stems(b.text)) >= policy.story_words
+
+
+def corroborates(a: EvidenceSentence, b: EvidenceSentence, policy: CorroborationPolicy) -> bool:
+    """`b` states what `a` states, in a sentence of the same story; a different figure for one of
+    its quantities is a revision and never counts."""
+    if conflicting_figures(Claim(a.text, a.source, None, 0.0), Claim(b.text, b.source, None, 0.0)) is not None:
+        return False
+    # A sentence with a figure states that figure: a name it mentions on the way ('commissioner
+    # Helen Marsh said the route ...') is not what it reports.
+    mine = _quantities(a.text, policy.min_value)
+    shared = bool(mine & _quantities(b.text, policy.min_value)) if mine else bool(_roles(a.text) & _roles(b.text))
+    return shared and same_story(a, b, policy)
+
+
+# ------------------------------------------------------------------ an answer
+@dataclass(frozen=True)
+class Article:
+    """What corroboration needs to know of an indexed article."""
+
+    title: str
+    published: str | None
+    group: str | None  # its wire group; None when it has no copy
+    outlet: str | None
+
+
+def corroborating(claim: EvidenceSentence, pool: Iterable[EvidenceSentence], articles: dict[str, Article],
+                  policy: CorroborationPolicy) -> list[Corroboration]:
+    """One corroboration per other article (its first sentence in `pool` that states the claim),
+    oldest first; the claim's own article and its wire copies are left out."""
+    mine = articles.get(claim.source)
+    group = mine.group if mine is not None else None
+    found: dict[str, Corroboration] = {}
+    for sent in pool:
+        other = articles.get(sent.source)
+        if sent.source == claim.source or sent.source in found or other is None:
+            continue
+        if group is not None and other.group == group:
+            continue  # one wire story printed twice is one report
+        if corroborates(claim, sent, policy):
+            found[sent.source] = Corroboration(sent.source, other.title, other.published, sent.text.strip())
+    return sorted(found.values(), key=lambda c: (c.published is None, c.published or "", c.source))
+
+
+def reported_line(source: str, others: Sequence[Corroboration], articles: dict[str, Article],
+                  fmt: Callable[[dt.date], str] = format_date) -> str | None:
+    """'Reported in 3 articles from 2 sources; first on 3 February 2025 (rail-link-announced.html).'
+    Sources are outlets: counted only when every article names its own, else the line says
+    articles alone. None when nothing corroborates."""
+    if not others:
+        return None
+    mine = articles.get(source)
+    reports = [(source, mine.published if mine else None, mine.outlet if mine else None)]
+    reports += [(c.source, c.published, articles[c.source].outlet if c.source in articles else None) for c in others]
+    line = f"Reported in {len(reports)} articles"
+    outlets = [o for _, _, o in reports]
+    if all(outlets):
+        count = len({fold(o) for o in outlets if o})
+        line += f" from {count} {'source' if count == 1 else 'sources'}"
+    dated = sorted((d, s) for s, d, _ in reports if d)
+    if dated:
+        first, first_source = dated[0]
+        try:
+            line += f"; first on {fmt(dt.date.fromisoformat(first))} ({first_source})"
+        except ValueError:
+            pass
+    return line + "."
+
+
+def attach(citations: list[Citation], used: Sequence[EvidenceSentence], pool: Sequence[EvidenceSentence],
+           articles: dict[str, Article], policy: CorroborationPolicy) -> None:
+    """Each citation's `corroborated_by`, from the sentence it quotes (`used`, by offsets)."""
+    by_key = {s.key: s for s in [*used, *pool]}
+    for cit in citations:
+        claim = by_key.get((cit.source, cit.start, cit.end))
+        if claim is not None:
+            cit.corroborated_by = corroborating(claim, pool, articles, policy)
+
+
+def unique(sentences: Iterable[EvidenceSentence]) -> list[EvidenceSentence]:
+    """Each sentence once (by source and offsets), in the order first seen."""
+    seen: dict[tuple[str, int, int], EvidenceSentence] = {}
+    for s in sentences:
+        seen.setdefault(s.key, s)
+    return list(seen.values())
+
+
+# ------------------------------------------------------------------ the pipeline's side
+class Corroborator:
+    """Finds the other reports of an answer's facts in the live index (see the module doc)."""
+
+    def __init__(self, live: "LiveIndex", evidence: "SentenceEvidence", policy: CorroborationPolicy) -> None:
+        self.live, self.evidence, self.policy = live, evidence, policy
+
+    def _articles(self) -> dict[str, Article]:
+        """Every indexed article's title, date and wire group; the outlet is read only for those a
+        line names (`_outlet`)."""
+        return {d.source: Article(d.title, d.published, d.group, None) for d in self.live.manifest().docs.values()}
+
+    def _outlet(self, source: str) -> str | None:
+        doc = self.live.manifest().docs.get(source)
+        return outlet(doc.path, doc.content_hash) if doc is not None else None
+
+    def lookup(self, citations: list[Citation], used: Sequence[EvidenceSentence],
+               sentences: Sequence[EvidenceSentence]) -> str | None:
+        """Sets each citation's `corroborated_by`; returns the lead fact's 'Reported in ...' line.
+        The pool: the answer's own sentences and the passages retrieved by the lead sentence."""
+        if not self.policy.enabled or not citations:
+            return None
+        pool = list(sentences)
+        if self.policy.candidates:
+            found = self.live.retrieve(citations[0].quote, top_k=self.policy.candidates, rerank=False)
+            pool = unique([*pool, *self.evidence.cut(found)])
+        articles = self._articles()
+        attach(citations, used, pool, articles, self.policy)
+        return self._line(citations[0].source, citations[0].corroborated_by, articles)
+
+    def briefing(self, items: list[BriefingItem], citations: list[Citation],
+                 passages: Sequence[RetrievedPassage]) -> dict[int, str]:
+        """Sets each item's (and its citations') `corroborated_by` from the briefing's own
+        passages and its stories' leads; returns the line of each corroborated item, by index."""
+        if not self.policy.enabled or not items:
+            return {}
+        leads = self.live.lead_passages([item.source for item in items])
+        pool = unique(self.evidence.cut([*passages, *leads.values()]))
+        articles = self._articles()
+        attach(citations, [], pool, articles, self.policy)
+        by_marker = {c.marker: c for c in citations}
+        lines = {}
+        for i, item in enumerate(items):
+            found: dict[str, Corroboration] = {}
+            for sent in item.sentences:
+                for c in by_marker[sent.marker].corroborated_by if sent.marker in by_marker else []:
+                    found.setdefault(c.source, c)
+            item.corroborated_by = sorted(found.values(), key=lambda c: (c.published is None, c.published or "", c.source))
+            line = self._line(item.source, item.corroborated_by, articles)
+            if line is not None:
+                lines[i] = line
+        return lines
+
+    def _line(self, source: str, others: Sequence[Corroboration], articles: dict[str, Article]) -> str | None:
+        if not others:
+            return None
+        named = {s: replace(articles[s], outlet=self._outlet(s)) for s in [source, *(c.source for c in others)]
+                 if s in articles}
+        return reported_line(source, others, named)
+
+
+def with_item_lines(text: str, items: Sequence[BriefingItem], lines: dict[int, str]) -> str:
+    """A briefing's text with each corroborated item's line after its bullet (found by the
+    bullet's last marker)."""
+    if not lines:
+        return text
+    ends = {f"[{items[i].sentences[-1].marker}]": line for i, line in lines.items() if items[i].sentences}
+    out = []
+    for row in text.split("\n"):
+        tail = row.rsplit(" ", 1)[-1]
+        out.append(f"{row} {ends[tail]}" if row.startswith("- ") and tail in ends else row)
+    return "\n".join(out)

@@ -10,6 +10,8 @@ check, the error handlers (every error is OpenAI's JSON shape `{"error": {"messa
   `direct`, `notice`. `stream: true` sends chunks, the last one carrying those fields, then `[DONE]`.
   Extra body fields `sources` (list of source names), `since`, `until` (ISO dates) filter retrieval.
 - `POST /v1/search`: retrieval only; `GET|POST /v1/documents`, `DELETE /v1/documents/{source}`.
+- Followed topics: `GET /v1/topics`, `POST /v1/topics` `{"topic": ...}`, `DELETE /v1/topics/{topic}`
+  (the topic URL-encoded), `GET /v1/digest[?topic=...]` (marks what it returns as seen).
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class ChatRequest(Filters):
     messages: list[ChatMessage] = Field(..., min_length=1)
     stream: bool = False
     temperature: float | None = None  # accepted and ignored: the default answerer is not sampled
+
+
+class TopicRequest(_Body):
+    topic: str = Field(..., description="The story to follow, e.g. 'Vale Line rail link'.")
 
 
 class SearchRequest(Filters):
@@ -232,6 +238,7 @@ def add_api(app: FastAPI, assistant: AssistantAPI, slots: Any) -> None:
     _model_routes(router, assistant, slots)
     _search_route(router, assistant, slots)
     _document_routes(router, assistant, slots)
+    _topic_routes(router, assistant, slots)
     app.include_router(router)
     _unrouted(app, router)
 
@@ -389,3 +396,24 @@ def _document_routes(router: APIRouter, assistant: AssistantAPI, slots: Any) -> 
             reason = report.skipped[0].reason if report.skipped else "not in the index"
             raise NotFound(f"{source}: {reason}")
         return {**report.to_dict(), "summary": report.summary()}
+
+
+def _topic_routes(router: APIRouter, assistant: AssistantAPI, slots: Any) -> None:
+    """GET and POST /topics, DELETE /topics/{topic}, GET /digest. Counting and matching new
+    stories runs the models, so those take a slot; unfollowing does not."""
+
+    @router.get("/topics")
+    async def following() -> dict:
+        return {"object": "list", "data": await guarded(slots, assistant.following)}
+
+    @router.post("/topics")
+    async def follow(body: TopicRequest) -> dict:
+        return await guarded(slots, lambda: assistant.follow(body.topic))
+
+    @router.delete("/topics/{topic:path}")
+    async def unfollow(topic: str) -> dict:
+        return await run_in_threadpool(assistant.unfollow, topic)
+
+    @router.get("/digest")
+    async def digest(topic: str | None = None) -> dict:
+        return await guarded(slots, lambda: assistant.digest(topic))

@@ -154,3 +154,30 @@ def test_cli_follow_digest_following_unfollow_and_one_line_errors(tmp_path, monk
     assert len(err) == 1 and err[0].startswith("newsrag: not following")
     assert main(["follow", "  "]) == 2
     assert "the topic is empty" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the /v1 API
+def test_api_topics_and_digest_do_the_same(dated, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    with TestClient(create_app(dated), raise_server_exceptions=False) as http:
+        followed = http.post("/v1/topics", json={"topic": RAIL})
+        assert followed.status_code == 200 and followed.json()["topic"] == RAIL and followed.json()["new"] == 0
+        assert http.get("/v1/digest").json() == {"topics": [{"topic": RAIL, "items": []}]}
+        shutil.copy(NEW_ARTICLE, tmp_path / "corpus" / NEW_ARTICLE.name)
+        dated.ingest(progress=False)
+        rows = http.get("/v1/topics").json()["data"]
+        assert [(r["topic"], r["new"], r["last_digest"] is not None) for r in rows] == [(RAIL, 1, True)]
+        assert _sources(http.get("/v1/digest", params={"topic": "vale line rail LINK"}).json()) == [NEW_ARTICLE.name]
+        assert _sources(http.get("/v1/digest").json()) == []
+        for bad, status, kind in ((http.post("/v1/topics", json={"topic": " "}), 400, "invalid_request_error"),
+                                  (http.post("/v1/topics", json={}), 400, None),
+                                  (http.get("/v1/digest", params={"topic": "Riverton zoo"}), 404, "not_found_error"),
+                                  (http.delete("/v1/topics/Riverton%20zoo"), 404, "not_found_error")):
+            assert bad.status_code == status, bad.text
+            error = bad.json()["error"]  # the same shape as every /v1 error
+            assert error["message"] and (kind is None or error["type"] == kind)
+        assert http.delete("/v1/topics/Vale%20Line%20rail%20link").json() == {"topic": RAIL}
+        assert http.get("/v1/topics").json()["data"] == []

@@ -1,4 +1,8 @@
-"""MCP server over the Assistant: read-only search / fetch / ask tools (ChatGPT-connector contract).
+"""MCP server over the Assistant: search / fetch / ask tools (ChatGPT-connector contract) and whats_new.
+
+The tools never write the index. `whats_new` is the digest of the followed topics (`newsrag
+digest`): like every digest it marks the stories it returns as seen, so the next call says only
+what landed after it; that seen mark (topics.json in the data folder) is the one thing it writes.
 
 Wiring (done by the CLI / server, not here):
   * `newsrag mcp`: `run_stdio(Assistant(Settings()))`.
@@ -81,8 +85,16 @@ def _ask(assistant: Any, question: str, since: str | None, until: str | None,
             "topic": ans.get("topic"), "coverage": ans.get("coverage")}
 
 
+def _whats_new(assistant: Any, topic: str | None) -> dict[str, Any]:
+    digest = assistant.digest(topic)
+    for followed in digest["topics"]:
+        for item in followed["items"]:
+            item["url"] = link(item["source"], item.get("url"))
+    return digest
+
+
 def build_mcp(assistant: Any) -> MCPServer:
-    """An MCPServer whose tools only read the index."""
+    """An MCPServer whose tools never write the index (whats_new moves the followed topics' seen marks)."""
     server = MCPServer(name="newsrag", instructions="Search, read and ask about the indexed news articles.")
 
     def guarded(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -105,6 +117,12 @@ def build_mcp(assistant: Any) -> MCPServer:
     def ask(question: str, since: str | None = None, until: str | None = None,
             sources: list[str] | None = None) -> dict[str, Any]:
         return guarded(_ask, question, since, until, sources)
+
+    @server.tool(description="What is new on the followed topics (or on one, by name) since their last digest: "
+                 "per topic, the stories ingested since, each dated with verbatim cited sentences. "
+                 "Marks them seen: the next call lists only what arrives after it.")
+    def whats_new(topic: str | None = None) -> dict[str, Any]:
+        return guarded(_whats_new, topic)
 
     return server
 

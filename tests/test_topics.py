@@ -181,3 +181,39 @@ def test_api_topics_and_digest_do_the_same(dated, tmp_path):
             assert error["message"] and (kind is None or error["type"] == kind)
         assert http.delete("/v1/topics/Vale%20Line%20rail%20link").json() == {"topic": RAIL}
         assert http.get("/v1/topics").json()["data"] == []
+
+
+# ------------------------------------------------------------------ MCP
+def test_mcp_whats_new_lists_the_new_story_once(dated, tmp_path):
+    """`newsrag mcp` over stdio, in its own process, on the index and topics the fixture made."""
+    import asyncio
+    import os
+    import sys
+
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    dated.follow(RAIL)
+    shutil.copy(NEW_ARTICLE, tmp_path / "corpus" / NEW_ARTICLE.name)
+    dated.ingest(progress=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSRAG_DATA_DIR": str(tmp_path / "data"),
+           "NEWSRAG_EMBEDDING_BACKEND": "hashing", "NEWSRAG_RERANK": "false"}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ui.cli", "mcp"], env=env, cwd=str(ROOT))
+    calls: list[dict] = []
+
+    async def run() -> None:
+        async with stdio_client(params) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                assert "whats_new" in {t.name for t in (await session.list_tools()).tools}
+                for _ in range(2):
+                    result = await session.call_tool("whats_new", {})
+                    assert not result.is_error, result.content
+                    calls.append(result.structured_content)
+                unknown = await session.call_tool("whats_new", {"topic": "Riverton zoo"})
+                assert unknown.is_error and "not following" in unknown.content[0].text
+
+    asyncio.run(asyncio.wait_for(run(), 120))
+    first, second = (c.get("result", c) for c in calls)
+    assert _sources(first) == [NEW_ARTICLE.name] and _sources(second) == []
+    assert first["topics"][0]["items"][0]["url"] == f"newsrag://{NEW_ARTICLE.name}"

@@ -217,3 +217,38 @@ def test_mcp_whats_new_lists_the_new_story_once(dated, tmp_path):
     first, second = (c.get("result", c) for c in calls)
     assert _sources(first) == [NEW_ARTICLE.name] and _sources(second) == []
     assert first["topics"][0]["items"][0]["url"] == f"newsrag://{NEW_ARTICLE.name}"
+
+
+# ------------------------------------------------------------------ serve --watch
+def test_a_file_that_lands_in_a_watched_folder_shows_up_in_the_next_digest(tmp_path):
+    """What `serve --watch` runs beside the server: ui.watch.watch on a thread, the same Assistant."""
+    import threading
+    import time
+
+    from ui.watch import watch
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(DATED, folder)
+    a = Assistant(topic_settings(tmp_path), reranker=FakeCrossEncoder())
+    lines: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(a, [folder]),
+                              kwargs={"debounce_s": 0.5, "on_line": lines.append, "stop": stop}, daemon=True)
+    thread.start()
+
+    def until(cond) -> None:
+        end = time.monotonic() + 60
+        while not cond():
+            assert time.monotonic() < end, lines
+            time.sleep(0.1)
+
+    try:
+        until(lambda: any(line.startswith("watching") for line in lines))
+        a.follow(RAIL)
+        shutil.copy(NEW_ARTICLE, folder / NEW_ARTICLE.name)
+        until(lambda: f"added {NEW_ARTICLE.name}" in lines)
+        assert _sources(a.digest()) == [NEW_ARTICLE.name]
+        assert _sources(a.digest()) == []
+    finally:
+        stop.set()
+        thread.join(timeout=10)

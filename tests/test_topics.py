@@ -252,3 +252,47 @@ def test_a_file_that_lands_in_a_watched_folder_shows_up_in_the_next_digest(tmp_p
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+# ------------------------------------------------------------------ the store
+def test_processes_following_at_once_lose_no_topic(dated, tmp_path):
+    """Read, change and replace run under the file lock: concurrent writers (here two Assistants,
+    as the CLI beside a server, on threads) do not overwrite each other's topics."""
+    import threading
+
+    other = Assistant(topic_settings(tmp_path), reranker=FakeCrossEncoder())
+    names = [f"topic {i}" for i in range(16)]
+    threads = [threading.Thread(target=(dated if i % 2 else other).follow, args=(name,)) for i, name in enumerate(names)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(row["topic"] for row in dated.following()) == sorted(names)
+
+
+def test_an_unreadable_topics_file_is_one_line_naming_it(dated, tmp_path):
+    from rag.errors import present
+
+    (tmp_path / "data" / "topics.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(Exception) as caught:
+        dated.follow(RAIL)
+    shown = present(caught.value)
+    assert shown.exit_code == 2 and "topics.json" in shown.message and "\n" not in shown.message
+
+
+@pytest.mark.slow
+def test_done_when_with_the_real_models(tmp_path, onnx_embedder, cross_encoder):
+    """The same story with the shipped embedder and cross-encoder: their relevance cut, not the fake's."""
+    shutil.copytree(DATED, tmp_path / "corpus")
+    a = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=tmp_path / "corpus"),
+                  embedder=onnx_embedder, reranker=cross_encoder)
+    a.ingest(progress=False)
+    a.follow(RAIL)
+    (tmp_path / "corpus" / "zoo-opens.txt").write_text(
+        "Riverton zoo opens a penguin house\n\nThe Riverton zoo opened a new penguin house on Saturday, "
+        "with twelve birds from a sanctuary in Cornwall.\n", encoding="utf-8")
+    shutil.copy(NEW_ARTICLE, tmp_path / "corpus" / NEW_ARTICLE.name)
+    a.ingest(progress=False)
+    assert a.following()[0]["new"] == 1
+    assert _sources(a.digest()) == [NEW_ARTICLE.name]
+    assert _sources(a.digest()) == []

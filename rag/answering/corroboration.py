@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answering.recency import Claim, conflicting_figures, extract_figures
+from rag.answering.recency import extract_figures
 from rag.answering.text import fold, names, stems
 from rag.answering.timeq import format_date
 from rag.evidence import EvidenceSentence, RetrievedPassage
@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 _ROLE_WINDOW = 4  # words between a role noun and the name it belongs to ('chief executive Dr Aisha Rahman')
 _COUNT_KEY = {noun: group[0] for group in COUNT_GROUPS for noun in group}  # '12 firms' counts companies too
+_ALWAYS = frozenset("£$€%")  # quantities whose every value says something (money, per cents)
+_CONVERSION = re.compile(r"\((?=[^)]*\d)[^)]*\)")
+_WRITTEN = re.compile(r"(?<![\w£$€.,])\d+(?:\.\d+)?(?:m|km|bn|k)\b")
 
 
 @dataclass(frozen=True)
@@ -55,18 +58,32 @@ class CorroborationPolicy:
 
 
 # ------------------------------------------------------------------ one pair
-def _quantities(text: str, min_value: float) -> set[tuple[str, float]]:
-    """The sentence's own figures as (quantity, value); counts below `min_value` ('two men') say too
-    little to tell one report from another, amounts of money and per cents always count."""
-    found = set()
+def _quantities(text: str, min_value: float, conversions: bool = True) -> dict[str, set[float]]:
+    """The sentence's own figures, their values by quantity ('£': {6.5e6}). Counts below
+    `min_value` ('two men') say too little to tell one report from another; amounts of money and
+    per cents always count. A distance or a count written with a scale letter and no currency
+    ('the 200m title') is also known by how it is written. `conversions`: with the figures in
+    brackets ('14bn euros ($19bn; £10bn)'), the paper's own arithmetic at its day's rate: another
+    report may give the amount in that currency, but a different rate is no revision."""
+    if not conversions:
+        text = _CONVERSION.sub(" ", text)
+    found: dict[str, set[float]] = {}
     for f in extract_figures(text):
-        if not f.own:
-            continue
         key = _COUNT_KEY.get(f.key, f.key)
-        if key not in ("£", "$", "€", "%") and f.value < min_value:
-            continue
-        found.add((key, round(f.value, 6)))
+        if f.own and (key in _ALWAYS or f.value >= min_value):
+            found.setdefault(key, set()).add(round(f.value, 6))
+    for written in _WRITTEN.findall(text):
+        found.setdefault(f"written:{written.casefold()}", set()).add(0.0)
     return found
+
+
+def _revised(mine: dict[str, set[float]], theirs: dict[str, set[float]]) -> bool:
+    """A quantity both give with no value in common: a different figure for it, a revision."""
+    return any(not (values & theirs[key]) for key, values in mine.items() if key in theirs)
+
+
+def _shared(mine: dict[str, set[float]], theirs: dict[str, set[float]]) -> bool:
+    return any(values & theirs.get(key, set()) for key, values in mine.items())
 
 
 def _roles(text: str) -> set[tuple[str, str]]:
@@ -103,12 +120,14 @@ def same_story(a: EvidenceSentence, b: EvidenceSentence, policy: CorroborationPo
 def corroborates(a: EvidenceSentence, b: EvidenceSentence, policy: CorroborationPolicy) -> bool:
     """`b` states what `a` states, in a sentence of the same story; a different figure for one of
     its quantities is a revision and never counts."""
-    if conflicting_figures(Claim(a.text, a.source, None, 0.0), Claim(b.text, b.source, None, 0.0)) is not None:
+    stated = {k: v for k, v in _quantities(a.text, policy.min_value, conversions=False).items()
+              if not k.startswith("written:")}
+    if _revised(stated, _quantities(b.text, policy.min_value, conversions=False)):
         return False
+    mine, theirs = _quantities(a.text, policy.min_value), _quantities(b.text, policy.min_value)
     # A sentence with a figure states that figure: a name it mentions on the way ('commissioner
     # Helen Marsh said the route ...') is not what it reports.
-    mine = _quantities(a.text, policy.min_value)
-    shared = bool(mine & _quantities(b.text, policy.min_value)) if mine else bool(_roles(a.text) & _roles(b.text))
+    shared = _shared(mine, theirs) if mine else bool(_roles(a.text) & _roles(b.text))
     return shared and same_story(a, b, policy)
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.answering.recency import extract_figures
-from rag.answering.text import fold, names, stems
+from rag.answering.text import fold, names, stem, stems
 from rag.answering.timeq import format_date
 from rag.evidence import EvidenceSentence, RetrievedPassage
 from rag.lexicon import COUNT_GROUPS, ROLE_NOUNS
@@ -127,8 +127,17 @@ def corroborates(a: EvidenceSentence, b: EvidenceSentence, policy: Corroboration
     mine, theirs = _quantities(a.text, policy.min_value), _quantities(b.text, policy.min_value)
     # A sentence with a figure states that figure: a name it mentions on the way ('commissioner
     # Helen Marsh said the route ...') is not what it reports.
-    shared = _shared(mine, theirs) if mine else bool(_roles(a.text) & _roles(b.text))
-    return shared and same_story(a, b, policy)
+    if mine:
+        return _shared(mine, theirs) and same_story(a, b, policy)
+    return bool(_roles(a.text) & _roles(b.text)) and _says_alike(a.text, b.text, policy.story_words)
+
+
+def _says_alike(a: str, b: str, least: int) -> bool:
+    """Two sentences naming one person in one role say the same of them when they share enough
+    words beyond the names and roles: 'highways chief Martin Osei apologised to traders' is not
+    'highways chief Martin Osei said the work could not wait'."""
+    named = {stem(fold(w)) for n in [*names(a), *names(b)] for w in n.split()} | {stem(r) for r in ROLE_NOUNS}
+    return len((_story_stems(a) & _story_stems(b)) - named) >= least
 
 
 # ------------------------------------------------------------------ an answer

@@ -160,12 +160,15 @@ def corroborating(claim: EvidenceSentence, pool: Iterable[EvidenceSentence], art
     found: dict[str, Corroboration] = {}
     for sent in pool:
         other = articles.get(sent.source)
-        if sent.source == claim.source or sent.source in found or other is None:
+        if sent.source == claim.source or other is None:
             continue
-        if group is not None and other.group == group:
-            continue  # one wire story printed twice is one report
+        # One wire story printed twice is one report: neither the claim's own copies nor a second
+        # copy of another report count.
+        report = other.group or sent.source
+        if report in found or (group is not None and other.group == group):
+            continue
         if corroborates(claim, sent, policy):
-            found[sent.source] = Corroboration(sent.source, other.title, other.published, sent.text.strip())
+            found[report] = Corroboration(sent.source, other.title, other.published, sent.text.strip())
     return sorted(found.values(), key=lambda c: (c.published is None, c.published or "", c.source))
 
 

@@ -77,3 +77,37 @@ def passages(chunks):
     from rag.evidence import RetrievedPassage
 
     return [RetrievedPassage.from_node(h, i + 1, N.sentence_vectors(h)) for i, h in enumerate(chunks)]
+
+
+class FakeFollowing:
+    """The facade's followed-topics contract (follow, unfollow, following, digest) in memory:
+    `land(topic, item)` is a story ingested after the follow; a digest lists and then forgets it."""
+
+    def __init__(self) -> None:
+        self.followed: dict[str, list[dict]] = {}
+
+    def follow(self, topic: str) -> dict:
+        from rag.errors import InvalidRequest
+
+        if not topic.strip():
+            raise InvalidRequest("a topic to follow is needed")
+        self.followed.setdefault(topic, [])
+        return {"topic": topic, "followed_at": "2025-04-20T10:00:00+00:00", "new": 0}
+
+    def unfollow(self, topic: str) -> dict:
+        self.followed.pop(topic)
+        return {"topic": topic}
+
+    def land(self, topic: str, item: dict) -> None:
+        self.followed[topic].append(item)
+
+    def following(self) -> list[dict]:
+        return [{"topic": t, "followed_at": "2025-04-20T10:00:00+00:00", "last_digest": None, "new": len(items)}
+                for t, items in self.followed.items()]
+
+    def digest(self, topic: str | None = None) -> dict:
+        out = [{"topic": t, "items": list(items)} for t, items in self.followed.items() if topic in (None, t)]
+        for t in self.followed:
+            if topic in (None, t):
+                self.followed[t] = []
+        return {"topics": out}

@@ -106,3 +106,64 @@ def test_the_api_and_mcp_carry_the_counts_and_the_topic(dated):
     mcp = _ask(dated, question, None, None, None)
     assert mcp["coverage"] == expected and mcp["topic"] == "the Vale Line rail link"
     assert _ask(dated, "How much will the rail link cost?", None, None, None)["coverage"] is None
+
+
+# ------------------------------------------------------------------ the page (ui.handlers over a fake)
+ITEM = {"published": "2025-04-22", "source": "rail-link-inquiry.md", "title": "Rail link <inquiry> opens",
+        "url": None, "sentences": [{"text": "A public inquiry opened on Tuesday.", "marker": 1}], "also_in": [],
+        "event_date": None}
+
+
+def _briefing_turns(topic, coverage):
+    return [{"role": "user", "content": "q", "shown": "q"},
+            {"role": "assistant", "content": "a", "shown": "a", "topic": topic, "coverage": coverage}]
+
+
+def test_the_page_shows_the_plot_and_follow_under_a_briefing_only():
+    from tests.fakes import FakeFollowing
+    from ui.handlers import Handlers
+
+    h = Handlers(FakeFollowing())
+    coverage = count_coverage(["2025-02-03", "2025-02-05", None], day_span=21).to_dict()
+    plot, follow, topic = h.briefing_extras(_briefing_turns("the rail link", coverage))
+    assert plot["visible"] and list(plot["value"]["when"]) == ["3 Feb", "4 Feb", "5 Feb"] == plot["sort"]
+    assert list(plot["value"]["stories"]) == [1, 0, 1] and plot["y_lim"] == [0, 4]
+    assert plot["label"] == "Stories per day, 3–5 February 2025 (3 stories, 1 undated)"
+    assert follow["visible"] and follow["interactive"] and follow["value"] == "Follow “the rail link”"
+    assert topic == "the rail link"
+    # A period alone ("what happened in March") has a plot but nothing to follow; a lookup neither.
+    plot, follow, topic = h.briefing_extras(_briefing_turns("", coverage))
+    assert plot["visible"] and not follow["visible"] and topic is None
+    plot, follow, topic = h.briefing_extras(_briefing_turns(None, None))
+    assert not plot["visible"] and not follow["visible"] and topic is None
+    assert not h.briefing_extras([])[0]["visible"]
+
+
+def test_follow_then_what_s_new_counts_lists_and_marks_seen():
+    from tests.fakes import FakeFollowing
+    from ui.handlers import Handlers
+
+    topics = FakeFollowing()
+    h = Handlers(topics)
+    assert h.whats_new_count()["label"] == "What's new · follow a briefing's topic to see its new stories here"
+    button, title = h.follow("the rail link")
+    assert button["value"] == "Following “the rail link” ✓" and not button["interactive"]
+    assert title["label"] == "What's new · following 1 topic, up to date"
+    # Followed already: the button says so when the briefing is shown again.
+    assert not h.briefing_extras(_briefing_turns("The  rail LINK", None))[1]["interactive"]
+    topics.land("the rail link", ITEM)
+    assert h.whats_new_count()["label"] == "What's new · 1 new story"
+    panel, title = h.whats_new()
+    assert "22 April 2025" in panel and "Rail link &lt;inquiry&gt; opens" in panel and "rail-link-inquiry.md" in panel
+    assert "<inquiry>" not in panel and title["label"] == "What's new · following 1 topic, up to date"
+    panel, _ = h.whats_new()
+    assert "Nothing new since you last looked." in panel and "22 April 2025" not in panel
+
+
+def test_a_bad_follow_is_one_line_not_a_traceback():
+    from tests.fakes import FakeFollowing
+    from ui.handlers import Handlers
+
+    with pytest.warns(UserWarning, match="^a topic to follow is needed$"):  # gr.Warning outside an event
+        button, title = Handlers(FakeFollowing()).follow("   ")
+    assert button == {"__type__": "update"} and title == {"__type__": "update"}

@@ -57,6 +57,7 @@ watch('value', () => {
 });
 """
 CHAT_HEIGHT = 420  # px: the question box under it stays in a 720 px-high window
+COVERAGE_HEIGHT = 200  # px: a glance at a story's course, not a second page
 PAGE_CSS = """
 #nr-header h1 { margin-bottom: 0; }
 #nr-chat { min-height: 420px; }
@@ -126,6 +127,7 @@ def build_app(assistant: AssistantAPI) -> gr.Blocks:
         page.timer = gr.Timer(settings.ui_refresh_seconds)
         answered = _wire_chat(page, h)
         _wire_conversations(demo, page, h, answered)
+        _wire_topics(demo, page, h)
         _wire_collection(demo, page, h, col)
     demo.queue(default_concurrency_limit=settings.ui_max_concurrent, max_size=settings.ui_max_queued)
     return demo
@@ -154,6 +156,7 @@ def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
                     placeholder="Ask about the articles…", autofocus=True,  # short: a phone shows it whole
                 )
                 page.send = gr.Button("Send", variant="primary", scale=1, elem_id="nr-send", min_width=80)
+            _briefing_extras(page)
             _filters(page, first)
             with gr.Row():
                 page.clear = gr.Button("Clear conversation", size="sm", elem_id="nr-clear")
@@ -164,6 +167,20 @@ def _ask_tab(page: SimpleNamespace, first: dict[str, Any]) -> None:
             )
             page.related = gr.HTML("", elem_id="nr-related", css_template=render.PANEL_CSS, js_on_load=OPEN_JS)
             page.article = gr.HTML("", elem_id="nr-article", css_template=render.PANEL_CSS, js_on_load=ARTICLE_JS)
+
+
+def _briefing_extras(page: SimpleNamespace) -> None:
+    """Under a briefing: how many of its stories appeared per day or week, and Follow for its topic.
+    Then What's new: its title counts the followed topics' new stories; opening it shows them."""
+    page.topic = gr.State(None)  # the last briefing's topic, for Follow
+    page.coverage = gr.BarPlot(
+        value=None, x="when", y="stories", visible=False, elem_id="nr-coverage", height=COVERAGE_HEIGHT,
+        x_title="", y_title="stories", label="Coverage", show_label=True, tooltip=["when", "stories"],
+    )
+    page.follow = gr.Button("Follow", visible=False, size="sm", elem_id="nr-follow")
+    with gr.Accordion(render.whats_new_label([]), open=False, elem_id="nr-whatsnew") as page.whatsnew:
+        page.digest = gr.HTML("", elem_id="nr-digest")
+        page.refresh_digest = gr.Button("Refresh", size="sm", elem_id="nr-refresh-digest")
 
 
 def _conversation_panel(page: SimpleNamespace) -> None:
@@ -292,6 +309,18 @@ def _wire_conversations(demo: gr.Blocks, page: SimpleNamespace, h: Handlers, ans
     page.clear.click(lambda: None, None, page.conv_id, **private)  # the next answer starts a new conversation
     page.export_md.click(export("md"), [page.conv_id, page.turns], page.export_file, **private)
     page.export_json.click(export("json"), [page.conv_id, page.turns], page.export_file, **private)
+
+
+def _wire_topics(demo: gr.Blocks, page: SimpleNamespace, h: Handlers) -> None:
+    """Whatever puts an answer in the chat (asked, reopened, cleared) redraws what sits under it;
+    What's new keeps its count current (the index may grow elsewhere: an upload, `serve --watch`)."""
+    private = {"api_visibility": "private", "queue": False, "show_progress": "hidden"}
+    page.turns.change(h.briefing_extras, page.turns, [page.coverage, page.follow, page.topic], **private)
+    page.follow.click(h.follow, page.topic, [page.follow, page.whatsnew], **private)
+    for opened in (page.whatsnew.expand, page.refresh_digest.click):
+        opened(h.whats_new, None, [page.digest, page.whatsnew], api_visibility="private", show_progress="minimal")
+    page.timer.tick(h.whats_new_count, None, page.whatsnew, **private)
+    demo.load(h.whats_new_count, None, page.whatsnew, **private)
 
 
 def _export_file(conv: dict[str, Any], kind: str) -> str | None:

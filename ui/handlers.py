@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import gradio as gr
 
 from rag.errors import InvalidRequest, NewsragError
+from rag.topics import topic_key
 from rag.types import Answer
 from ui import render
 from ui.errors import page_message
@@ -171,7 +172,9 @@ class Handlers:
                  for c in answer.citations]  # kept with the turn, so an exported conversation keeps them
         turns += [
             {"role": "user", "content": answer.question, "shown": shown[-1]["content"]},
-            {"role": "assistant", "content": answer.text, "shown": reply, "direct": answer.direct, "citations": cited},
+            {"role": "assistant", "content": answer.text, "shown": reply, "direct": answer.direct, "citations": cited,
+             # a briefing's, for its coverage plot and Follow button (see briefing_extras)
+             "topic": answer.topic, "coverage": answer.coverage.to_dict() if answer.coverage else None},
         ]
         spans = [
             {"source": c.source, "start": c.start, "end": c.end, "quote": c.quote} for c in answer.citations
@@ -204,6 +207,60 @@ class Handlers:
         """The example question clicked in the empty chat."""
         value = evt.value
         return str(value.get("text") or "") if isinstance(value, dict) else str(value or "")
+
+    # ------------------------------------------------------------------------------ followed topics
+    def briefing_extras(self, turns: list[dict]) -> tuple:
+        """Under the last answer, when it is a briefing: its coverage plot, and a Follow button for
+        its topic (a period alone, "what happened in March", has none); both hidden otherwise."""
+        last = (turns or [{}])[-1]
+        coverage, topic = last.get("coverage"), last.get("topic") or None
+        frame = render.coverage_frame(coverage)
+        if frame is None:
+            plot = gr.update(value=None, visible=False)
+        else:  # x in the bins' order (a bar plot would sort the labels alphabetically)
+            top = max(int(frame["stories"].max()), render.COVERAGE_MIN_AXIS)  # whole-number ticks
+            plot = gr.update(value=frame, visible=True, label=render.coverage_caption(coverage), sort=list(frame["when"]),
+                             y_lim=[0, top])
+        if topic is None:
+            return plot, gr.update(visible=False), None
+        followed = topic_key(topic) in {topic_key(f["topic"]) for f in self._following()}
+        return plot, self._follow_button(topic, followed), topic
+
+    @staticmethod
+    def _follow_button(topic: str, followed: bool) -> dict:
+        label = f"Following “{topic}” ✓" if followed else f"Follow “{topic}”"
+        return gr.update(value=label, visible=True, interactive=not followed)
+
+    def _following(self) -> list[dict]:
+        try:
+            return self.assistant.following()
+        except Exception as exc:  # noqa: BLE001 - the panel says nothing rather than break the page
+            page_message(exc, "listing followed topics", None)
+            return []
+
+    def follow(self, topic: str | None) -> tuple:
+        """The Follow button: follow the last briefing's topic; the What's new count starts from now."""
+        if not topic:
+            return gr.update(visible=False), gr.update()
+        try:
+            self.assistant.follow(topic)
+        except Exception as exc:  # noqa: BLE001 - a one-line warning, never a traceback
+            gr.Warning(page_message(exc, "following", INTERNAL_ERROR) or INTERNAL_ERROR)
+            return gr.update(), gr.update()
+        return self._follow_button(topic, True), self.whats_new_count()
+
+    def whats_new_count(self) -> dict:
+        """The What's new panel's title with the count of new stories on the followed topics."""
+        return gr.update(label=render.whats_new_label(self._following()))
+
+    def whats_new(self) -> tuple:
+        """Opening (or refreshing) What's new: the digest of every followed topic, now seen."""
+        try:
+            digest = self.assistant.digest()
+        except Exception as exc:  # noqa: BLE001 - a one-line message in the panel, never a traceback
+            message = page_message(exc, "the digest", INTERNAL_ERROR) or INTERNAL_ERROR
+            return f'<p class="nr-error">{render.esc(message)}</p>', self.whats_new_count()
+        return render.digest_panel(digest, self._following()), self.whats_new_count()
 
     def clear(self) -> tuple:
         return _chat_outputs([], sources=render.sources_panel(None))

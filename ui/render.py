@@ -12,7 +12,7 @@ import re
 from typing import Any, Iterable
 
 from rag.sources.article import DERIVED_MARK, is_derived_title
-from rag.types import Answer, BriefingItem, Citation, Coverage
+from rag.types import Answer, Citation, Coverage
 from ui.web_dates import date_range, human_date, time_range_text
 
 PARAGRAPH_MAX_CHARS = 900  # longer paragraphs are trimmed around the quote
@@ -83,20 +83,25 @@ def briefing_timeline(answer: Answer, turn: int) -> str:
     head, tail = lines[:1], [line for line in lines[1:] if not line.startswith("- ")]
     entries = []
     for item in answer.items:
-        also = f' <span class="nr-tl-also">(also in {esc(", ".join(item.also_in))})</span>' if item.also_in else ""
         body = " ".join(linked_text(f"{s.text} [{s.marker}]", markers, turn) for s in item.sentences)
-        entries.append(f'<li class="nr-tl-item">{_stamp(item)} <strong class="nr-tl-title">{title_html(item.title, item.source)}'
-                       f'</strong>{also}<div class="nr-tl-body">{body}</div></li>')
+        entries.append(_entry(item.published, item.event_date, item.title, item.source, item.also_in, body))
     return (f'<div class="nr-timeline">{chat_text(head[0]) if head else ""}<ol class="nr-tl">{"".join(entries)}</ol>'
             + "".join(f"<em>{chat_text(line)}</em>" for line in tail) + "</div>")
 
 
-def _stamp(item: BriefingItem) -> str:
+def _entry(published: str | None, event_date: str | None, title: str, source: str, also_in: list[str], body: str) -> str:
+    """One story of a timeline (a briefing's or a digest's): its date, title, other copies, then `body` (HTML)."""
+    also = f' <span class="nr-tl-also">(also in {esc(", ".join(also_in))})</span>' if also_in else ""
+    return (f'<li class="nr-tl-item">{_stamp(published, event_date)} <strong class="nr-tl-title">'
+            f'{title_html(title, source)}</strong>{also}<div class="nr-tl-body">{body}</div></li>')
+
+
+def _stamp(published: str | None, event_date: str | None) -> str:
     """Its publication date; else the date its text gives, labelled an event date; else 'undated'."""
-    if item.published:
-        return f'<time datetime="{esc(item.published)}">{esc(human_date(item.published))}</time>'
-    if item.event_date:
-        return f'<time class="nr-event">{esc(item.event_date)} <span class="nr-event-label">(event date)</span></time>'
+    if published:
+        return f'<time datetime="{esc(published)}">{esc(human_date(published))}</time>'
+    if event_date:
+        return f'<time class="nr-event">{esc(event_date)} <span class="nr-event-label">(event date)</span></time>'
     return "<time>undated</time>"
 
 
@@ -148,13 +153,60 @@ def coverage_line(coverage: Coverage | None) -> str:
     return f"coverage (per {coverage.unit}, {coverage.span}): {coverage_bars(coverage)}  {count}{undated}"
 
 
-def coverage_frame(coverage: Coverage | None) -> Any:
-    """The plot's data: one row per day or week (x its label, in order), or None to hide the plot."""
+COVERAGE_MIN_AXIS = 4  # the plot's y axis reaches at least this: below it, ticks would fall between whole stories
+
+
+def coverage_frame(coverage: dict[str, Any] | None) -> Any:
+    """The plot's data from `Coverage.to_dict()`: one row per day or week, or None to hide the plot.
+    x is the bin's label ('3 Feb'), or its ISO date when a label repeats (weeks over more than a year)."""
     import pandas as pd
 
-    if coverage is None or not coverage.bins:
+    bins = (coverage or {}).get("bins") or []
+    if not bins:
         return None
-    return pd.DataFrame({"when": [b.label for b in coverage.bins], "stories": [b.count for b in coverage.bins]})
+    labels = [b["label"] for b in bins]
+    when = labels if len(set(labels)) == len(labels) else [b["start"] for b in bins]
+    return pd.DataFrame({"when": when, "stories": [int(b["count"]) for b in bins]})
+
+
+def coverage_caption(coverage: dict[str, Any]) -> str:
+    """The plot's label: 'Stories per week, 3–27 February 2025 (5 stories, 1 undated)'."""
+    stories = int(coverage.get("stories") or 0)
+    undated = int(coverage.get("undated") or 0)
+    count = f"{stories} {'story' if stories == 1 else 'stories'}" + (f", {undated} undated" if undated else "")
+    return f"Stories per {coverage.get('unit')}, {coverage.get('span')} ({count})"
+
+
+# ---------------------------------------------------------------------------------- followed topics
+def whats_new_label(following: list[dict[str, Any]]) -> str:
+    """The What's new panel's title, its count always in view: 'What's new · 2 new stories'."""
+    if not following:
+        return "What's new · follow a briefing's topic to see its new stories here"
+    new = sum(int(f.get("new") or 0) for f in following)
+    if not new:
+        return f"What's new · following {len(following)} topic{'' if len(following) == 1 else 's'}, up to date"
+    return f"What's new · {new} new stor{'y' if new == 1 else 'ies'}"
+
+
+def digest_panel(digest: dict[str, Any] | None, following: list[dict[str, Any]]) -> str:
+    """Each followed topic's stories new since its last digest, dated like a briefing's (they are
+    now seen: the next digest lists only what arrives after)."""
+    if not following:
+        return ('<div class="nr-panel nr-digest"><p class="nr-muted">No topics followed yet: ask about a story '
+                "(“What is happening with …?”) and press Follow under the answer.</p></div>")
+    parts = []
+    for topic in (digest or {}).get("topics") or []:
+        items = topic.get("items") or []
+        head = f'<h4 class="nr-digest-topic">{esc(topic.get("topic"))}</h4>'
+        if not items:
+            parts.append(head + '<p class="nr-muted">Nothing new since you last looked.</p>')
+            continue
+        entries = [_entry(i.get("published"), i.get("event_date"), i.get("title") or i.get("source") or "",
+                          i.get("source") or "", i.get("also_in") or [],
+                          esc(" ".join(s.get("text", "") for s in i.get("sentences") or []))
+                          + f' <span class="nr-file">{esc(i.get("source"))}</span>') for i in items]
+        parts.append(head + f'<ol class="nr-tl">{"".join(entries)}</ol>')
+    return '<div class="nr-panel nr-digest">' + "".join(parts) + "</div>"
 
 
 # ---------------------------------------------------------------------------------------- passages

@@ -8,7 +8,8 @@ after it. Why not the manifest: it is the index's current state, not its history
 writes it afresh, a removal forgets a document), so it cannot say what a topic saw before; the
 pair is what identifies a version of an article across rebuilds. So:
 - a re-ingested unchanged file, a rebuild, or a removed file ingested again unchanged: not new;
-- a changed file (a revision: same source, new hash) is new, as is a new file;
+- a changed file (a revision: same source, new hash) is new, as is a new file, unless it is a
+  wire copy of a story already seen (the same report printed by another outlet);
 - following a topic notices everything indexed at that moment: none of it is new to the topic.
 
 A digest matches a topic's new articles with the briefing machinery (`Briefer`, restricted to
@@ -80,8 +81,12 @@ class _State:
         return bool(fresh)
 
     def unseen(self, followed: Followed, docs: dict[str, "DocEntry"]) -> list[str]:
-        """The indexed sources this topic has not seen (every version is in the ledger: `notice` ran)."""
-        return sorted(d.source for d in docs.values() if self.ledger[_seen_key(d)] > followed.mark)
+        """The indexed sources this topic has not seen (every version is in the ledger: `notice` ran),
+        but for a wire copy of a story it has seen: another outlet's print of one report is no news."""
+        new = [d for d in docs.values() if self.ledger[_seen_key(d)] > followed.mark]
+        fresh = {d.source for d in new}
+        seen_stories = {d.group or d.source for d in docs.values() if d.source not in fresh}
+        return sorted(d.source for d in new if (d.group or d.source) not in seen_stories)
 
 
 class TopicStore:

@@ -296,3 +296,19 @@ def test_done_when_with_the_real_models(tmp_path, onnx_embedder, cross_encoder):
     assert a.following()[0]["new"] == 1
     assert _sources(a.digest()) == [NEW_ARTICLE.name]
     assert _sources(a.digest()) == []
+
+
+def test_a_wire_copy_of_a_story_already_seen_is_not_new(tmp_path):
+    """flood-wall-gazette.html is the Vale Press Agency story flood-wall-echo.html printed by another outlet."""
+    shutil.copytree(DATED, tmp_path / "corpus")
+    held_back = tmp_path / "flood-wall-gazette.html"
+    shutil.move(tmp_path / "corpus" / "flood-wall-gazette.html", held_back)
+    a = Assistant(topic_settings(tmp_path), reranker=FakeCrossEncoder())
+    a.ingest(progress=False)
+    a.follow("flood wall")
+    shutil.move(held_back, tmp_path / "corpus" / "flood-wall-gazette.html")
+    a.ingest(progress=False)
+    docs = {d["source"]: d for d in a.documents()}
+    assert "flood-wall-gazette.html" in docs  # indexed, and grouped with the copy already seen
+    assert a.following()[0]["new"] == 0
+    assert _sources(a.digest(), "flood wall") == []

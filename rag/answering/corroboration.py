@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,6 +59,7 @@ class CorroborationPolicy:
 
 
 # ------------------------------------------------------------------ one pair
+@lru_cache(maxsize=8192)  # a pool's sentences are compared with every claim of an answer, and come back
 def _quantities(text: str, min_value: float, conversions: bool = True) -> dict[str, set[float]]:
     """The sentence's own figures, their values by quantity ('£': {6.5e6}). Counts below
     `min_value` ('two men') say too little to tell one report from another; amounts of money and
@@ -86,6 +88,7 @@ def _shared(mine: dict[str, set[float]], theirs: dict[str, set[float]]) -> bool:
     return any(values & theirs.get(key, set()) for key, values in mine.items())
 
 
+@lru_cache(maxsize=8192)
 def _roles(text: str) -> set[tuple[str, str]]:
     """(surname, role noun) for each name with a role noun within a few words of it."""
     tokens = re.findall(r"[\w’'.-]+", text)
@@ -103,6 +106,7 @@ def _roles(text: str) -> set[tuple[str, str]]:
     return {(surname, role) for surname, role in pairs if surname != role}
 
 
+@lru_cache(maxsize=8192)
 def _story_stems(text: str) -> set[str]:
     for figure in extract_figures(text):
         text = text.replace(figure.text, " ")

@@ -59,14 +59,16 @@ def test_a_topic_briefing_shows_its_coverage_and_follow_counts_what_lands_after(
     page.wait_for_function("() => document.querySelectorAll('#nr-chat .nr-tl-item').length > 0", timeout=TIMEOUT_MS)
     # The plot: its caption names the unit and span; vega draws one bar per week, the empty ones too,
     # in date order (3 February and 25 March: the announcement and the revised cost).
-    wait_for_text(page, "#nr-coverage", "Stories per week, 3 February – 25 March 2025 (2 stories)")
+    wait_for_text(page, "#nr-coverage", "Stories per week", "3 February – 25 March 2025 · 2 stories")
     page.wait_for_function("() => document.querySelectorAll('#nr-coverage .mark-rect path').length === 8",
                            timeout=TIMEOUT_MS)
     bars = page.eval_on_selector_all("#nr-coverage .mark-rect path", "ps => ps.map(p => p.getAttribute('aria-label'))")
-    assert bars[0].startswith("when: 3 Feb") and bars[-1].startswith("when: 24 Mar"), bars
+    assert bars[0].endswith(": 3 Feb; stories: 1") and bars[-1].endswith(": 24 Mar; stories: 1"), bars
     assert [b.endswith("stories: 1") for b in bars] == [True] + [False] * 6 + [True], bars
     box = page.locator("#nr-coverage").bounding_box()
     assert box and box["height"] > 120 and box["width"] > 300
+    caption = page.locator("#nr-coverage p.caption").bounding_box()  # not cut off by the plot's box
+    assert caption and caption["y"] + caption["height"] <= box["y"] + box["height"]
     follow = page.locator("#nr-follow")
     assert follow.inner_text() == "Follow “the Vale Line rail link”"
     shot(page, "35-coverage-and-follow")
@@ -87,6 +89,13 @@ def test_a_topic_briefing_shows_its_coverage_and_follow_counts_what_lands_after(
     assert "Vale Line rail link to cost £1.8 billion" not in page.locator("#nr-digest").inner_text()  # seen before
     wait_for_text(page, "#nr-whatsnew", "following 1 topic, up to date")  # the digest marked it seen
     shot(page, "35-whats-new-digest")
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the plot fits its column
+    page.locator("#nr-coverage").scroll_into_view_if_needed()
+    phone = page.locator("#nr-coverage").bounding_box()
+    assert phone and phone["width"] <= 390
+    shot(page, "35-phone")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # A lookup has no plot and no Follow.
     ask(page, "How much will the rail link cost?")

@@ -127,8 +127,9 @@ def test_the_page_shows_the_plot_and_follow_under_a_briefing_only():
     coverage = count_coverage(["2025-02-03", "2025-02-05", None], day_span=21).to_dict()
     plot, follow, topic = h.briefing_extras(_briefing_turns("the rail link", coverage))
     assert plot["visible"] and list(plot["value"]["when"]) == ["3 Feb", "4 Feb", "5 Feb"] == plot["sort"]
-    assert list(plot["value"]["stories"]) == [1, 0, 1] and plot["y_lim"] == [0, 4]
-    assert plot["label"] == "Stories per day, 3–5 February 2025 (3 stories, 1 undated)"
+    assert list(plot["value"]["stories"]) == [1, 0, 1] and plot["y_lim"] == [0, 6] and plot["x_label_angle"] == 0
+    assert plot["label"] == "Stories per day" and plot["caption"] == "3–5 February 2025 · 3 stories, 1 undated"
+    assert plot["x_title"] == "day"
     assert follow["visible"] and follow["interactive"] and follow["value"] == "Follow “the rail link”"
     assert topic == "the rail link"
     # A period alone ("what happened in March") has a plot but nothing to follow; a lookup neither.
@@ -167,3 +168,29 @@ def test_a_bad_follow_is_one_line_not_a_traceback():
     with pytest.warns(UserWarning, match="^a topic to follow is needed$"):  # gr.Warning outside an event
         button, title = Handlers(FakeFollowing()).follow("   ")
     assert button == {"__type__": "update"} and title == {"__type__": "update"}
+
+
+def test_the_timer_counts_again_only_when_the_index_or_the_topics_file_changed(tmp_path):
+    """The count may run the cross-encoder over every new article: not every few seconds for nothing."""
+    import os
+    from types import SimpleNamespace
+
+    from rag.topics import TOPICS_FILE
+    from tests.fakes import FakeFollowing
+    from ui.handlers import Handlers
+
+    topics = FakeFollowing()
+    topics.settings = SimpleNamespace(index=SimpleNamespace(data_dir=tmp_path))
+    calls = []
+    following = topics.following
+    topics.following = lambda: calls.append(1) or following()
+    h = Handlers(topics)
+    topics.follow("the rail link")
+    assert h.whats_new_count("index-1")["label"].endswith("up to date") and len(calls) == 1
+    topics.land("the rail link", ITEM)
+    assert h.whats_new_count("index-1")["label"].endswith("up to date") and len(calls) == 1  # nothing changed
+    assert h.whats_new_count("index-2")["label"] == "What's new · 1 new story" and len(calls) == 2
+    (tmp_path / TOPICS_FILE).write_text("{}", encoding="utf-8")  # a digest elsewhere (the CLI)
+    os.utime(tmp_path / TOPICS_FILE, ns=(1, 1))
+    topics.digest()
+    assert h.whats_new_count("index-2")["label"].endswith("up to date") and len(calls) == 3

@@ -57,7 +57,6 @@ watch('value', () => {
 });
 """
 CHAT_HEIGHT = 420  # px: the question box under it stays in a 720 px-high window
-COVERAGE_HEIGHT = 200  # px: a glance at a story's course, not a second page
 PAGE_CSS = """
 #nr-header h1 { margin-bottom: 0; }
 #nr-chat { min-height: 420px; }
@@ -174,8 +173,8 @@ def _briefing_extras(page: SimpleNamespace) -> None:
     Then What's new: its title counts the followed topics' new stories; opening it shows them."""
     page.topic = gr.State(None)  # the last briefing's topic, for Follow
     page.coverage = gr.BarPlot(
-        value=None, x="when", y="stories", visible=False, elem_id="nr-coverage", height=COVERAGE_HEIGHT,
-        x_title="", y_title="stories", label="Coverage", show_label=True, tooltip=["when", "stories"],
+        value=None, x="when", y="stories", visible=False, elem_id="nr-coverage",
+        y_title="stories", label="Coverage", show_label=True, tooltip=["when", "stories"],
     )
     page.follow = gr.Button("Follow", visible=False, size="sm", elem_id="nr-follow")
     with gr.Accordion(render.whats_new_label([]), open=False, elem_id="nr-whatsnew") as page.whatsnew:
@@ -319,7 +318,7 @@ def _wire_topics(demo: gr.Blocks, page: SimpleNamespace, h: Handlers) -> None:
     page.follow.click(h.follow, page.topic, [page.follow, page.whatsnew], **private)
     for opened in (page.whatsnew.expand, page.refresh_digest.click):
         opened(h.whats_new, None, [page.digest, page.whatsnew], api_visibility="private", show_progress="minimal")
-    page.timer.tick(h.whats_new_count, None, page.whatsnew, **private)
+    page.timer.tick(h.whats_new_count, page.index, page.whatsnew, **private)
     demo.load(h.whats_new_count, None, page.whatsnew, **private)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import gradio as gr
 
 from rag.errors import InvalidRequest, NewsragError
-from rag.topics import topic_key
+from rag.topics import TOPICS_FILE, topic_key
 from rag.types import Answer
 from ui import render
 from ui.errors import page_message
@@ -83,6 +84,7 @@ def _chat_outputs(shown, box="", sources="", related="", article="", turns=None,
 class Handlers:
     def __init__(self, assistant: AssistantAPI) -> None:
         self.assistant = assistant
+        self._counted: tuple[Any, str] = (None, "")  # (index signature, topics file's mtime) -> What's new title
 
     # ------------------------------------------------------------------------------ public API
     def ask(
@@ -219,8 +221,10 @@ class Handlers:
             plot = gr.update(value=None, visible=False)
         else:  # x in the bins' order (a bar plot would sort the labels alphabetically)
             top = max(int(frame["stories"].max()), render.COVERAGE_MIN_AXIS)  # whole-number ticks
-            plot = gr.update(value=frame, visible=True, label=render.coverage_caption(coverage), sort=list(frame["when"]),
-                             y_lim=[0, top])
+            label, caption = render.coverage_caption(coverage)
+            plot = gr.update(value=frame, visible=True, label=label, caption=caption, sort=list(frame["when"]),
+                             x_title="week (from its Monday)" if coverage.get("unit") == "week" else "day",
+                             y_lim=[0, top], x_label_angle=render.coverage_label_angle(len(frame)))
         if topic is None:
             return plot, gr.update(visible=False), None
         followed = topic_key(topic) in {topic_key(f["topic"]) for f in self._following()}
@@ -249,9 +253,19 @@ class Handlers:
             return gr.update(), gr.update()
         return self._follow_button(topic, True), self.whats_new_count()
 
-    def whats_new_count(self) -> dict:
-        """The What's new panel's title with the count of new stories on the followed topics."""
-        return gr.update(label=render.whats_new_label(self._following()))
+    def whats_new_count(self, signature: str | None = None) -> dict:
+        """The What's new panel's title with the count of new stories on the followed topics. The
+        page's timer asks every few seconds; counting may run the cross-encoder over every new
+        article, so it is counted again only when the index (`signature`, the document list the page
+        shows) or the topics file (a follow or digest anywhere, the CLI too) has changed."""
+        key = None
+        if signature is not None:
+            topics = Path(self.assistant.settings.index.data_dir) / TOPICS_FILE
+            key = (signature, topics.stat().st_mtime_ns if topics.exists() else None)
+            if key == self._counted[0]:
+                return gr.update(label=self._counted[1])
+        self._counted = (key, render.whats_new_label(self._following()))
+        return gr.update(label=self._counted[1])
 
     def whats_new(self) -> tuple:
         """Opening (or refreshing) What's new: the digest of every followed topic, now seen."""

@@ -153,7 +153,8 @@ def coverage_line(coverage: Coverage | None) -> str:
     return f"coverage (per {coverage.unit}, {coverage.span}): {coverage_bars(coverage)}  {count}{undated}"
 
 
-COVERAGE_MIN_AXIS = 4  # the plot's y axis reaches at least this: below it, ticks would fall between whole stories
+COVERAGE_FLAT_LABELS = 6  # bars whose labels fit side by side in a phone's 390 px
+COVERAGE_MIN_AXIS = 6  # the plot's y axis reaches at least this: below it, vega's ticks fall between whole stories
 
 
 def coverage_frame(coverage: dict[str, Any] | None) -> Any:
@@ -169,12 +170,18 @@ def coverage_frame(coverage: dict[str, Any] | None) -> Any:
     return pd.DataFrame({"when": when, "stories": [int(b["count"]) for b in bins]})
 
 
-def coverage_caption(coverage: dict[str, Any]) -> str:
-    """The plot's label: 'Stories per week, 3–27 February 2025 (5 stories, 1 undated)'."""
+def coverage_label_angle(bins: int) -> float:
+    """Its labels ('24 Feb') slant when there are more than a phone's width holds side by side."""
+    return 0 if bins <= COVERAGE_FLAT_LABELS else -45
+
+
+def coverage_caption(coverage: dict[str, Any]) -> tuple[str, str]:
+    """The plot's label and the caption under it: ('Stories per week', '3–27 February 2025 · 5 stories,
+    1 undated'). A short label: two lines of it (on a phone) would push the axis out of the plot."""
     stories = int(coverage.get("stories") or 0)
     undated = int(coverage.get("undated") or 0)
     count = f"{stories} {'story' if stories == 1 else 'stories'}" + (f", {undated} undated" if undated else "")
-    return f"Stories per {coverage.get('unit')}, {coverage.get('span')} ({count})"
+    return f"Stories per {coverage.get('unit')}", f"{coverage.get('span')} · {count}"
 
 
 # ---------------------------------------------------------------------------------- followed topics

@@ -185,3 +185,13 @@ def test_newsrag_ask_json_carries_corroborated_by(tmp_path):
     cited = _by_source(json.loads(out.stdout))
     first = cited.get(HERALD) or cited[GAZETTE]
     assert [c["source"] for c in first["corroborated_by"]] == [POST]
+
+
+def test_regression_a_budget_line_sharing_only_the_councils_share_corroborated_the_flood_wall_cost():
+    """Dated dev: 'It will cost £6.5 million, ... with £1.2 million from the council' was 'Reported in
+    2 articles' because the budget gives '£1.2 million for flood defences along the Kell river'."""
+    wall = sentence("It will cost £6.5 million, most of it from the Environment Agency, with £1.2 million from the "
+                    "council, for the flood wall along the Kell river.")
+    budget = sentence("The budget includes £3 million to repair potholes, £1.2 million for flood defences along the "
+                      "Kell river and a freeze on parking charges.", "budget.md")
+    assert not corroborates(wall, budget, policy()) and not corroborates(budget, wall, policy())

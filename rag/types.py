@@ -114,11 +114,14 @@ class BriefingItem:
     # that (its article has no publication date): an event date, never a publication date.
     event_date: str | None = None
     corroborated_by: list[Corroboration] = field(default_factory=list)  # other reports of what it says
+    # Its line: 'Reported in 2 articles from 2 sources; first on 2 May 2025 (herald.html).', or None.
+    reported: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"published": self.published, "source": self.source, "title": self.title, "url": self.url,
                 "sentences": [s.to_dict() for s in self.sentences], "also_in": list(self.also_in),
-                "event_date": self.event_date, "corroborated_by": [c.to_dict() for c in self.corroborated_by]}
+                "event_date": self.event_date, "corroborated_by": [c.to_dict() for c in self.corroborated_by],
+                "reported": self.reported}
 
 
 @dataclass

@@ -195,3 +195,14 @@ def test_regression_a_budget_line_sharing_only_the_councils_share_corroborated_t
     budget = sentence("The budget includes £3 million to repair potholes, £1.2 million for flood defences along the "
                       "Kell river and a freeze on parking charges.", "budget.md")
     assert not corroborates(wall, budget, policy()) and not corroborates(budget, wall, policy())
+
+
+def test_the_page_timeline_shows_an_items_line(bridge):
+    from ui.render import briefing_timeline
+
+    answer = bridge.ask("What is happening with the Saltley harbour bridge?")
+    post = next(i for i in answer.items if i.source == POST)
+    assert post.reported and post.reported.startswith("Reported in 2 articles from 2 sources")
+    assert post.to_dict()["reported"] == post.reported
+    html = briefing_timeline(answer, 0)
+    assert html.count("Reported in 2 articles from 2 sources") == 2  # the post's item and the wire story's

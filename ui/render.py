@@ -84,6 +84,8 @@ def briefing_timeline(answer: Answer, turn: int) -> str:
     entries = []
     for item in answer.items:
         body = " ".join(linked_text(f"{s.text} [{s.marker}]", markers, turn) for s in item.sentences)
+        if item.reported:  # how widely the story was reported (rag.answering.corroboration)
+            body += f' <span class="nr-tl-also">{esc(item.reported)}</span>'
         entries.append(_entry(item.published, item.event_date, item.title, item.source, item.also_in, body))
     return (f'<div class="nr-timeline">{chat_text(head[0]) if head else ""}<ol class="nr-tl">{"".join(entries)}</ol>'
             + "".join(f"<em>{chat_text(line)}</em>" for line in tail) + "</div>")

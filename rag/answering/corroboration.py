@@ -283,9 +283,9 @@ class Corroborator:
                 for c in by_marker[sent.marker].corroborated_by if sent.marker in by_marker else []:
                     found.setdefault(c.source, c)
             item.corroborated_by = sorted(found.values(), key=lambda c: (c.published is None, c.published or "", c.source))
-            line = self._line(item.source, item.corroborated_by, articles)
-            if line is not None:
-                lines[i] = line
+            item.reported = self._line(item.source, item.corroborated_by, articles)
+            if item.reported is not None:
+                lines[i] = item.reported
         return lines
 
     def _line(self, source: str, others: Sequence[Corroboration], articles: dict[str, Article]) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fake_openai import fake_openai  # noqa: F401 - a fixture
 from rag.answering.coverage import count_coverage
 
 DATED = Path(__file__).resolve().parents[1] / "evals" / "corpora" / "dated"
@@ -194,3 +195,25 @@ def test_the_timer_counts_again_only_when_the_index_or_the_topics_file_changed(t
     os.utime(tmp_path / TOPICS_FILE, ns=(1, 1))
     topics.digest()
     assert h.whats_new_count("index-2")["label"].endswith("up to date") and len(calls) == 3
+
+
+def test_llm_mode_keeps_the_briefing_s_coverage(dated, fake_openai):
+    """The model summarises the items; the stories, and so their coverage, are the briefing's."""
+    import re
+
+    from fake_openai import text_of
+
+    def reply(messages):
+        n = dict((f, int(i)) for i, f in re.findall(r'<source id="(\d+)"[^>]*file="([^"]+)"', text_of(messages[-1])))
+        return f"On 20 February 2025 Riverton's Market Hall was badly damaged by a fire [{n['market-hall-fire.md']}]."
+
+    fake_openai.reply = reply
+    before = dated.settings
+    dated.settings = before.model_copy(update={"llm_base_url": fake_openai.base_url, "llm_model": "fake-model",
+                                               "llm_timeout_s": 10})
+    try:
+        answer = dated.ask("What happened in February 2025?", mode="llm")
+    finally:
+        dated.settings = before
+    assert answer.kind == "briefing" and fake_openai.requests and "Market Hall" in answer.text
+    assert answer.coverage is not None and answer.coverage.stories == 5 and answer.coverage.unit == "week"

@@ -11,7 +11,8 @@ Named API endpoints (stable; call them with `gradio_client.Client(url).predict(.
   or null) -> dict. A generator: while the answer streams it yields
   `{"partial": true, "text": <answer so far>}`; the last value is `Answer.to_dict()` plus
   `"partial": false` (direct, text, time_range, citations with chunk_id/source/title/quote/start/
-  end/published/also_in, abstained, related, ...). A bad request yields `{"error": <message>}`.
+  end/published/also_in, abstained, related, a briefing's topic and coverage, ...). A bad request
+  yields `{"error": <message>}`.
 - `/open_citation` (citation_id: str) -> dict `{"chunk_id", "source", "title", "url", "text"}` for
   a citation id (the opaque `chunk_id` of a citation or related passage), or `{"error": ...}`.
   Ids are only ever looked up in the index manifest, never used as paths.

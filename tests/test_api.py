@@ -22,7 +22,7 @@ REASSURANCE = "How many nations pledged troops to the reassurance force?"
 UNANSWERABLE = "Who won the 2022 football World Cup?"
 CITED_FILE = "004_b7c3ddf9127e697c.txt"
 KEY = "test-key-123"
-CITATION_FIELDS = {"marker", "source", "title", "quote", "start", "end", "published", "url"}
+CITATION_FIELDS = {"marker", "source", "title", "quote", "start", "end", "published", "url", "corroborated_by"}
 
 
 @pytest.fixture

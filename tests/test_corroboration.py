@@ -206,3 +206,16 @@ def test_the_page_timeline_shows_an_items_line(bridge):
     assert post.to_dict()["reported"] == post.reported
     html = briefing_timeline(answer, 0)
     assert html.count("Reported in 2 articles from 2 sources") == 2  # the post's item and the wire story's
+
+
+def test_the_api_and_mcp_answers_carry_corroborated_by(bridge):
+    from ui.api import answer_fields
+    from ui.mcp_server import _ask
+
+    api = answer_fields(bridge.ask(COST))
+    mcp = _ask(bridge, COST, None, None, None)
+    for citations in (api["citations"], mcp["citations"]):
+        cited = {c["source"]: c for c in citations}
+        first = cited.get(HERALD) or cited[GAZETTE]
+        assert [c["source"] for c in first["corroborated_by"]] == [POST]
+    json.dumps(api)  # plain JSON, no dataclass left in it

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 MODEL = "newsrag"
 LLM_MODEL = "newsrag-llm"
 PREFIX = "/v1"
-CITATION_FIELDS = ("marker", "source", "title", "quote", "start", "end", "published", "url")
+CITATION_FIELDS = ("marker", "source", "title", "quote", "start", "end", "published", "url", "corroborated_by")
 PRIVATE_DOC_FIELDS = ("path", "origin", "content_hash")  # server paths and internals stay on the server
 
 
@@ -119,7 +119,7 @@ def with_filters(method: Callable, filters: dict[str, Any]) -> Callable:
 # ------------------------------------------------------------------------------------ responses
 def answer_fields(answer: Answer) -> dict[str, Any]:
     return {
-        "citations": [{k: getattr(c, k) for k in CITATION_FIELDS} for c in answer.citations],
+        "citations": [{k: v for k, v in c.to_dict().items() if k in CITATION_FIELDS} for c in answer.citations],
         "abstained": answer.abstained,
         "direct": answer.direct,
         "notice": answer.notice or None,

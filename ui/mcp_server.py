@@ -76,7 +76,7 @@ def _fetch(assistant: Any, id: str) -> dict[str, Any]:
 def _ask(assistant: Any, question: str, since: str | None, until: str | None,
          sources: list[str] | None) -> dict[str, Any]:
     ans = assistant.ask(question, sources=sources, since=since, until=until).to_dict()
-    keep = ("marker", "source", "title", "quote", "start", "end", "published", "url")
+    keep = ("marker", "source", "title", "quote", "start", "end", "published", "url", "corroborated_by")
     cites = [{k: c.get(k) for k in keep} for c in ans.get("citations", [])]
     for c in cites:
         c["url"] = link(str(c["source"]), c.get("url"))

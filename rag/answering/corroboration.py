@@ -2,9 +2,10 @@
 
 Two sentences corroborate each other when they are about the same story (their stored sentence
 vectors are close, or they share enough content words beyond their figures) and state the same
-thing: the same figure for the same quantity ('£6.5m' and '£6.5 million', read by
-`rag.answering.recency`), or the same name in the same role ('chief executive Dr Aisha Rahman' and
-'Aisha Rahman, the trust's chief executive'). A different figure for the quantity is a revision
+thing: the figure the cited sentence reports for a quantity ('£6.5m' and '£6.5 million', read by
+`rag.answering.recency`), or, in a sentence without a figure, the same name in the same role
+saying the same ('highways chief Martin Osei said the work could not wait' and 'the work cannot
+wait, said Martin Osei, the council's highways chief'). A different figure for the quantity is a revision
 (newest first, as `recency` tells it), never corroboration. A wire copy (the MinHash groups of the
 index) is the same report printed twice: it stays in `also_in` and corroborates nothing.
 

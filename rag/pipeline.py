@@ -73,7 +73,8 @@ class AnswerPipeline:
             composed = self.compose(asked, passages, sentences)
             yield from _pieces(composed)
         cited, corroborating = self._with_copies(composed.citations), time.perf_counter()
-        reported = self._corroborator().lookup(cited, composed.used, sentences) if not composed.abstained else None
+        reported = None if composed.abstained else self._corroborator().lookup(
+            cited, composed.used, sentences, who=asked.kind is Kind.PERSON)
         if reported is not None:
             composed = replace(composed, text=f"{composed.text}\n{reported}")
             yield "\n" + reported

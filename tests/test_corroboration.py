@@ -219,3 +219,21 @@ def test_the_api_and_mcp_answers_carry_corroborated_by(bridge):
         first = cited.get(HERALD) or cited[GAZETTE]
         assert [c["source"] for c in first["corroborated_by"]] == [POST]
     json.dumps(api)  # plain JSON, no dataclass left in it
+
+
+def test_for_a_who_question_the_same_name_in_the_same_role_is_the_fact():
+    from dataclasses import replace
+
+    a = sentence("Regional transport commissioner Helen Marsh said the project still offered good value.")
+    b = sentence("Transport commissioner Helen Marsh said the new bus route would help.", "b.html")
+    c = sentence("Helen Marsh, a local teacher, said the new bus route would help.", "c.html")
+    assert not corroborates(a, b, policy())  # she says another thing: no report of the same
+    assert corroborates(a, b, replace(policy(), who=True)) and not corroborates(a, c, replace(policy(), who=True))
+
+
+def test_a_who_lookup_counts_the_articles_naming_the_person_in_the_role(bridge):
+    answer = bridge.ask("Who is the council's highways chief?")
+    assert not answer.abstained and "Osei" in answer.text
+    others = {c.source for c in answer.citations[0].corroborated_by}
+    assert others and others <= {HERALD, GAZETTE, REVISED} and not {HERALD, GAZETTE} <= others
+    assert "Reported in 2 articles from 2 sources" in answer.text.splitlines()[-1]

@@ -52,6 +52,7 @@ class CorroborationPolicy:
     min_value: float
     candidates: int
     enabled: bool
+    who: bool = False  # the question asks who: the name in its role is the fact ('Who is the commissioner?')
 
     @classmethod
     def from_settings(cls, s: CorroborationSettings) -> "CorroborationPolicy":
@@ -145,6 +146,8 @@ def corroborates(a: EvidenceSentence, b: EvidenceSentence, policy: Corroboration
               if not k.startswith("written:")}
     if _revised(stated, _quantities(b.text, policy.min_value, conversions=False)):
         return False
+    if policy.who and _roles(a.text) & _roles(b.text):
+        return True  # a name in one role is specific enough without the rest of the story
     mine, theirs = _quantities(a.text, policy.min_value), _quantities(b.text, policy.min_value)
     # A sentence with a figure states that figure: a name it mentions on the way ('commissioner
     # Helen Marsh said the route ...') is not what it reports.
@@ -253,9 +256,10 @@ class Corroborator:
         return outlet(doc.path, doc.content_hash) if doc is not None else None
 
     def lookup(self, citations: list[Citation], used: Sequence[EvidenceSentence],
-               sentences: Sequence[EvidenceSentence]) -> str | None:
+               sentences: Sequence[EvidenceSentence], who: bool = False) -> str | None:
         """Sets each citation's `corroborated_by`; returns the lead fact's 'Reported in ...' line.
-        The pool: the answer's own sentences and the passages retrieved by the lead sentence."""
+        The pool: the answer's own sentences and the passages retrieved by the lead sentence.
+        `who`: the question asks for a person, so a name in the same role is the same fact."""
         if not self.policy.enabled or not citations:
             return None
         pool = list(sentences)
@@ -263,7 +267,7 @@ class Corroborator:
             found = self.live.retrieve(citations[0].quote, top_k=self.policy.candidates, rerank=False)
             pool = unique([*pool, *self.evidence.cut(found)])
         articles = self._articles()
-        attach(citations, used, pool, articles, self.policy)
+        attach(citations, used, pool, articles, replace(self.policy, who=who))
         return self._line(citations[0].source, citations[0].corroborated_by, articles)
 
     def briefing(self, items: list[BriefingItem], citations: list[Citation],

@@ -17,7 +17,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Callable, NoReturn
 
 
 @contextmanager
@@ -90,6 +90,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(rows: list[dict], key: str, header: Callable[[int], str], line: Callable[[dict, int], str]) -> None:
+    """Rows under a header, the first column as wide as its longest `key` (at most 48)."""
+    width = min(48, max(len(r[key]) for r in rows))
+    print(header(width))
+    for r in rows:
+        print(line(r, width))
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     rows = _assistant(args).documents()
     if args.json:
@@ -98,10 +106,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("the index is empty: add articles with `newsrag ingest PATH`")
         return 0
-    width = min(48, max(len(r["source"]) for r in rows))
-    print(f"{'source':{width}}  {'published':10}  {'chunks':>6}  title  (from)")
-    for r in rows:
-        print(f"{r['source']:{width}}  {r['published'] or '-':10}  {r['chunks']:>6}  {r['title'][:60]}  ({r['origin']})")
+    _table(rows, "source", lambda w: f"{'source':{w}}  {'published':10}  {'chunks':>6}  title  (from)",
+           lambda r, w: f"{r['source']:{w}}  {r['published'] or '-':10}  {r['chunks']:>6}  {r['title'][:60]}  ({r['origin']})")
     print(f"{len(rows)} documents")
     return 0
 
@@ -154,10 +160,8 @@ def cmd_following(args: argparse.Namespace) -> int:
     if not rows:
         print('no followed topics: follow one with `newsrag follow "TOPIC"`')
         return 0
-    width = min(48, max(len(r["topic"]) for r in rows))
-    print(f"{'topic':{width}}  {'new':>4}  {'followed':25}  last digest")
-    for r in rows:
-        print(f"{r['topic']:{width}}  {r['new']:>4}  {r['followed_at']:25}  {r['last_digest'] or 'never'}")
+    _table(rows, "topic", lambda w: f"{'topic':{w}}  {'new':>4}  {'followed':25}  last digest",
+           lambda r, w: f"{r['topic']:{w}}  {r['new']:>4}  {r['followed_at']:25}  {r['last_digest'] or 'never'}")
     return 0
 
 

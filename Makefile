@@ -74,6 +74,7 @@ run: setup
 test: setup browser llm
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m evals --split test
+	$(BIN)/python -m evals.corroboration --split test --min-precision 0.90 --min-recall 0.80
 
 unit: setup
 	$(BIN)/python -m pytest -q -m "not slow and not browser"

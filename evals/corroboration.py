@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--self-test", action="store_true", help="check the scoring arithmetic and stop")
     parser.add_argument("--show", action="store_true", help="print every pair the detector gets wrong")
+    parser.add_argument("--min-precision", type=float, default=0.0, help="exit 1 below this precision (make test gates the test split)")
+    parser.add_argument("--min-recall", type=float, default=0.0, help="exit 1 below this recall")
     args = parser.parse_args(argv)
     self_test()
     if args.self_test:
@@ -113,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {'FP' if v else 'FN'} {r['id']} [{r['kind']}] {r['claim_source']} -> {r['other_source']}: {r['claim'][:90]}")
     print(f"corroboration {args.split}: {len(rows)} pairs ({sum(r['corroborates'] for r in rows)} corroborate), "
           f"precision {s.precision:.3f}, recall {s.recall:.3f} (tp {s.tp}, fp {s.fp}, fn {s.fn}, tn {s.tn})")
+    below = [f"{name} {value:.3f} < {floor}" for name, value, floor in
+             (("precision", s.precision, args.min_precision), ("recall", s.recall, args.min_recall)) if value < floor]
+    if below:
+        print(f"corroboration {args.split}: below its floor: {', '.join(below)}", file=sys.stderr)
+        return 1
     return 0
 
 

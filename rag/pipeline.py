@@ -89,6 +89,7 @@ class AnswerPipeline:
             notice=notice or (undated.notice if undated is not None else ""), direct=composed.direct,
             time_range=_range_dict(flt) if flt.dated else None, timings=timings,
             revision=composed.revision, probability=composed.probability, certainty=composed.certainty,
+            reported=reported,
         )
 
     def _briefing(

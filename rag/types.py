@@ -175,6 +175,10 @@ class Answer:
     # When articles of different dates give different figures: "£2.1 billion (25 March 2025) [1];
     # earlier reported as £1.8 billion (<its date>) [2]" (newest first, each part cited), or None.
     revision: str | None = None
+    # A lookup's corroboration line, the last line of `text`: "Reported in 3 articles from 2 sources;
+    # first on 3 February 2025 (a.html)" (counts and dates from the index, not claims of the
+    # articles; each report is in its citation's `corroborated_by`), or None.
+    reported: str | None = None
     # "fact" (a lookup) or "briefing" (an open question: one dated item per story, in `items`).
     kind: str = "fact"
     items: list[BriefingItem] = field(default_factory=list)
@@ -197,6 +201,7 @@ class Answer:
             "text": self.text,
             "time_range": dict(self.time_range) if self.time_range else None,
             "revision": self.revision,
+            "reported": self.reported,
             "citations": [c.to_dict() for c in self.citations],
             "items": [i.to_dict() for i in self.items],
             "abstained": self.abstained,

@@ -147,7 +147,18 @@ def test_a_lookup_says_how_widely_its_lead_fact_was_reported(bridge):
     assert not answer.abstained  # a filter narrows the answer, never the search for other reports
     line = answer.text.splitlines()[-1]
     assert line.startswith("Reported in 2 articles from 2 sources; first on 2 May 2025"), answer.text
+    assert answer.reported == line and answer.to_dict()["reported"] == line
     assert answer.timings["corroborate_s"] < 1.0
+
+
+def test_the_llm_check_of_numbers_shown_skips_the_reported_line_only(bridge):
+    """Regression: CI's LLM test read 'Reported in 3 articles' as the model claiming a 3 its quotes lack."""
+    from tests.test_real_llm import shown_unheld
+
+    answer = bridge.ask("Who says the crossing will be shut for six weeks this summer?", sources=[POST]).to_dict()
+    assert answer["reported"] and shown_unheld(answer) == []
+    answer["text"] += " Seventeen lanes, 99 cars."
+    assert shown_unheld(answer) == ["99"]
 
 
 def test_switched_off_nothing_is_looked_for(bridge):

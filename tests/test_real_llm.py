@@ -108,10 +108,11 @@ def seeds_assistant(llm_url: str, tmp_path_factory: pytest.TempPathFactory):
 
 def shown_unheld(answer: dict[str, Any]) -> list[str]:
     """What the answer shows (text, bold direct answer, revision line) but its citations do not hold.
-    A revision line dates each figure by its article, so the citations' dates count as held."""
+    A revision line dates each figure by its article, so the citations' dates count as held; the
+    corroboration line (`reported`) counts articles in the index, which is no claim of the answer's."""
     if answer["abstained"]:
         return []
-    text = answer["text"]
+    text = answer["text"].replace(answer.get("reported") or "\0", "")
     if answer.get("kind") == "briefing" and any(line.startswith("- ") for line in text.split("\n")):
         # The extractive briefing: its bullets' dates, titles and counts are the index's metadata,
         # not claims; what it states is its items' sentences (an LLM summary is checked whole).

@@ -342,6 +342,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USER_ERROR_EXIT, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+def _add_topic_commands(sub: Any) -> None:
+    """follow, following, unfollow and digest: the followed topics (rag.topics)."""
+    p = sub.add_parser("follow", help="follow a story: `digest` then lists what is ingested about it from now on")
+    p.add_argument("topic", metavar="TOPIC", help='e.g. "Vale Line rail link" (case and spacing do not matter)')
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_follow)
+
+    p = sub.add_parser("following", help="the followed topics, each with how many new stories it has")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_following)
+
+    p = sub.add_parser("unfollow", help="stop following a topic")
+    p.add_argument("topic", metavar="TOPIC")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_unfollow)
+
+    p = sub.add_parser("digest", help="what is new on each followed topic since its last digest (then marked seen)")
+    p.add_argument("topic", nargs="?", metavar="TOPIC", help="only this followed topic")
+    p.add_argument("--json", action="store_true", help='print {"topics": [{"topic", "items"}]}')
+    p.set_defaults(func=cmd_digest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="newsrag", description="Question answering over your news articles.")
     parser.add_argument("--data-dir", help="index folder (default NEWSRAG_DATA_DIR or ./data)")
@@ -369,24 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("follow", help="follow a story: `digest` then lists what is ingested about it from now on")
-    p.add_argument("topic", metavar="TOPIC", help='e.g. "Vale Line rail link" (case and spacing do not matter)')
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_follow)
-
-    p = sub.add_parser("following", help="the followed topics, each with how many new stories it has")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_following)
-
-    p = sub.add_parser("unfollow", help="stop following a topic")
-    p.add_argument("topic", metavar="TOPIC")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_unfollow)
-
-    p = sub.add_parser("digest", help="what is new on each followed topic since its last digest (then marked seen)")
-    p.add_argument("topic", nargs="?", metavar="TOPIC", help="only this followed topic")
-    p.add_argument("--json", action="store_true", help='print {"topics": [{"topic", "items"}]}')
-    p.set_defaults(func=cmd_digest)
+    _add_topic_commands(sub)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")

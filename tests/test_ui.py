@@ -377,6 +377,18 @@ def test_pending_reply_shows_at_once(assistant):
     assert box == "" and asked == REASSURANCE and "Searching the articles" in sources
 
 
+def test_a_question_typed_while_an_answer_streams_is_not_erased(assistant):
+    """Regression: every piece of a streaming answer emptied the question box, so a follow-up typed
+    meanwhile was sent empty ("the question is empty"); the box is emptied once, when a question is sent."""
+    import gradio as gr
+
+    from ui.handlers import Handlers
+
+    updates = list(Handlers(assistant).respond(REASSURANCE, []))
+    assert len(updates) > 1
+    assert all(box == gr.skip() for _chat, box, *_ in updates)
+
+
 def test_answer_shows_range_direct_then_linked_sentences():
     from ui import render
 

@@ -161,7 +161,8 @@ class Handlers:
                     break
                 text += piece
                 partial = shown + [{"role": "assistant", "content": render.chat_text(text)}]
-                yield _chat_outputs(partial, sources=pending, turns=turns)
+                # The box was emptied when the question was sent; what is typed there meanwhile stays.
+                yield _chat_outputs(partial, gr.skip(), sources=pending, turns=turns)
         except Exception as exc:  # noqa: BLE001 - the chat shows one line, never a traceback
             message = page_message(exc, "answering", INTERNAL_ERROR)
             note = shown + [{"role": "assistant", "content": render.chat_text(f"⚠️ {message}")}]
@@ -182,7 +183,7 @@ class Handlers:
             {"source": c.source, "start": c.start, "end": c.end, "quote": c.quote} for c in answer.citations
         ] + [{"source": p.source, "quote": p.text} for p in answer.related]
         yield _chat_outputs(
-            shown + [{"role": "assistant", "content": reply}],
+            shown + [{"role": "assistant", "content": reply}], gr.skip(),
             sources=render.sources_panel(answer, self.assistant.article_for_chunk, turn=turn),
             related=render.related_panel(answer),
             turns=turns,
